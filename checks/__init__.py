@@ -1,0 +1,1 @@
+"""Data package: the check definitions (YAML). No code lives here."""
