@@ -44,11 +44,16 @@ class BundleBuilder:
     sources: list[dict[str, Any]] = field(default_factory=list)
     errors: list[dict[str, str]] = field(default_factory=list)
 
-    def add_source(self, name: str, parser: str, data: bytes) -> None:
-        """Record one raw input by name, the parser that read it, its size and hash."""
-        self.sources.append(
-            {"name": name, "parser": parser, "size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
-        )
+    def add_source(self, name: str, parser: str, data: bytes, area: str | None = None) -> None:
+        """Record one raw input by name, the parser that read it, its size and hash.
+
+        ``area`` names the fact area it feeds, so a result can cite the exact inputs behind it.
+        """
+        entry: dict[str, Any] = {"name": name, "parser": parser, "size": len(data),
+                                 "sha256": hashlib.sha256(data).hexdigest()}
+        if area:
+            entry["area"] = area
+        self.sources.append(entry)
 
     def add_error(self, area: str, message: str, source: str | None = None) -> None:
         """Record why an area (or part of one) could not be collected."""
@@ -71,7 +76,7 @@ class BundleBuilder:
         except OSError as exc:
             self.add_error(area, f"{p}: {exc.strerror or exc}", str(p))
             return None
-        self.add_source(str(p), parser, data)
+        self.add_source(str(p), parser, data, area)
         return data
 
     def run(self, argv: list[str], area: str, parser: str, timeout: float = 10.0,
@@ -100,7 +105,7 @@ class BundleBuilder:
             reason = detail[-1] if detail else "no message"
             self.add_error(area, f"{argv[0]} exited with {proc.returncode}: {reason}", name)
             return None
-        self.add_source(name, parser, proc.stdout)
+        self.add_source(name, parser, proc.stdout, area)
         return proc.stdout.decode("utf-8", "replace")
 
     def build(self) -> dict[str, Any]:
