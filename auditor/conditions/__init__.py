@@ -1,0 +1,187 @@
+"""The check language: a registry of condition operators, and its evaluator.
+
+A condition is a mapping with exactly one operator key and, optionally, ``field``
+(a dotted path into the current subject)::
+
+    {ge: {param: password_min_length}}
+    {none: {where: {field: password_empty, eq: true}}}
+
+Each operator lives in one module of this package and registers itself; a new check
+kind (zone reachability, say) is one new module. Conditions are data interpreted
+here: nothing in a policy file is ever passed to eval or exec.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, ClassVar
+
+from auditor.yamldoc import format_path
+
+MISSING: Any = type("Missing", (), {"__repr__": lambda self: "<missing>"})()
+
+Path = tuple[Any, ...]
+Problem = tuple[Path, str]
+
+
+class MissingFact(Exception):
+    """The evidence lacks a fact the check needs: the result is `error`, never a pass."""
+
+    def __init__(self, label: str) -> None:
+        super().__init__(label)
+        self.label = label
+
+
+class EvaluationError(Exception):
+    """The fact has a shape or type the condition cannot judge (a string where a number belongs)."""
+
+
+@dataclass
+class Finding:
+    item: str
+    actual: Any
+    expected: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"item": self.item, "actual": self.actual, "expected": self.expected}
+
+
+@dataclass
+class Outcome:
+    passed: bool
+    findings: list[Finding] = field(default_factory=list)
+
+
+@dataclass
+class Context:
+    """What a condition may consult besides its subject."""
+
+    params: dict[str, Any]
+    as_of: date
+    item_key: str | None = None
+
+
+class Operator:
+    """One operator of the check language. Subclasses register with :func:`register`."""
+
+    name: ClassVar[str]
+
+    def validate(self, arg: Any, path: Path) -> Iterator[Problem]:
+        """Yield (path, problem) for a malformed argument; called once when checks load."""
+        return iter(())
+
+    def params(self, arg: Any) -> Iterator[str]:
+        """Names of the profile parameters the argument refers to."""
+        return iter(())
+
+    def evaluate(self, subject: Any, arg: Any, ctx: Context, label: str) -> Outcome:
+        raise NotImplementedError
+
+    def describe(self, arg: Any, ctx: Context) -> str:
+        """The requirement in words, used as a finding's ``expected``."""
+        raise NotImplementedError
+
+
+REGISTRY: dict[str, Operator] = {}
+
+
+def register(cls: type[Operator]) -> type[Operator]:
+    REGISTRY[cls.name] = cls()
+    return cls
+
+
+def _load_operators() -> None:
+    for mod in pkgutil.iter_modules(__path__):
+        importlib.import_module(f"{__name__}.{mod.name}")
+
+
+def get_path(subject: Any, dotted: str) -> Any:
+    """Follow a dotted path through mappings; MISSING where a key is absent."""
+    value = subject
+    for part in dotted.split("."):
+        if isinstance(value, dict) and part in value:
+            value = value[part]
+        else:
+            return MISSING
+    return value
+
+
+def split(cond: dict[str, Any]) -> tuple[str | None, str, Any]:
+    """(field, operator name, argument) of a validated condition."""
+    fld = cond.get("field")
+    (name,) = (k for k in cond if k != "field")
+    return fld, name, cond[name]
+
+
+def validate(cond: Any, path: Path = ()) -> list[Problem]:
+    """All problems of a condition, with key paths relative to the condition."""
+    if not isinstance(cond, dict):
+        return [(path, f"a condition must be a mapping, got {type(cond).__name__}")]
+    if "field" in cond and not (isinstance(cond["field"], str) and cond["field"]):
+        return [(path + ("field",), "must be a non-empty dotted path")]
+    ops = [k for k in cond if k != "field"]
+    if len(ops) != 1:
+        known = ", ".join(sorted(REGISTRY))
+        what = "no operator" if not ops else f"several operators ({', '.join(map(str, ops))})"
+        return [(path, f"{what}: a condition has exactly one of: {known}")]
+    name = ops[0]
+    op = REGISTRY.get(name)
+    if op is None:
+        return [(path + (name,), f"unknown operator (expected one of: {', '.join(sorted(REGISTRY))})")]
+    return list(op.validate(cond[name], path + (name,)))
+
+
+def params_of(cond: dict[str, Any]) -> set[str]:
+    _, name, arg = split(cond)
+    return set(REGISTRY[name].params(arg))
+
+
+def evaluate(cond: dict[str, Any], subject: Any, ctx: Context, label: str) -> Outcome:
+    fld, name, arg = split(cond)
+    if fld is not None:
+        subject = get_path(subject, fld)
+        label = f"{label}.{fld}" if label else fld
+    return REGISTRY[name].evaluate(subject, arg, ctx, label)
+
+
+def describe(cond: dict[str, Any], ctx: Context) -> str:
+    fld, name, arg = split(cond)
+    text = REGISTRY[name].describe(arg, ctx)
+    return f"{fld} {text}" if fld else text
+
+
+def require_present(subject: Any, label: str) -> None:
+    if subject is MISSING:
+        raise MissingFact(label)
+
+
+def is_param(arg: Any) -> bool:
+    return isinstance(arg, dict) and set(arg) == {"param"}
+
+
+def resolve(arg: Any, ctx: Context) -> Any:
+    """A literal, or the profile's value for ``{param: NAME}``."""
+    return ctx.params[arg["param"]] if is_param(arg) else arg
+
+
+def value_params(arg: Any) -> Iterator[str]:
+    if is_param(arg):
+        yield arg["param"]
+
+
+def validate_value(arg: Any, path: Path) -> Iterator[Problem]:
+    """A literal value, or ``{param: NAME}``; any other mapping is a mistake."""
+    if isinstance(arg, dict):
+        if not is_param(arg) or not isinstance(arg["param"], str):
+            yield path, "expected a literal value or {param: NAME}"
+
+
+def label_path(label: str, index: int) -> str:
+    return format_path([label, index]) if label else f"[{index}]"
+
+
+_load_operators()

@@ -1,0 +1,5 @@
+"""``python -m auditor`` runs the same command line as the ``auditor`` script."""
+
+from auditor.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,187 @@
+"""Reading evidence bundles: discovery, validation, and merging by target.
+
+The engine streams: a first pass reads each file's header (format, target,
+collected_at) to group files by target; the second pass re-reads one target's files
+at a time, so memory stays flat however large the fleet.
+
+A file that cannot be attributed to a target (not JSON, wrong ``format``, invalid
+``target``) is an :class:`InputError` (exit 2). A file that names its target but whose
+body is broken makes that target's results ``error``, and the rest is audited.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from auditor.errors import InputError
+from auditor.schemas import bundle as B
+from auditor.schemas import problems, validated
+from auditor.schemas.facts import FACT_SCHEMAS
+from auditor.yamldoc import format_path
+
+
+@dataclass
+class BundleFile:
+    path: str
+    sha256: str
+    target: dict[str, Any]
+    collected_at: str
+    document: dict[str, Any] | None = None  # kept only for bundles made in this process
+
+
+@dataclass
+class Target:
+    """One target's evidence, merged from all of its bundles, area by area."""
+
+    id: str
+    kind: str
+    segment: str | None
+    department: str | None
+    labels: dict[str, str]
+    files: list[BundleFile]
+    facts: dict[str, Any] = field(default_factory=dict)
+    area_file: dict[str, str] = field(default_factory=dict)
+    area_date: dict[str, date] = field(default_factory=dict)
+    area_problems: dict[str, str] = field(default_factory=dict)
+    collector_errors: list[dict[str, str]] = field(default_factory=list)
+    sources: list[dict[str, Any]] = field(default_factory=list)
+    problem: str | None = None  # the whole target cannot be judged
+
+    @property
+    def os_family(self) -> str | None:
+        os_facts = self.facts.get("os")
+        return os_facts.get("family") if isinstance(os_facts, dict) else None
+
+
+def discover(paths: Iterable[str | Path]) -> list[Path]:
+    """Bundle files named, or found recursively (``*.json``) in directories named."""
+    found: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found.extend(sorted(p for p in path.rglob("*.json") if p.is_file()))
+        elif path.is_file():
+            found.append(path)
+        else:
+            raise InputError(str(path), "no such file or directory")
+    return found
+
+
+def _read(path: Path) -> tuple[dict[str, Any], bytes]:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError(str(path), f"cannot read: {exc.strerror or exc}") from None
+    try:
+        data = json.loads(raw.decode("utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        raise InputError(str(path), "not UTF-8 text: an evidence bundle is UTF-8 JSON",
+                         line=raw[: exc.start].count(b"\n") + 1) from None
+    except json.JSONDecodeError as exc:
+        raise InputError(str(path), f"not valid JSON: {exc.msg} (column {exc.colno})", line=exc.lineno) from None
+    if not isinstance(data, dict):
+        raise InputError(str(path), f"expected a JSON object ({B.FORMAT}), got {type(data).__name__}")
+    return data, raw
+
+
+def _header(path: Path, data: dict[str, Any], raw: bytes) -> BundleFile:
+    if data.get("format") != B.FORMAT:
+        found = data.get("format")
+        raise InputError(str(path), f"expected {B.FORMAT!r}, found {found!r}" if found is not None
+                         else f"missing (expected {B.FORMAT!r})", where="format")
+    header = validated({k: data.get(k) for k in B.HEADER if k in data}, B.HEADER, str(path))
+    return BundleFile(path=str(path), sha256=hashlib.sha256(raw).hexdigest(), target=header["target"],
+                      collected_at=header["collected_at"])
+
+
+def index(paths: Iterable[str | Path]) -> dict[str, list[BundleFile]]:
+    """First pass: every file's header, grouped by target id (ids sorted)."""
+    groups: dict[str, list[BundleFile]] = {}
+    for path in discover(paths):
+        data, raw = _read(path)
+        bundle = _header(path, data, raw)
+        groups.setdefault(bundle.target["id"], []).append(bundle)
+    return dict(sorted(groups.items()))
+
+
+def _instant_date(value: str) -> date:
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).date()
+
+
+def _merge_header(target: Target, bundle: BundleFile) -> None:
+    for key in ("kind", "segment", "department"):
+        mine, theirs = getattr(target, key), bundle.target[key]
+        if mine is None:
+            setattr(target, key, theirs)
+        elif theirs is not None and theirs != mine and target.problem is None:
+            target.problem = (f"bundles disagree on target.{key}: {target.files[0].path} says {mine!r}, "
+                              f"{bundle.path} says {theirs!r}")
+    for k, v in bundle.target["labels"].items():
+        target.labels.setdefault(k, v)
+
+
+def _merge_body(target: Target, bundle: BundleFile, data: dict[str, Any]) -> None:
+    body = {k: data[k] for k in B.BODY if k in data}
+    found = problems(body, B.BODY)
+    if found:
+        keys, message = found[0]
+        target.problem = target.problem or f"{bundle.path}: {format_path(keys)}: {message}"
+        return
+    day = _instant_date(bundle.collected_at)
+    for entry in body["errors"]:
+        target.collector_errors.append({**entry, "file": bundle.path})
+    for entry in body["sources"]:
+        target.sources.append({**entry, "file": bundle.path})
+    for area, value in body["facts"].items():
+        schema = FACT_SCHEMAS.get(area)
+        if schema is not None:
+            bad = problems({area: value}, {area: schema})
+            if bad:
+                keys, message = bad[0]
+                target.area_problems[area] = f"{bundle.path}: facts.{format_path(keys)}: {message}"
+                continue
+        if area in target.facts and target.facts[area] != value:
+            target.area_problems[area] = (f"{target.area_file[area]} and {bundle.path} give different "
+                                          f"values for facts.{area}")
+            continue
+        target.facts[area] = value
+        target.area_file[area] = bundle.path
+        target.area_date[area] = day
+
+
+def load_target(target_id: str, bundles: list[BundleFile]) -> Target:
+    """Second pass for one target: re-read its files, validate bodies and merge facts."""
+    first = bundles[0].target
+    target = Target(id=target_id, kind=first["kind"], segment=None, department=None, labels={},
+                    files=list(bundles))
+    for bundle in bundles:
+        _merge_header(target, bundle)
+        if bundle.document is not None:
+            data = bundle.document
+        else:
+            data, raw = _read(Path(bundle.path))
+            if hashlib.sha256(raw).hexdigest() != bundle.sha256:
+                target.problem = target.problem or f"{bundle.path}: changed while the audit was reading it"
+                continue
+        _merge_body(target, bundle, data)
+    return target
+
+
+def from_document(name: str, data: dict[str, Any]) -> dict[str, list[BundleFile]]:
+    """Index a bundle made in this process (``auditor audit`` with no evidence)."""
+    raw = json.dumps(data, ensure_ascii=False, sort_keys=True).encode()
+    bundle = _header(Path(name), data, raw)
+    bundle.document = data
+    return {bundle.target["id"]: [bundle]}
+
+
+def stream(groups: dict[str, list[BundleFile]]) -> Iterator[Target]:
+    """Targets in id order, each fully merged, loading one target's files at a time."""
+    for target_id, bundles in groups.items():
+        yield load_target(target_id, bundles)

@@ -1,0 +1,163 @@
+"""The command line: wires policy, evidence, engine, scoring and a report together.
+
+Exit codes (the contract in DESIGN.md): 0 audited and the gate and ``--fail-under``
+were met; 1 audited and they were not; 2 could not audit (the message names the
+file, the field or line, and what was expected).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from auditor import __version__, bundles
+from auditor.engine import Engine, as_of_date
+from auditor.errors import InputError
+from auditor.evidence import collectors
+from auditor.i18n import LANGS
+from auditor.policy import load_policy
+from auditor.policy_cli import run as policy_command
+from auditor.reports import formats
+from auditor.results import ResultsBuilder
+from auditor.selection import load_tailoring, resolve
+
+EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse's own exit code is 2 too; keep its one-line style
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_INPUT, f"auditor: {message}\n")
+
+
+def _score_arg(value: str) -> float:
+    try:
+        score = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number from 0 to 100, got {value!r}") from None
+    if not 0 <= score <= 100:
+        raise argparse.ArgumentTypeError(f"expected a number from 0 to 100, got {value!r}")
+    return score
+
+
+def _date_arg(value: str) -> Any:
+    try:
+        return as_of_date(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date such as 2026-11-02, got {value!r}") from None
+
+
+def _label_arg(value: str) -> tuple[str, str]:
+    key, sep, val = value.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {value!r}")
+    return key, val
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="auditor", description="Information-security policy compliance auditor "
+                     "for Japanese local governments (総務省ガイドライン, 三層の対策).")
+    parser.add_argument("--version", action="version", version=f"auditor {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    audit = sub.add_parser("audit", help="audit evidence bundles (or this host) against a profile")
+    audit.add_argument("evidence", nargs="*", metavar="EVIDENCE",
+                       help="bundle files or directories of them; none: collect this host")
+    audit.add_argument("--policy", metavar="DIR", help="policy directory (default: the embedded policy)")
+    audit.add_argument("--profile", metavar="NAME", help="profile id (default: the policy's default profile)")
+    audit.add_argument("--tailoring", metavar="FILE", help="tailoring file (auditor-tailoring/1)")
+    audit.add_argument("--format", default="table", choices=list(formats()), help="report format")
+    audit.add_argument("--out", metavar="FILE", help="write the report here instead of standard output")
+    audit.add_argument("--lang", default="ja", choices=LANGS, help="report language (default: ja)")
+    audit.add_argument("--fail-under", type=_score_arg, metavar="SCORE", help="exit 1 when the score is below")
+    audit.add_argument("--as-of", type=_date_arg, metavar="DATE",
+                       help="judge time-dependent checks as of this date instead of each bundle's collected_at")
+    audit.add_argument("--segment", choices=["mynumber", "lgwan", "internet"],
+                       help="with no EVIDENCE: the segment this host belongs to")
+    audit.add_argument("--department", metavar="NAME", help="with no EVIDENCE: this host's department")
+
+    collect = sub.add_parser("collect", help="collect this host's evidence into a bundle")
+    collect.add_argument("--out", metavar="FILE", help="bundle file (default: standard output)")
+    collect.add_argument("--segment", choices=["mynumber", "lgwan", "internet"])
+    collect.add_argument("--department", metavar="NAME")
+    collect.add_argument("--target", metavar="ID", help="target id (default: the host name)")
+    collect.add_argument("--label", type=_label_arg, action="append", default=[], metavar="KEY=VALUE")
+
+    policy = sub.add_parser("policy", help="list, show or validate policy content")
+    policy.add_argument("--policy", metavar="DIR", help="policy directory (default: the embedded policy)")
+    psub = policy.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    psub.add_parser("list", help="profiles, controls and checks")
+    show = psub.add_parser("show", help="one control, check or profile")
+    show.add_argument("id")
+    show.add_argument("--lang", default="ja", choices=LANGS)
+    validate = psub.add_parser("validate", help="validate a policy directory or one policy, check, profile, "
+                               "tailoring or evidence file")
+    validate.add_argument("path")
+    return parser
+
+
+def _collect(args: argparse.Namespace, labels: dict[str, str] | None = None) -> dict[str, Any]:
+    collector = collectors.for_this_host()
+    if collector is None:
+        raise InputError("(this host)", f"no collector supports this platform ({sys.platform}); "
+                         "collect on a supported host or import exports, then audit the bundles")
+    options = collectors.CollectOptions(target_id=getattr(args, "target", None), segment=args.segment,
+                                        department=args.department, labels=labels or {})
+    return collector.collect(options)
+
+
+def _write(text: str, out: str | None) -> None:
+    if out is None:
+        sys.stdout.write(text)
+        return
+    try:
+        Path(out).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise InputError(out, f"cannot write: {exc.strerror or exc}") from None
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    policy = load_policy(args.policy)
+    tailoring = load_tailoring(args.tailoring) if args.tailoring else None
+    selection = resolve(policy, args.profile, tailoring)
+    if args.evidence:
+        groups = bundles.index(args.evidence)
+    else:
+        groups = bundles.from_document("(collected from this host)", _collect(args))
+    builder = ResultsBuilder(selection=selection, lang=args.lang, as_of=args.as_of)
+    builder.add_files(b for files in groups.values() for b in files)
+    for result in Engine(selection, as_of=args.as_of).run(bundles.stream(groups)):
+        builder.add(result)
+    doc = builder.document()
+    _write(formats()[args.format](doc, args.lang), args.out)
+    below = args.fail_under is not None and (doc["score"] is None or doc["score"] < args.fail_under)
+    return EXIT_FINDINGS if below or not doc["gate"]["passed"] else EXIT_OK
+
+
+def cmd_collect(args: argparse.Namespace) -> int:
+    bundle = _collect(args, dict(args.label))
+    _write(json.dumps(bundle, ensure_ascii=False, indent=2) + "\n", args.out)
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "audit":
+            return cmd_audit(args)
+        if args.command == "collect":
+            return cmd_collect(args)
+        return policy_command(args)
+    except InputError as exc:
+        print(f"auditor: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,166 @@
+"""Evaluating the selected checks against each target's merged evidence.
+
+The engine never reads a host or a raw export: only facts from bundles. A missing or
+broken fact gives `error` (never `pass`); a check that does not apply gives
+`notapplicable` (never a vacuous pass); every `fail` carries findings.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from auditor import conditions
+from auditor.bundles import Target
+from auditor.conditions import MISSING, Context, EvaluationError, Finding, MissingFact
+from auditor.conditions.compare import show
+from auditor.i18n import text
+from auditor.policy import PLACEHOLDER, Check
+from auditor.selection import Selection
+
+STATUSES = ("pass", "fail", "error", "notapplicable", "waived", "manual")
+MAX_LISTED = 10
+
+
+@dataclass
+class Result:
+    check: Check
+    target: Target
+    status: str
+    message: dict[str, str]
+    findings: list[Finding] = field(default_factory=list)
+    evidence: list[str] = field(default_factory=list)
+
+
+def _render(template: str, values: dict[str, Any]) -> str:
+    """Fill ``{name}`` placeholders from ``values``; unknown names stay as written.
+
+    Deliberately not str.format, which would let a policy file reach attributes.
+    """
+    return PLACEHOLDER.sub(lambda m: show(values[m.group(1)]) if m.group(1) in values else m.group(0), template)
+
+
+def _applies(check: Check, target: Target) -> tuple[bool | None, str]:
+    """(applies?, reason); None when it cannot be told from the evidence."""
+    rule = check.applies_to
+    if "kind" in rule and target.kind not in rule["kind"]:
+        return False, f"target kind {target.kind}"
+    if "segment" in rule and target.segment not in rule["segment"]:
+        return False, f"segment {target.segment or 'not declared'}"
+    for key, value in rule.get("labels", {}).items():
+        if target.labels.get(key) != value:
+            return False, f"label {key}={target.labels.get(key, '(none)')}"
+    if "os" in rule and target.kind == "endpoint":  # directories, networks and organisations have no OS
+        family = target.os_family
+        if family is None:
+            return None, "the target's operating system (facts.os.family) is not in the evidence"
+        if family not in rule["os"]:
+            return False, f"operating system {family}"
+    return True, ""
+
+
+def _collector_notes(target: Target, area: str) -> str:
+    notes = [f"{e['file']}: {e['message']}" for e in target.collector_errors if e["area"] == area]
+    return "; collector reported: " + "; ".join(notes) if notes else ""
+
+
+def _area(path: str) -> str:
+    return path.split(".", 1)[0]
+
+
+def _cited(target: Target, areas: set[str]) -> list[str]:
+    """The raw inputs behind the areas a check read, or the bundle files when unknown."""
+    cited = [f"{s['file']}: {s['name']}" for s in target.sources if s.get("area") in areas]
+    if not cited:
+        cited = sorted({target.area_file[a] for a in areas if a in target.area_file})
+    return cited
+
+
+class Engine:
+    """Runs one :class:`Selection` over targets; ``as_of`` overrides every bundle's date."""
+
+    def __init__(self, selection: Selection, as_of: date | None = None) -> None:
+        self.selection = selection
+        self.as_of = as_of
+
+    def run(self, targets: Iterable[Target]) -> Iterator[Result]:
+        for target in targets:
+            yield from self.evaluate_target(target)
+
+    def evaluate_target(self, target: Target) -> Iterator[Result]:
+        for check in self.selection.checks:
+            yield self.evaluate(check, target)
+
+    def _error(self, check: Check, target: Target, detail: str, evidence: list[str] | None = None) -> Result:
+        return Result(check, target, "error", text("status_error", detail=detail),
+                      evidence=evidence or [b.path for b in target.files])
+
+    def evaluate(self, check: Check, target: Target) -> Result:
+        applies, reason = _applies(check, target)
+        if applies is False:
+            return Result(check, target, "notapplicable", text("status_notapplicable", reason=reason))
+        if target.problem:
+            return self._error(check, target, target.problem)
+        if applies is None:
+            return self._error(check, target, reason)
+        if check.manual:
+            return Result(check, target, "manual", text("status_manual"))
+
+        areas = {_area(p) for p in check.reads}
+        evidence = _cited(target, areas)
+        for path in check.reads:
+            area = _area(path)
+            if area in target.area_problems:
+                return self._error(check, target, target.area_problems[area], evidence)
+            if conditions.get_path(target.facts, path) is MISSING:
+                where = ", ".join(b.path for b in target.files)
+                return self._error(check, target, f"fact {path} is missing from {where}"
+                                   + _collector_notes(target, area), evidence)
+
+        dates = [target.area_date[a] for a in sorted(areas) if a in target.area_date]
+        ctx = Context(params=self.selection.params, as_of=self.as_of or max(dates), item_key=check.item)
+        try:
+            if check.applies_if is not None:
+                scope = {"facts": target.facts, "params": self.selection.params,
+                         "target": {"kind": target.kind, "segment": target.segment,
+                                    "department": target.department, "labels": target.labels}}
+                if not conditions.evaluate(check.applies_if, scope, ctx, "").passed:
+                    return Result(check, target, "notapplicable",
+                                  text("status_notapplicable",
+                                       reason=conditions.describe(check.applies_if, ctx) + " does not hold"))
+            single = len(check.reads) == 1
+            subject = conditions.get_path(target.facts, check.reads[0]) if single else target.facts
+            outcome = conditions.evaluate(check.condition or {}, subject, ctx, check.reads[0] if single else "")
+        except MissingFact as exc:
+            return self._error(check, target, f"fact {exc.label} is missing"
+                               + _collector_notes(target, _area(exc.label)), evidence)
+        except EvaluationError as exc:
+            return self._error(check, target, str(exc), evidence)
+
+        if outcome.passed:
+            shown = subject if single and not isinstance(subject, dict | list) else None
+            key = "status_pass_value" if shown is not None else "status_pass"
+            return Result(check, target, "pass", text(key, value=show(shown)), evidence=evidence)
+        return Result(check, target, "fail", self._fail_message(check, outcome.findings, ctx), outcome.findings,
+                      evidence)
+
+    def _fail_message(self, check: Check, findings: list[Finding], ctx: Context) -> dict[str, str]:
+        items = [f.item for f in findings]
+        listed = ", ".join(items[:MAX_LISTED]) + (" …" if len(items) > MAX_LISTED else "")
+        values: dict[str, Any] = {**self.selection.params, "count": len(findings), "items": listed,
+                                  "actual": findings[0].actual if findings else None,
+                                  "expected": findings[0].expected if findings else None,
+                                  "item": items[0] if items else None}
+        if check.message:
+            return {lang: _render(tpl, {**values, "title": check.title[lang]}) for lang, tpl in check.message.items()}
+        return text("status_fail", count=len(findings))
+
+
+def as_of_date(value: str) -> date:
+    """Parse ``--as-of`` (a date, or an instant whose own date is used)."""
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        return date.fromisoformat(value)
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).date()

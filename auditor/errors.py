@@ -1,0 +1,22 @@
+"""The one error type that means "could not audit": exit code 2, one clear line."""
+
+from __future__ import annotations
+
+
+class InputError(Exception):
+    """Bad input: names the file, where in it (key path and/or line) and what was expected."""
+
+    def __init__(self, file: str, problem: str, where: str | None = None, line: int | None = None) -> None:
+        self.file = file
+        self.where = where
+        self.line = line
+        self.problem = problem
+        super().__init__(self.__str__())
+
+    def __str__(self) -> str:
+        loc = self.file
+        if self.line is not None:
+            loc += f":{self.line}"
+        if self.where:
+            loc += f": {self.where}"
+        return f"{loc}: {self.problem}"

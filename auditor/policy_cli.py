@@ -1,0 +1,93 @@
+"""``auditor policy list | show ID | validate PATH``: reading the policy without auditing."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from tabulate import tabulate
+
+from auditor import bundles
+from auditor.errors import InputError
+from auditor.policy import Policy, load_check, load_control, load_profile, load_policy
+from auditor.selection import load_tailoring, resolve
+from auditor.yamldoc import load_yaml
+
+
+def _list(policy: Policy) -> str:
+    lines = [f"{policy.id} {policy.version}  ({policy.root})", ""]
+    rows = []
+    for p in policy.profiles.values():
+        sel = resolve(policy, p.id)
+        mark = "*" if p.id == policy.default_profile else ""
+        rows.append([p.id + mark, p.extends or "-", p.model or "-", len(sel.controls), len(sel.checks), p.title["ja"]])
+    lines += [tabulate(rows, headers=["profile", "extends", "model", "controls", "checks", "title"]), "",
+              "* default", ""]
+    rows = [[c.id, c.severity, c.mode, c.reference, sum(c.id in k.controls for k in policy.checks.values()),
+             c.title["ja"]] for c in policy.controls.values()]
+    lines += [tabulate(rows, headers=["control", "severity", "mode", "reference", "checks", "title"]), ""]
+    rows = [[k.id, k.severity, ", ".join(k.controls), k.title["ja"]] for k in policy.checks.values()]
+    lines.append(tabulate(rows, headers=["check", "severity", "controls", "title"]))
+    return "\n".join(lines) + "\n"
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value if isinstance(value, str | int | float | bool | type(None)) else str(value)
+
+
+def _show(policy: Policy, item_id: str) -> str:
+    for table in (policy.controls, policy.checks, policy.profiles):
+        if item_id in table:
+            item = table[item_id]
+            fields = {k: getattr(item, k) for k in item.__dataclass_fields__}
+            return json.dumps(_plain(fields), ensure_ascii=False, indent=2) + "\n"
+    raise InputError(item_id, f"no control, check or profile with this id in policy {policy.id}")
+
+
+def _validate(path_text: str, policy_dir: str | None) -> str:
+    path = Path(path_text)
+    if path.is_dir():
+        policy = load_policy(path)
+        for profile_id in policy.profiles:
+            resolve(policy, profile_id)
+        return (f"{path}: valid policy {policy.id} {policy.version}: {len(policy.controls)} controls, "
+                f"{len(policy.checks)} checks, {len(policy.profiles)} profiles\n")
+    if not path.is_file():
+        raise InputError(str(path), "no such file or directory")
+    if path.suffix == ".json":
+        groups = bundles.index([path])
+        target = bundles.load_target(*next(iter(groups.items())))
+        problems = [target.problem] if target.problem else list(target.area_problems.values())
+        if problems:
+            raise InputError(str(path), problems[0])
+        return f"{path}: valid evidence bundle for target {target.id}\n"
+    doc = load_yaml(path)
+    data = doc.data if isinstance(doc.data, dict) else {}
+    if data.get("format") == "auditor-tailoring/1":
+        tailoring = load_tailoring(path)
+        resolve(load_policy(policy_dir), None, tailoring)
+        return f"{path}: valid tailoring of profile {tailoring.profile}\n"
+    policy = load_policy(policy_dir)
+    if "rationale" in data:
+        return f"{path}: valid control {load_control(doc).id}\n"
+    if any(k in data for k in ("reads", "condition", "manual")):
+        return f"{path}: valid check {load_check(doc, policy.controls).id}\n"
+    profile = load_profile(doc)
+    policy.profiles[profile.id] = profile
+    resolve(policy, profile.id)
+    return f"{path}: valid profile {profile.id}\n"
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.action == "validate":
+        print(_validate(args.path, args.policy), end="")
+        return 0
+    policy = load_policy(args.policy)
+    print(_list(policy) if args.action == "list" else _show(policy, args.id), end="")
+    return 0

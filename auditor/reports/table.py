@@ -1,0 +1,86 @@
+"""``--format table``: the terminal report an administrator reads first.
+
+Headline (score, grade, gate, summary), one line per target, then every failed or
+unevaluated check with its findings (actual against expected) and the fix.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tabulate import tabulate
+
+from auditor.i18n import t
+from auditor.reports import register
+
+MAX_FINDINGS = 20
+MAX_CELL = 60
+
+
+def _cell(value: Any) -> str:
+    text = "null" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
+    return text if len(text) <= MAX_CELL else text[: MAX_CELL - 1] + "…"
+
+
+def _grade(grade: str | None, lang: str) -> str:
+    return t(f"grade_{grade}" if grade else "grade_none", lang)
+
+
+def _score(score: float | None) -> str:
+    return "-" if score is None else f"{score:.1f}"
+
+
+def _summary(summary: dict[str, int], lang: str) -> str:
+    return " / ".join(f"{t(k, lang)} {v}" for k, v in summary.items())
+
+
+def _segment(segment: str | None, lang: str) -> str:
+    return t(f"segment_{segment}" if segment else "segment_none", lang)
+
+
+@register("table")
+def render(doc: dict[str, Any], lang: str) -> str:
+    run = doc["run"]
+    policy = run["policy"]
+    gate = doc["gate"]
+    lines = [
+        t("report_title", lang),
+        f"{t('policy', lang)}: {policy['id']} {policy['version']}   {t('profile', lang)}: {policy['profile']}"
+        + (f" + {policy['tailoring']['id']}" if policy["tailoring"] else ""),
+    ]
+    if run["as_of"]:
+        lines.append(f"{t('as_of', lang)}: {run['as_of']}")
+    gate_text = t("gate_passed", lang) if gate["passed"] else t("gate_failed", lang, count=len(gate["failed_critical"]))
+    lines += [
+        f"{t('score', lang)}: {_score(doc['score'])}   {t('grade', lang)}: {_grade(doc['grade'], lang)}   "
+        f"{t('gate', lang)}: {gate_text}",
+        f"{t('summary', lang)}: {_summary(doc['summary'], lang)}",
+        "",
+    ]
+    rows = [
+        [tg["id"], tg["kind"], _segment(tg["segment"], lang), tg["department"] or "-", _score(tg["score"]),
+         _grade(tg["grade"], lang), tg["summary"]["pass"], tg["summary"]["fail"], tg["summary"]["error"]]
+        for tg in doc["targets"]
+    ]
+    headers = [t("target", lang), t("kind", lang), t("segment", lang), t("department", lang), t("score", lang),
+               t("grade", lang), t("pass", lang), t("fail", lang), t("error", lang)]
+    lines += [tabulate(rows, headers=headers, disable_numparse=True), ""]
+
+    bad = [r for r in doc["results"] if r["status"] in ("fail", "error")]
+    lines.append(f"{t('findings_heading', lang)} ({len(bad)})")
+    if not bad:
+        lines.append(t("no_findings", lang))
+    for r in bad:
+        lines += ["", f"[{t(r['status'], lang)}] {r['target']} / {r['check']}  "
+                      f"({t('severity_' + r['severity'], lang)}; {', '.join(r['controls'])})",
+                  f"  {r['title']}", f"  {r['message']}"]
+        if r["findings"]:
+            rows = [[_cell(f["item"]), _cell(f["actual"]), _cell(f["expected"])] for f in r["findings"][:MAX_FINDINGS]]
+            table = tabulate(rows, headers=[t("item", lang), t("actual", lang), t("expected", lang)],
+                             disable_numparse=True)
+            lines += ["    " + line for line in table.splitlines()]
+            if len(r["findings"]) > MAX_FINDINGS:
+                lines.append("    " + t("more_findings", lang, count=len(r["findings"]) - MAX_FINDINGS))
+        if "remediation" in r:
+            lines.append(f"  {t('remediation', lang)}: {r['remediation']}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,123 @@
+"""Assembling the `auditor-results/1` document from the engine's results.
+
+This document is the single input of every report format: reports render it and
+never re-evaluate. Order is fixed (targets by id, then checks by id), so the same
+inputs give the same bytes apart from the run's id and times.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from typing import Any
+
+from auditor import __version__
+from auditor.bundles import BundleFile
+from auditor.engine import Result
+from auditor.scoring import Tally
+from auditor.selection import Selection
+
+FORMAT = "auditor-results/1"
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
+
+
+def _tallied(t: Tally) -> dict[str, Any]:
+    return {"score": t.score, "grade": t.grade, "summary": dict(t.counts)}
+
+
+@dataclass
+class ResultsBuilder:
+    """Consumes results one by one (the engine streams) and keeps only what the report needs."""
+
+    selection: Selection
+    lang: str
+    as_of: date | None = None
+    started_at: str = field(default_factory=_now)
+    run_tally: Tally = field(default_factory=Tally)
+    targets: dict[str, tuple[dict[str, Any], Tally]] = field(default_factory=dict)
+    segments: dict[str, Tally] = field(default_factory=dict)
+    departments: dict[str, Tally] = field(default_factory=dict)
+    families: dict[str, Tally] = field(default_factory=dict)
+    controls: dict[str, Tally] = field(default_factory=dict)
+    entries: list[dict[str, Any]] = field(default_factory=list)
+    blockers: list[dict[str, Any]] = field(default_factory=list)
+    evidence: list[dict[str, Any]] = field(default_factory=list)
+
+    def add_files(self, files: Iterable[BundleFile]) -> None:
+        for f in files:
+            self.evidence.append({"target": f.target["id"], "file": f.path, "sha256": f.sha256,
+                                  "collected_at": f.collected_at})
+
+    def add(self, result: Result) -> None:
+        check, target, status, severity = result.check, result.target, result.status, result.check.severity
+        self.run_tally.add(status, severity)
+        if target.id not in self.targets:
+            self.targets[target.id] = ({"id": target.id, "kind": target.kind, "segment": target.segment,
+                                        "department": target.department}, Tally())
+        self.targets[target.id][1].add(status, severity)
+        self.segments.setdefault(target.segment or "", Tally()).add(status, severity)
+        self.departments.setdefault(target.department or "", Tally()).add(status, severity)
+        policy = self.selection.policy
+        for family in sorted({policy.controls[c].family for c in check.controls}):
+            self.families.setdefault(family, Tally()).add(status, severity)
+        for control in check.controls:
+            self.controls.setdefault(control, Tally()).add(status, severity)
+        if severity == "critical" and status in ("fail", "error"):
+            self.blockers.append({"check": check.id, "target": target.id, "status": status,
+                                  "controls": list(check.controls)})
+        entry: dict[str, Any] = {
+            "check": check.id,
+            "controls": list(check.controls),
+            "target": target.id,
+            "status": status,
+            "severity": severity,
+            "title": check.title[self.lang],
+            "message": result.message[self.lang],
+            "findings": [f.as_dict() for f in result.findings],
+            "evidence": result.evidence,
+        }
+        if status in ("fail", "error"):
+            entry["remediation"] = check.remediation[self.lang]
+        self.entries.append(entry)
+
+    def document(self) -> dict[str, Any]:
+        sel, lang = self.selection, self.lang
+        policy = sel.policy
+        tailoring = None
+        if sel.tailoring is not None:
+            tailoring = {"id": sel.tailoring.id, "file": sel.tailoring.source, "changes": sel.changes}
+        return {
+            "format": FORMAT,
+            "run": {
+                "id": str(uuid.uuid4()),
+                "started_at": self.started_at,
+                "finished_at": _now(),
+                "tool_version": __version__,
+                "lang": lang,
+                "as_of": self.as_of.isoformat() if self.as_of else None,
+                "policy": {"id": policy.id, "version": policy.version, "profile": sel.profile.id,
+                           "sha256": policy.sha256, "tailoring": tailoring},
+                "evidence": self.evidence,
+            },
+            "score": self.run_tally.score,
+            "grade": self.run_tally.grade,
+            "gate": {"passed": not self.blockers, "failed_critical": self.blockers},
+            "summary": dict(self.run_tally.counts),
+            "targets": [{**head, **_tallied(t)} for head, t in self.targets.values()],
+            "segments": [{"segment": k or None, **_tallied(t)} for k, t in sorted(self.segments.items())],
+            "departments": [{"department": k or None, **_tallied(t)} for k, t in sorted(self.departments.items())],
+            "families": [{"id": k, "title": policy.families[k][lang], **_tallied(t)}
+                         for k, t in sorted(self.families.items())],
+            "controls": [
+                {"id": c, "reference": policy.controls[c].reference, "title": policy.controls[c].title[lang],
+                 "severity": policy.controls[c].severity, "family": policy.controls[c].family,
+                 **_tallied(self.controls.get(c, Tally()))}
+                for c in sel.controls
+            ],
+            "results": self.entries,
+        }

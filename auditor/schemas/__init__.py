@@ -1,0 +1,83 @@
+"""Cerberus schemas for every document the auditor reads, and the one validate() that applies them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import cerberus
+from cerberus import errors as cerr
+
+from auditor.errors import InputError
+from auditor.yamldoc import format_path
+
+_MESSAGES = cerr.BasicErrorHandler.messages
+_validators: dict[int, cerberus.Validator] = {}
+
+
+def _validator(schema: dict) -> cerberus.Validator:
+    # Building a validator checks the schema itself, which is slow; reuse one per schema.
+    v = _validators.get(id(schema))
+    if v is None:
+        v = cerberus.Validator(schema, allow_unknown=False)
+        _validators[id(schema)] = v
+    return v
+
+
+def _leaves(errs: Sequence[cerr.ValidationError]) -> list[cerr.ValidationError]:
+    out: list[cerr.ValidationError] = []
+    for e in errs:
+        if e.is_logic_error:
+            out.append(e)
+        elif e.is_group_error:
+            out.extend(_leaves(e.child_errors))
+        else:
+            out.append(e)
+    return out
+
+
+def _describe(e: cerr.ValidationError) -> str:
+    if e.code == cerr.UNKNOWN_FIELD.code:
+        return "unknown key"
+    if e.is_logic_error:
+        return "does not match any allowed form"
+    if e.code == cerr.BAD_TYPE.code:
+        expected = e.constraint if isinstance(e.constraint, str) else " or ".join(e.constraint)
+        return f"expected {expected}, got {type(e.value).__name__}"
+    if e.code == cerr.UNALLOWED_VALUE.code:
+        return f"unallowed value {e.value!r} (expected one of: {', '.join(map(str, e.constraint))})"
+    if e.code == cerr.UNALLOWED_VALUES.code:
+        return f"unallowed values {list(e.info[0])} (expected values from: {', '.join(map(str, e.constraint))})"
+    if e.code == cerr.REGEX_MISMATCH.code:
+        return f"value {e.value!r} does not match the pattern {e.constraint}"
+    template = _MESSAGES.get(e.code, "invalid value")
+    try:
+        return template.format(*e.info, constraint=e.constraint, field=e.field, value=e.value)
+    except (IndexError, KeyError):
+        return template
+
+
+def problems(data: Any, schema: dict) -> list[tuple[tuple[Any, ...], str]]:
+    """All validation problems as (key path, message), in document order of paths."""
+    if not isinstance(data, dict):
+        return [((), f"expected a mapping, got {type(data).__name__}")]
+    v = _validator(schema)
+    if v.validate(data):
+        return []
+    found = [(tuple(e.document_path), _describe(e)) for e in _leaves(v._errors)]
+    return sorted(found, key=lambda p: format_path(p[0]))
+
+
+def validated(data: Any, schema: dict, name: str,
+              line_of: Callable[[tuple[Any, ...]], int | None] | None = None) -> dict:
+    """Validate and normalise (defaults filled in); raise InputError on the first problem."""
+    found = problems(data, schema)
+    if found and line_of is not None:
+        found.sort(key=lambda p: (line_of(p[0]) or 0, format_path(p[0])))
+    if found:
+        keys, message = found[0]
+        if len(found) > 1:
+            message += f" (and {len(found) - 1} more problem{'s' if len(found) > 2 else ''})"
+        raise InputError(name, message, where=format_path(keys) or None,
+                         line=line_of(keys) if line_of else None)
+    return _validator(schema).document

@@ -1,0 +1,120 @@
+"""Schemas of the policy documents: policy manifest, controls, checks, profiles, tailoring.
+
+Conditions are checked for shape here (a mapping) and in depth by the condition
+registry, which knows each operator's argument.
+"""
+
+from __future__ import annotations
+
+SEVERITIES = ("critical", "high", "medium", "low")
+SEGMENTS = ("mynumber", "lgwan", "internet")
+TARGET_KINDS = ("endpoint", "directory", "network", "organization")
+MODELS = ("alpha", "alpha-prime", "beta", "beta-prime")
+OS_FAMILIES = ("linux", "windows")
+EVIDENCE_KINDS = ("endpoint", "firewall", "directory", "hr", "training", "document")
+
+_TEXT = {"type": "string", "empty": False}
+
+
+def localized(required: bool = True) -> dict:
+    """A text in Japanese and English: both are required, since reports exist in both."""
+    return {"type": "dict", "required": required, "schema": {"ja": {**_TEXT, "required": True},
+                                                             "en": {**_TEXT, "required": True}}}
+
+
+_ID_LIST = {"type": "list", "schema": {"type": "string", "empty": False}}
+
+POLICY = {
+    "format": {"type": "string", "allowed": ["auditor-policy/1"], "required": True},
+    "id": {**_TEXT, "required": True, "regex": r"[a-z0-9][a-z0-9._-]*"},
+    "version": {**_TEXT, "required": True},
+    "title": localized(),
+    "default_profile": {**_TEXT, "required": True},
+    "controls": {**_TEXT, "default": "controls"},
+    "profiles": {**_TEXT, "default": "profiles"},
+    "families": {**_TEXT, "default": "families.yaml"},
+    "checks": {**_TEXT, "default": "checks"},
+}
+
+FAMILIES = {"type": "dict", "keysrules": {"type": "string"}, "valuesrules": localized()}
+
+CONTROL = {
+    "id": {**_TEXT, "required": True, "regex": r"[A-Z][A-Z0-9]*-[A-Z0-9-]+"},
+    "group": {**_TEXT, "required": True},
+    "family": {**_TEXT, "required": True},
+    "reference": {**_TEXT, "required": True},
+    "revision": {**_TEXT},
+    "severity": {"type": "string", "allowed": list(SEVERITIES), "required": True},
+    "mode": {"type": "string", "allowed": ["automatic", "manual", "mixed"], "required": True},
+    "applies": {
+        "type": "dict",
+        "required": True,
+        "schema": {
+            "segments": {"type": "list", "allowed": list(SEGMENTS), "required": True},
+            "scope": {"type": "string", "allowed": ["target", "organization"], "required": True},
+            "models": {"type": "list", "allowed": list(MODELS), "required": True},
+        },
+    },
+    "evidence": {"type": "list", "allowed": list(EVIDENCE_KINDS), "required": True},
+    "parameters": {"type": "list", "schema": {"type": "string", "regex": r"[a-z][a-z0-9_]*"}, "default": []},
+    "title": localized(),
+    "rationale": localized(),
+    "remediation": localized(),
+    "withdrawn": {"type": "boolean", "default": False},
+}
+
+_FACT_PATH = {"type": "string", "regex": r"[a-z_][a-z0-9_]*(\.[A-Za-z0-9_-]+)*"}
+
+CHECK = {
+    "id": {**_TEXT, "required": True, "regex": r"[a-z0-9][a-z0-9.-]*"},
+    "controls": {**_ID_LIST, "required": True, "minlength": 1},
+    "title": localized(),
+    "severity": {"type": "string", "allowed": list(SEVERITIES)},
+    "applies_to": {
+        "type": "dict",
+        "default": {},
+        "schema": {
+            "kind": {"type": "list", "allowed": list(TARGET_KINDS)},
+            "segment": {"type": "list", "allowed": list(SEGMENTS)},
+            "os": {"type": "list", "allowed": list(OS_FAMILIES)},
+            "labels": {"type": "dict", "valuesrules": {"type": "string"}},
+        },
+    },
+    "applies_if": {"type": "dict"},
+    "manual": {"type": "boolean", "default": False},
+    "reads": {"anyof": [_FACT_PATH, {"type": "list", "minlength": 1, "schema": _FACT_PATH}]},
+    "item": {"type": "string", "regex": r"[a-z_][a-z0-9_]*", "dependencies": "reads"},
+    "condition": {"type": "dict", "dependencies": "reads"},
+    "message": localized(required=False),
+    "remediation": localized(),
+}
+
+_SELECTION = {"type": "dict", "default": {}, "schema": {"select": _ID_LIST, "unselect": _ID_LIST}}
+
+PROFILE = {
+    "id": {**_TEXT, "required": True, "regex": r"[a-z0-9][a-z0-9._-]*"},
+    "title": localized(),
+    "description": localized(required=False),
+    "extends": {"type": "string", "nullable": True, "default": None},
+    "model": {"type": "string", "allowed": list(MODELS)},
+    "controls": _SELECTION,
+    "checks": _SELECTION,
+    "parameters": {"type": "dict", "default": {}, "keysrules": {"type": "string", "regex": r"[a-z][a-z0-9_]*"}},
+}
+
+_REASONED = {"type": "dict", "schema": {"id": {**_TEXT, "required": True}, "reason": {**_TEXT, "required": True}}}
+
+TAILORING = {
+    "format": {"type": "string", "allowed": ["auditor-tailoring/1"], "required": True},
+    "id": {**_TEXT, "required": True},
+    "profile": {**_TEXT, "required": True},
+    "select": {"type": "list", "default": [], "schema": _REASONED},
+    "unselect": {"type": "list", "default": [], "schema": _REASONED},
+    "parameters": {
+        "type": "dict",
+        "default": {},
+        "keysrules": {"type": "string", "regex": r"[a-z][a-z0-9_]*"},
+        "valuesrules": {"type": "dict", "schema": {"value": {"required": True, "nullable": True},
+                                                   "reason": {**_TEXT, "required": True}}},
+    },
+}
