@@ -11,7 +11,7 @@ from tabulate import tabulate
 
 from auditor import bundles
 from auditor.errors import InputError
-from auditor.policy import Policy, load_check, load_control, load_profile, load_policy
+from auditor.policy import Policy, load_check, load_control, load_policy, load_profile
 from auditor.selection import load_tailoring, resolve
 from auditor.yamldoc import load_yaml
 

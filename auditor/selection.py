@@ -89,8 +89,8 @@ def resolve(policy: Policy, profile_id: str | None = None, tailoring: Tailoring 
     """Apply the profile chain and the tailoring; verify every parameter a check uses is set."""
     if tailoring is not None:
         if profile_id is not None and profile_id != tailoring.profile:
-            raise InputError(tailoring.source, f"tailors profile {tailoring.profile!r}, but --profile is {profile_id!r}",
-                             where="profile")
+            raise InputError(tailoring.source, f"tailors profile {tailoring.profile!r}, "
+                             f"but --profile is {profile_id!r}", where="profile")
         profile_id = tailoring.profile
     chain = _chain(policy, profile_id or policy.default_profile, tailoring.source if tailoring else "--profile")
     control_ids, check_ids = list(policy.controls), list(policy.checks)

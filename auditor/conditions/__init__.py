@@ -175,9 +175,8 @@ def value_params(arg: Any) -> Iterator[str]:
 
 def validate_value(arg: Any, path: Path) -> Iterator[Problem]:
     """A literal value, or ``{param: NAME}``; any other mapping is a mistake."""
-    if isinstance(arg, dict):
-        if not is_param(arg) or not isinstance(arg["param"], str):
-            yield path, "expected a literal value or {param: NAME}"
+    if isinstance(arg, dict) and (not is_param(arg) or not isinstance(arg["param"], str)):
+        yield path, "expected a literal value or {param: NAME}"
 
 
 def label_path(label: str, index: int) -> str:

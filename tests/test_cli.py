@@ -1,0 +1,123 @@
+"""The command line's contract: exit codes, one-line errors, formats, determinism."""
+
+import json
+import re
+import subprocess
+import sys
+
+import pytest
+from conftest import MINI_POLICY, make_bundle
+
+from auditor.cli import main
+
+
+def run_main(capsys, *argv):
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_compliant_evidence_exits_0_with_japanese_table(capsys, write_bundle):
+    path = write_bundle("a.json", make_bundle())
+    code, out, err = run_main(capsys, "audit", path, "--policy", MINI_POLICY)
+    assert code == 0 and err == ""
+    assert "スコア: 100.0" in out and "A 達成" in out and "重大項目ゲート: 通過" in out
+
+
+def test_english_table(capsys, write_bundle):
+    path = write_bundle("a.json", make_bundle(facts__password_policy={"min_length": 6}))
+    code, out, _ = run_main(capsys, "audit", path, "--policy", MINI_POLICY, "--lang", "en")
+    assert code == 0  # a high-severity failure does not fail the gate
+    assert "Score: " in out and "min length 6 (need 8)" in out and "password_policy.min_length" in out
+
+
+def test_critical_failure_fails_the_gate_whatever_the_score(capsys, write_bundle):
+    bundle = make_bundle()
+    bundle["facts"]["routing"]["ip_forward_v4"] = True
+    code, out, _ = run_main(capsys, "audit", write_bundle("a.json", bundle), "--policy", MINI_POLICY,
+                            "--format", "json")
+    doc = json.loads(out)
+    assert code == 1 and doc["gate"]["passed"] is False
+    assert doc["gate"]["failed_critical"] == [{"check": "forwarding", "target": "pc-001", "status": "fail",
+                                               "controls": ["GL-A13"]}]
+
+
+def test_fail_under(capsys, write_bundle):
+    path = write_bundle("a.json", make_bundle(facts__password_policy={"min_length": 6}))
+    assert run_main(capsys, "audit", path, "--policy", MINI_POLICY, "--fail-under", "80")[0] == 0
+    assert run_main(capsys, "audit", path, "--policy", MINI_POLICY, "--fail-under", "80.1")[0] == 1
+
+
+def test_json_shape(capsys, write_bundle):
+    path = write_bundle("a.json", make_bundle(facts__password_policy={"min_length": 6}))
+    _, out, _ = run_main(capsys, "audit", path, "--policy", MINI_POLICY, "--format", "json", "--lang", "en")
+    doc = json.loads(out)
+    assert doc["format"] == "auditor-results/1"
+    assert set(doc["run"]) >= {"id", "started_at", "finished_at", "tool_version", "policy", "evidence"}
+    assert set(doc["run"]["policy"]) >= {"id", "version", "profile", "sha256"}
+    assert doc["run"]["evidence"][0]["target"] == "pc-001" and len(doc["run"]["evidence"][0]["sha256"]) == 64
+    assert doc["score"] == 80.0 and doc["grade"] == "B"  # (10 + 5 + 5) / (10 + 5 + 5 + 5)
+    assert doc["summary"] == {"pass": 3, "fail": 1, "error": 0, "notapplicable": 0, "waived": 0, "manual": 0}
+    assert doc["targets"][0] == {"id": "pc-001", "kind": "endpoint", "segment": "lgwan", "department": "総務課",
+                                      "score": 80.0, "grade": "B", "summary": doc["summary"]}
+    assert {c["id"] for c in doc["controls"]} == {"GL-A13", "GL-B11", "GL-B15", "GL-D01"}
+    failed = [r for r in doc["results"] if r["status"] == "fail"]
+    assert set(failed[0]) >= {"check", "controls", "target", "status", "severity",
+                                                              "title", "message", "findings", "evidence"}
+    assert failed[0]["findings"] == [{"item": "password_policy.min_length", "actual": 6, "expected": ">= 8"}]
+
+
+def test_same_inputs_give_identical_json_apart_from_id_and_times(capsys, write_bundle, tmp_path):
+    write_bundle("fleet/b.json", make_bundle(target__id="pc-b", facts__password_policy={"min_length": 6}))
+    path = write_bundle("fleet/a.json", make_bundle(target__id="pc-a"))
+    outs = []
+    for _ in range(2):
+        _, out, _ = run_main(capsys, "audit", path.parent, "--policy", MINI_POLICY, "--format", "json")
+        outs.append(re.sub(r'"(id|started_at|finished_at)": "[^"]*",\n', "", out, count=3))
+    assert outs[0] == outs[1]
+    assert '"started_at"' not in outs[0]
+
+
+@pytest.mark.parametrize(
+    ("content", "expect"),
+    [
+        ("{oops", r"bad\.json:1: not valid JSON"),
+        ('{"format": "other/1"}', r"bad\.json: format: expected 'auditor-evidence/1'"),
+    ],
+)
+def test_bad_evidence_exits_2_with_one_line(capsys, write_bundle, content, expect):
+    code, out, err = run_main(capsys, "audit", write_bundle("bad.json", content), "--policy", MINI_POLICY)
+    assert code == 2 and out == ""
+    assert len(err.strip().splitlines()) == 1 and re.search(expect, err)
+
+
+def test_missing_path_and_bad_policy_exit_2(capsys, tmp_path):
+    code, _, err = run_main(capsys, "audit", tmp_path / "missing.json", "--policy", MINI_POLICY)
+    assert code == 2 and "missing.json: no such file or directory" in err
+    code, _, err = run_main(capsys, "audit", "--policy", tmp_path)
+    assert code == 2 and "policy.yaml: not found" in err
+
+
+def test_bad_arguments_exit_2(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["audit", "--fail-under", "200"])
+    assert exc.value.code == 2
+    assert "expected a number from 0 to 100" in capsys.readouterr().err
+
+
+def test_policy_validate_reports_valid_and_invalid(capsys, tmp_path):
+    code, out, _ = run_main(capsys, "policy", "validate", MINI_POLICY)
+    assert code == 0 and "valid policy mini" in out
+    check = tmp_path / "c.yaml"
+    check.write_text("id: x\ncontrols: [GL-B11]\ntitle: {ja: a, en: b}\nreads: a.b\ncondition: {ge: 1}\n"
+                     "remediation: {ja: a, en: b}\nextra: 1\n")
+    code, _, err = run_main(capsys, "policy", "--policy", MINI_POLICY, "validate", check)
+    assert code == 2 and re.search(r"c\.yaml:7: extra: unknown key", err)
+
+
+def test_installed_entry_point_runs_without_traceback(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text("not json")
+    proc = subprocess.run([sys.executable, "-m", "auditor", "audit", str(bad)], capture_output=True, text=True,
+                          check=False)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr and "bad.json:1: not valid JSON" in proc.stderr
