@@ -54,6 +54,11 @@ class Target:
     problem: str | None = None  # the whole target cannot be judged
 
     @property
+    def collected_on(self) -> date:
+        """The newest collection date among the target's bundles (for checks that read no dated area)."""
+        return max(_instant_date(b.collected_at) for b in self.files)
+
+    @property
     def os_family(self) -> str | None:
         os_facts = self.facts.get("os")
         return os_facts.get("family") if isinstance(os_facts, dict) else None

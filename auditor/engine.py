@@ -62,9 +62,15 @@ def _applies(check: Check, target: Target) -> tuple[bool | None, str]:
     return True, ""
 
 
-def _collector_notes(target: Target, area: str) -> str:
+def _why_missing(target: Target, label: str) -> str:
+    """Name the missing fact, and what the bundles said about its area."""
+    path = label.removeprefix("facts.")
+    area = _area(path)
+    if area in target.area_problems:
+        return target.area_problems[area]
+    text = f"fact {path} is missing from {', '.join(b.path for b in target.files)}"
     notes = [f"{e['file']}: {e['message']}" for e in target.collector_errors if e["area"] == area]
-    return "; collector reported: " + "; ".join(notes) if notes else ""
+    return text + ("; collector reported: " + "; ".join(notes) if notes else "")
 
 
 def _area(path: str) -> str:
@@ -111,17 +117,9 @@ class Engine:
 
         areas = {_area(p) for p in check.reads}
         evidence = _cited(target, areas)
-        for path in check.reads:
-            area = _area(path)
-            if area in target.area_problems:
-                return self._error(check, target, target.area_problems[area], evidence)
-            if conditions.get_path(target.facts, path) is MISSING:
-                where = ", ".join(b.path for b in target.files)
-                return self._error(check, target, f"fact {path} is missing from {where}"
-                                   + _collector_notes(target, area), evidence)
-
         dates = [target.area_date[a] for a in sorted(areas) if a in target.area_date]
-        ctx = Context(params=self.selection.params, as_of=self.as_of or max(dates), item_key=check.item)
+        ctx = Context(params=self.selection.params, as_of=self.as_of or max(dates, default=target.collected_on),
+                      item_key=check.item)
         try:
             if check.applies_if is not None:
                 scope = {"facts": target.facts, "params": self.selection.params,
@@ -131,12 +129,17 @@ class Engine:
                     return Result(check, target, "notapplicable",
                                   text("status_notapplicable",
                                        reason=conditions.describe(check.applies_if, ctx) + " does not hold"))
+            for path in check.reads:
+                area = _area(path)
+                if area in target.area_problems:
+                    return self._error(check, target, target.area_problems[area], evidence)
+                if conditions.get_path(target.facts, path) is MISSING:
+                    raise MissingFact(path)
             single = len(check.reads) == 1
             subject = conditions.get_path(target.facts, check.reads[0]) if single else target.facts
             outcome = conditions.evaluate(check.condition or {}, subject, ctx, check.reads[0] if single else "")
         except MissingFact as exc:
-            return self._error(check, target, f"fact {exc.label} is missing"
-                               + _collector_notes(target, _area(exc.label)), evidence)
+            return self._error(check, target, _why_missing(target, exc.label), evidence)
         except EvaluationError as exc:
             return self._error(check, target, str(exc), evidence)
 

@@ -192,3 +192,16 @@ def test_no_forced_change_profile_skips_password_age(write_bundle, tmp_path):
         bundles.stream(bundles.index([write_bundle("b.json", bundle)])))}
     assert {results[c].status for c in ("password-max-age", "password-age-accounts", "stale-passwords")} == {
         "notapplicable"}
+
+
+def test_applies_if_is_decided_before_the_facts_it_spares_are_required(write_bundle):
+    bundle = copy.deepcopy(COMPLIANT)
+    bundle["facts"]["lockout_policy"] = {"enabled": False, "threshold": 0}
+    results = audit(bundle, write_bundle)
+    assert results["lockout-duration"].status == "notapplicable"
+    del bundle["facts"]["lockout_policy"]
+    bundle["errors"] = [{"area": "lockout_policy", "message": "/etc/pam.d/common-auth: Permission denied"}]
+    results = audit(bundle, write_bundle)
+    assert results["lockout-duration"].status == "error"
+    assert "lockout_policy.enabled is missing" in results["lockout-duration"].message["en"]
+    assert "Permission denied" in results["lockout-duration"].message["en"]
