@@ -64,8 +64,9 @@ def _validate(path_text: str, policy_dir: str | None) -> str:
         groups = bundles.index([path])
         target = bundles.load_target(*next(iter(groups.items())))
         problems = [target.problem] if target.problem else list(target.area_problems.values())
-        if problems:
-            raise InputError(str(path), problems[0])
+        if problems:  # each problem already starts with the file's name
+            file, _, problem = problems[0].partition(": ")
+            raise InputError(file, problem)
         return f"{path}: valid evidence bundle for target {target.id}\n"
     doc = load_yaml(path)
     data = doc.data if isinstance(doc.data, dict) else {}

@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import MINI_POLICY, make_bundle
+from support import MINI_POLICY, make_bundle
 
 from auditor.cli import main
 

@@ -138,3 +138,14 @@ def test_quantifiers_agree_with_python(items, k):
     assert len(c.evaluate({"none": {"where": where}}, items, CTX, "x").findings) == len(matching)
     assert c.evaluate({"count": {"where": where, "eq": len(matching)}}, items, CTX, "x").passed
     assert c.evaluate({"all": {"require": where}}, items, CTX, "x").passed is (len(matching) == len(items))
+
+
+def test_logic_decides_despite_a_missing_branch_when_it_can():
+    failing = {"all_of": [{"field": "a", "eq": 1}, {"field": "b", "eq": 1}]}
+    assert not run(failing, {"a": 2}).passed  # a fails: b being absent cannot save it
+    with pytest.raises(c.MissingFact):
+        run(failing, {"a": 1})  # a holds, b unknown: undecided
+    either = {"any_of": [{"field": "a", "eq": 1}, {"field": "b", "eq": 1}]}
+    assert run(either, {"b": 1}).passed
+    with pytest.raises(c.MissingFact):
+        run(either, {"b": 2})

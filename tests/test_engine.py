@@ -3,7 +3,7 @@
 from datetime import date
 
 import pytest
-from conftest import MINI_POLICY, make_bundle
+from support import MINI_POLICY, make_bundle
 
 from auditor import bundles
 from auditor.engine import Engine

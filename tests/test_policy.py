@@ -2,7 +2,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import MINI_POLICY
+from support import MINI_POLICY
 
 from auditor.errors import InputError
 from auditor.policy import load_policy

@@ -8,6 +8,7 @@ from typing import Any
 from auditor.conditions import (
     Context,
     Finding,
+    MissingFact,
     Operator,
     Outcome,
     Path,
@@ -43,9 +44,16 @@ class AllOf(_Many):
     name, joiner = "all_of", " and "
 
     def evaluate(self, subject: Any, arg: Any, ctx: Context, label: str) -> Outcome:
+        # A missing fact leaves a branch unknown; one failing branch still decides the whole.
         findings: list[Finding] = []
+        unknown: MissingFact | None = None
         for cond in arg:
-            findings.extend(evaluate(cond, subject, ctx, label).findings)
+            try:
+                findings.extend(evaluate(cond, subject, ctx, label).findings)
+            except MissingFact as exc:
+                unknown = unknown or exc
+        if unknown is not None and not findings:
+            raise unknown
         return Outcome(not findings, findings)
 
 
@@ -54,12 +62,20 @@ class AnyOf(_Many):
     name, joiner = "any_of", " or "
 
     def evaluate(self, subject: Any, arg: Any, ctx: Context, label: str) -> Outcome:
+        # One passing branch decides the whole even when another branch's fact is missing.
         failed: list[Outcome] = []
+        unknown: MissingFact | None = None
         for cond in arg:
-            outcome = evaluate(cond, subject, ctx, label)
+            try:
+                outcome = evaluate(cond, subject, ctx, label)
+            except MissingFact as exc:
+                unknown = unknown or exc
+                continue
             if outcome.passed:
                 return Outcome(True)
             failed.append(outcome)
+        if unknown is not None:
+            raise unknown
         first = next((f for o in failed for f in o.findings), None)
         actual = first.actual if first else None
         return Outcome(False, [Finding(first.item if first else label, actual, self.describe(arg, ctx))])

@@ -13,6 +13,7 @@ socket's port), so an inspector can find it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -45,9 +46,17 @@ def _items(subject: Any, label: str) -> list[Any]:
     return subject
 
 
+_FIELD = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
+
+
 def _name(item: Any, index: int, ctx: Context, label: str) -> str:
-    if ctx.item_key and isinstance(item, dict) and item.get(ctx.item_key) is not None:
-        return str(item[ctx.item_key])
+    """An item's name: one field (``item: name``) or a template of fields (``item: "{protocol}/{port}"``)."""
+    key = ctx.item_key
+    if key and isinstance(item, dict):
+        if "{" in key:
+            return _FIELD.sub(lambda m: str(item.get(m.group(1), "?")), key)
+        if item.get(key) is not None:
+            return str(item[key])
     return label_path(label, index)
 
 

@@ -6,6 +6,7 @@ unevaluated check with its findings (actual against expected) and the fix.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from tabulate import tabulate
@@ -18,7 +19,7 @@ MAX_CELL = 60
 
 
 def _cell(value: Any) -> str:
-    text = "null" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
     return text if len(text) <= MAX_CELL else text[: MAX_CELL - 1] + "…"
 
 
