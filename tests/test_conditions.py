@@ -149,3 +149,10 @@ def test_logic_decides_despite_a_missing_branch_when_it_can():
     assert run(either, {"b": 1}).passed
     with pytest.raises(c.MissingFact):
         run(either, {"b": 2})
+
+
+def test_exists_is_decisive_only_about_the_last_key():
+    assert run({"field": "area.key", "exists": False}, {"area": {}}).passed
+    with pytest.raises(c.MissingFact) as err:
+        run({"field": "area.key", "exists": False}, {}, "facts")
+    assert err.value.label == "facts.area"

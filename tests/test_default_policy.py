@@ -203,5 +203,5 @@ def test_applies_if_is_decided_before_the_facts_it_spares_are_required(write_bun
     bundle["errors"] = [{"area": "lockout_policy", "message": "/etc/pam.d/common-auth: Permission denied"}]
     results = audit(bundle, write_bundle)
     assert results["lockout-duration"].status == "error"
-    assert "lockout_policy.enabled is missing" in results["lockout-duration"].message["en"]
+    assert "fact lockout_policy is missing" in results["lockout-duration"].message["en"]
     assert "Permission denied" in results["lockout-duration"].message["en"]

@@ -110,6 +110,25 @@ def get_path(subject: Any, dotted: str) -> Any:
     return value
 
 
+def lookup(subject: Any, dotted: str, label: str) -> Any:
+    """Like :func:`get_path`, but only the last key may be absent (MISSING).
+
+    If a container on the way is missing, nothing can be said about the key, not even
+    that it does not exist, so the fact is reported missing.
+    """
+    value = subject
+    parts = dotted.split(".")
+    for i, part in enumerate(parts):
+        if isinstance(value, dict) and part in value:
+            value = value[part]
+        elif i == len(parts) - 1 and isinstance(value, dict):
+            return MISSING
+        else:
+            missing = ".".join(parts[: i + 1] if i else parts[:1])
+            raise MissingFact(f"{label}.{missing}" if label else missing)
+    return value
+
+
 def split(cond: dict[str, Any]) -> tuple[str | None, str, Any]:
     """(field, operator name, argument) of a validated condition."""
     fld = cond.get("field")
@@ -143,7 +162,7 @@ def params_of(cond: dict[str, Any]) -> set[str]:
 def evaluate(cond: dict[str, Any], subject: Any, ctx: Context, label: str) -> Outcome:
     fld, name, arg = split(cond)
     if fld is not None:
-        subject = get_path(subject, fld)
+        subject = lookup(subject, fld, label)
         label = f"{label}.{fld}" if label else fld
     return REGISTRY[name].evaluate(subject, arg, ctx, label)
 
