@@ -1,0 +1,175 @@
+"""Cerberus rules for the value of each known fact area (docs/facts.md).
+
+``FACT_SCHEMAS[area]`` validates ``facts[area]``. Every key is optional because a value
+the source does not give is absent, never guessed; ``nullable`` marks the keys whose
+``null`` has a documented meaning. Unknown keys inside an area are allowed so that a
+collector can add detail without breaking validation.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from auditor.schemas.bundle import INSTANT
+
+DATE = r"\d{4}-\d{2}-\d{2}"
+
+Rule = dict[str, Any]
+
+
+def _not_boolean(field: str, value: Any, error: Any) -> None:
+    """Cerberus counts True/False as integers; a boolean where a count belongs is a collector bug."""
+    if isinstance(value, bool):
+        error(field, "expected integer, got bool")
+
+
+def _integer(minimum: int | None = 0, maximum: int | None = None, nullable: bool = False) -> Rule:
+    rule: Rule = {"type": "integer", "check_with": _not_boolean, "nullable": nullable}
+    if minimum is not None:
+        rule["min"] = minimum
+    if maximum is not None:
+        rule["max"] = maximum
+    return rule
+
+
+STRING: Rule = {"type": "string"}
+BOOLEAN: Rule = {"type": "boolean"}
+COUNT: Rule = _integer()
+DAYS_OR_NULL: Rule = _integer(nullable=True)
+DATE_OR_NULL: Rule = {"type": "string", "regex": DATE, "nullable": True}
+INSTANT_RULE: Rule = {"type": "string", "regex": INSTANT}
+STRINGS: Rule = {"type": "list", "schema": {"type": "string"}}
+
+
+def _record(schema: dict[str, Rule]) -> Rule:
+    return {"type": "dict", "allow_unknown": True, "schema": schema}
+
+
+def _list_of(schema: dict[str, Rule]) -> Rule:
+    return {"type": "list", "schema": _record(schema)}
+
+
+def _one_of(*values: str, nullable: bool = False) -> Rule:
+    return {"type": "string", "allowed": list(values), "nullable": nullable}
+
+
+OS = _record({
+    "family": _one_of("linux", "windows"),
+    "name": STRING, "id": STRING, "version": STRING, "build": STRING, "kernel": STRING,
+    "hostname": STRING, "architecture": STRING,
+    "boot_time": INSTANT_RULE,
+})
+
+ACCOUNTS = _list_of({
+    "name": {"type": "string", "empty": False, "required": True},
+    "uid": COUNT, "gid": COUNT,
+    "home": STRING, "shell": STRING,
+    "system": BOOLEAN, "login_allowed": BOOLEAN, "enabled": BOOLEAN,
+    "password_set": BOOLEAN, "password_empty": BOOLEAN, "locked": BOOLEAN,
+    "last_password_change": DATE_OR_NULL,
+    "password_max_days": DAYS_OR_NULL, "password_min_days": DAYS_OR_NULL,
+    "password_warn_days": DAYS_OR_NULL, "inactive_days": DAYS_OR_NULL,
+    "expires": DATE_OR_NULL,
+    "groups": STRINGS,
+    "admin": BOOLEAN,
+})
+
+PASSWORD_POLICY = _record({
+    "min_length": COUNT,
+    "min_char_classes": _integer(0, 4),
+    "complexity": BOOLEAN,
+    "max_age_days": DAYS_OR_NULL, "min_age_days": DAYS_OR_NULL, "warn_age_days": DAYS_OR_NULL,
+    "history": COUNT,
+    "hash_algorithm": {"type": "string", "regex": r"[A-Z0-9_]+"},
+    "reversible_encryption": BOOLEAN,
+    "inactive_days": DAYS_OR_NULL,
+    "sources": STRINGS,
+})
+
+LOCKOUT_POLICY = _record({
+    "enabled": BOOLEAN, "threshold": COUNT, "duration_minutes": COUNT, "window_minutes": COUNT,
+    "applies_to_root": BOOLEAN,
+})
+
+LISTENING = _list_of({
+    "protocol": {**_one_of("tcp", "udp"), "required": True},
+    "address": STRING,
+    "port": {**_integer(0, 65535), "required": True},
+    "family": _one_of("ipv4", "ipv6"),
+    "loopback": BOOLEAN,
+    "pid": _integer(nullable=True),
+    "process": {"type": "string", "nullable": True},
+    "user": {"type": "string", "nullable": True},
+})
+
+INTERFACES = _list_of({
+    "name": {"type": "string", "empty": False, "required": True},
+    "up": BOOLEAN, "loopback": BOOLEAN, "wireless": BOOLEAN,
+    "mac": {"type": "string", "nullable": True},
+    "addresses": _list_of({
+        "family": _one_of("ipv4", "ipv6"),
+        "address": STRING,
+        "prefixlen": _integer(0, 128),
+    }),
+})
+
+ROUTING = _record({"ip_forward_v4": BOOLEAN, "ip_forward_v6": BOOLEAN, "default_gateways": STRINGS})
+
+UPDATES = _record({
+    "manager": _one_of("apt", "dnf", "yum", "zypper", "windows-update"),
+    "pending": COUNT, "pending_security": COUNT,
+    "packages_pending_security": STRINGS,
+    "lists_updated_at": INSTANT_RULE,
+})
+
+PATCHES = _record({
+    "last_installed_at": INSTANT_RULE, "last_security_installed_at": INSTANT_RULE, "installed_count": COUNT,
+})
+
+TIME_SYNC = _record({
+    "synchronized": BOOLEAN, "ntp_enabled": BOOLEAN,
+    "service": _one_of("chrony", "systemd-timesyncd", "ntpd", "w32time", "none"),
+    "servers": STRINGS,
+    "offset_seconds": {"type": "number", "min": 0, "check_with": _not_boolean},
+    "timezone": STRING,
+})
+
+_POLICY = _one_of("accept", "drop", "reject")
+FIREWALL = _record({
+    "enabled": BOOLEAN,
+    "backend": _one_of("nftables", "iptables", "windows", "none"),
+    "input_policy": _POLICY, "forward_policy": _POLICY, "output_policy": _POLICY,
+    "rule_count": COUNT,
+    "profiles": _list_of({"name": STRING, "enabled": BOOLEAN, "inbound_default": STRING}),
+})
+
+LOGGING = _record({
+    "journald": _record({
+        "active": BOOLEAN,
+        "storage": _one_of("persistent", "volatile", "auto", "none"),
+        "persistent": BOOLEAN,
+        "max_retention_days": DAYS_OR_NULL,
+        "max_use": {"type": "string", "nullable": True},
+    }),
+    "syslog": _record({
+        "installed": BOOLEAN, "active": BOOLEAN,
+        "daemon": {"type": "string", "nullable": True},
+        "forwarding": BOOLEAN, "targets": STRINGS,
+    }),
+    "forwarding": BOOLEAN,
+})
+
+FACT_SCHEMAS: dict[str, Rule] = {
+    "os": OS,
+    "accounts": ACCOUNTS,
+    "password_policy": PASSWORD_POLICY,
+    "lockout_policy": LOCKOUT_POLICY,
+    "listening": LISTENING,
+    "interfaces": INTERFACES,
+    "routing": ROUTING,
+    "updates": UPDATES,
+    "patches": PATCHES,
+    "time_sync": TIME_SYNC,
+    "firewall": FIREWALL,
+    "logging": LOGGING,
+}
