@@ -55,7 +55,7 @@ def synthesize(base: dict[str, Any], n: int, folder: Path) -> None:
             accounts.append({"name": f"user{i}-{j}", "uid": 1000 + j, "gid": 1000 + j, "home": f"/home/u{j}",
                              "shell": "/bin/bash", "system": False, "login_allowed": True, "enabled": True,
                              "password_set": True, "password_empty": j == 7 and i % 10 == 0, "locked": False,
-                             "last_password_change": "2026-0%d-15" % (1 + j % 9), "password_max_days": 90 + j,
+                             "last_password_change": f"2026-0{1 + j % 9}-15", "password_max_days": 90 + j,
                              "password_min_days": 0, "password_warn_days": 7, "inactive_days": None,
                              "expires": None, "groups": ["users"], "admin": j == 0})
         b["facts"]["accounts"] = accounts
@@ -73,8 +73,8 @@ def main() -> None:
     wall, rss, _ = run([*auditor, "policy", "validate", str(Path(__file__).parents[1] / "policies")])
     print(f"load + validate embedded policy: {wall:6.2f} s wall  {rss:6.1f} MB peak RSS")
 
-    from auditor.evidence.collectors.linux.collector import collect_timed
     from auditor.evidence.collectors import CollectOptions
+    from auditor.evidence.collectors.linux.collector import collect_timed
 
     start = time.perf_counter()
     _, steps = collect_timed(CollectOptions())

@@ -12,7 +12,7 @@ import os
 import socket
 import subprocess
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,7 @@ SEGMENTS = ("mynumber", "lgwan", "internet")
 
 def now_iso() -> str:
     """The current time as ISO 8601 with the local UTC offset, to the second."""
-    return datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
+    return datetime.now(UTC).astimezone().isoformat(timespec="seconds")
 
 
 @dataclass
