@@ -21,7 +21,8 @@ from typing import Any
 
 from auditor.errors import InputError
 from auditor.schemas import bundle as B
-from auditor.schemas import problems, validated
+from auditor.schemas import with_defaults
+from auditor.schemas.compiled import compile_rules, compile_schema
 from auditor.schemas.facts import FACT_SCHEMAS
 from auditor.yamldoc import format_path
 
@@ -100,7 +101,12 @@ def _header(path: Path, data: dict[str, Any], raw: bytes) -> BundleFile:
         found = data.get("format")
         raise InputError(str(path), f"expected {B.FORMAT!r}, found {found!r}" if found is not None
                          else f"missing (expected {B.FORMAT!r})", where="format")
-    header = validated({k: data.get(k) for k in B.HEADER if k in data}, B.HEADER, str(path))
+    header_doc = {k: data[k] for k in B.HEADER if k in data}
+    found = _HEADER(header_doc)
+    if found:
+        keys, message = sorted(found, key=lambda p: format_path(p[0]))[0]
+        raise InputError(str(path), message, where=format_path(keys) or None)
+    header = with_defaults(header_doc, B.HEADER)
     return BundleFile(path=str(path), sha256=hashlib.sha256(raw).hexdigest(), target=header["target"],
                       collected_at=header["collected_at"])
 
@@ -131,9 +137,15 @@ def _merge_header(target: Target, bundle: BundleFile) -> None:
         target.labels.setdefault(k, v)
 
 
+# Compiled once: Cerberus itself is far too slow for fleets (see auditor/schemas/compiled.py).
+_HEADER = compile_schema(B.HEADER)
+_BODY = compile_schema(B.BODY)
+_AREAS = {area: compile_rules(rules) for area, rules in FACT_SCHEMAS.items()}
+
+
 def _merge_body(target: Target, bundle: BundleFile, data: dict[str, Any]) -> None:
     body = {k: data[k] for k in B.BODY if k in data}
-    found = problems(body, B.BODY)
+    found = _BODY(body)
     if found:
         keys, message = found[0]
         target.problem = target.problem or f"{bundle.path}: {format_path(keys)}: {message}"
@@ -144,9 +156,10 @@ def _merge_body(target: Target, bundle: BundleFile, data: dict[str, Any]) -> Non
     for entry in body["sources"]:
         target.sources.append({**entry, "file": bundle.path})
     for area, value in body["facts"].items():
-        schema = FACT_SCHEMAS.get(area)
-        if schema is not None:
-            bad = problems({area: value}, {area: schema})
+        checker = _AREAS.get(area)
+        if checker is not None:
+            bad: list[tuple[tuple[Any, ...], str]] = []
+            checker(value, (area,), bad)
             if bad:
                 keys, message = bad[0]
                 target.area_problems[area] = f"{bundle.path}: facts.{format_path(keys)}: {message}"

@@ -11,6 +11,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -121,13 +122,19 @@ def _write(text: str, out: str | None) -> None:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
+    collecting = None
+    if not args.evidence:
+        # Collection mostly waits on OS tools: let it run while the policy loads.
+        pool = ThreadPoolExecutor(max_workers=1)
+        collecting = pool.submit(_collect, args)
+        pool.shutdown(wait=False)
     policy = load_policy(args.policy)
     tailoring = load_tailoring(args.tailoring) if args.tailoring else None
     selection = resolve(policy, args.profile, tailoring)
-    if args.evidence:
-        groups = bundles.index(args.evidence)
+    if collecting is not None:
+        groups = bundles.from_document("(collected from this host)", collecting.result())
     else:
-        groups = bundles.from_document("(collected from this host)", _collect(args))
+        groups = bundles.index(args.evidence)
     builder = ResultsBuilder(selection=selection, lang=args.lang, as_of=args.as_of)
     builder.add_files(b for files in groups.values() for b in files)
     for result in Engine(selection, as_of=args.as_of).run(bundles.stream(groups)):

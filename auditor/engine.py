@@ -125,7 +125,7 @@ class Engine:
                 scope = {"facts": target.facts, "params": self.selection.params,
                          "target": {"kind": target.kind, "segment": target.segment,
                                     "department": target.department, "labels": target.labels}}
-                if not conditions.evaluate(check.applies_if, scope, ctx, "").passed:
+                if not conditions.holds(check.applies_if, scope, ctx):
                     return Result(check, target, "notapplicable",
                                   text("status_notapplicable",
                                        reason=conditions.describe(check.applies_if, ctx) + " does not hold"))

@@ -81,6 +81,10 @@ class Operator:
     def evaluate(self, subject: Any, arg: Any, ctx: Context, label: str) -> Outcome:
         raise NotImplementedError
 
+    def holds(self, subject: Any, arg: Any, ctx: Context, label: str) -> bool:
+        """Whether the condition holds; operators override it where findings are costly."""
+        return self.evaluate(subject, arg, ctx, label).passed
+
     def describe(self, arg: Any, ctx: Context) -> str:
         """The requirement in words, used as a finding's ``expected``."""
         raise NotImplementedError
@@ -129,11 +133,25 @@ def lookup(subject: Any, dotted: str, label: str) -> Any:
     return value
 
 
+# Parsed conditions by id. Each entry keeps its condition alive, so an id is never reused
+# for another mapping while it is cached; conditions come from policies and live as long.
+_PARSED: dict[int, tuple[dict[str, Any], str | None, str, Any, Operator]] = {}
+
+
+def _parsed(cond: dict[str, Any]) -> tuple[dict[str, Any], str | None, str, Any, Operator]:
+    entry = _PARSED.get(id(cond))
+    if entry is None or entry[0] is not cond:
+        fld = cond.get("field")
+        (name,) = (k for k in cond if k != "field")
+        entry = (cond, fld, name, cond[name], REGISTRY[name])
+        _PARSED[id(cond)] = entry
+    return entry
+
+
 def split(cond: dict[str, Any]) -> tuple[str | None, str, Any]:
     """(field, operator name, argument) of a validated condition."""
-    fld = cond.get("field")
-    (name,) = (k for k in cond if k != "field")
-    return fld, name, cond[name]
+    _, fld, name, arg, _ = _parsed(cond)
+    return fld, name, arg
 
 
 def validate(cond: Any, path: Path = ()) -> list[Problem]:
@@ -160,11 +178,21 @@ def params_of(cond: dict[str, Any]) -> set[str]:
 
 
 def evaluate(cond: dict[str, Any], subject: Any, ctx: Context, label: str) -> Outcome:
-    fld, name, arg = split(cond)
+    """Judge a condition, with findings for what fails."""
+    _, fld, _, arg, op = _parsed(cond)
     if fld is not None:
         subject = lookup(subject, fld, label)
         label = f"{label}.{fld}" if label else fld
-    return REGISTRY[name].evaluate(subject, arg, ctx, label)
+    return op.evaluate(subject, arg, ctx, label)
+
+
+def holds(cond: dict[str, Any], subject: Any, ctx: Context, label: str = "") -> bool:
+    """Judge a condition without building findings (for ``where`` filters and applicability)."""
+    _, fld, _, arg, op = _parsed(cond)
+    if fld is not None:
+        subject = lookup(subject, fld, label)
+        label = f"{label}.{fld}" if label else fld
+    return op.holds(subject, arg, ctx, label)
 
 
 def describe(cond: dict[str, Any], ctx: Context) -> str:

@@ -55,11 +55,13 @@ class _Binary(Operator):
             raise EvaluationError(f"cannot compare {show(subject)!r} with {show(expected)!r}") from None
 
     def evaluate(self, subject: Any, arg: Any, ctx: Context, label: str) -> Outcome:
-        require_present(subject, label)
-        expected = resolve(arg, ctx)
-        if self.test(subject, expected):
+        if self.holds(subject, arg, ctx, label):
             return Outcome(True)
         return Outcome(False, [Finding(label, subject, self.describe(arg, ctx))])
+
+    def holds(self, subject: Any, arg: Any, ctx: Context, label: str) -> bool:
+        require_present(subject, label)
+        return self.test(subject, resolve(arg, ctx))
 
     def describe(self, arg: Any, ctx: Context) -> str:
         return f"{self.symbol} {show(resolve(arg, ctx))}"

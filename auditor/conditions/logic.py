@@ -15,6 +15,7 @@ from auditor.conditions import (
     Problem,
     describe,
     evaluate,
+    holds,
     params_of,
     register,
     validate,
@@ -57,6 +58,19 @@ class AllOf(_Many):
         return Outcome(not findings, findings)
 
 
+    def holds(self, subject: Any, arg: Any, ctx: Context, label: str) -> bool:
+        unknown: MissingFact | None = None
+        for cond in arg:
+            try:
+                if not holds(cond, subject, ctx, label):
+                    return False
+            except MissingFact as exc:
+                unknown = unknown or exc
+        if unknown is not None:
+            raise unknown
+        return True
+
+
 @register
 class AnyOf(_Many):
     name, joiner = "any_of", " or "
@@ -81,6 +95,19 @@ class AnyOf(_Many):
         return Outcome(False, [Finding(first.item if first else label, actual, self.describe(arg, ctx))])
 
 
+    def holds(self, subject: Any, arg: Any, ctx: Context, label: str) -> bool:
+        unknown: MissingFact | None = None
+        for cond in arg:
+            try:
+                if holds(cond, subject, ctx, label):
+                    return True
+            except MissingFact as exc:
+                unknown = unknown or exc
+        if unknown is not None:
+            raise unknown
+        return False
+
+
 @register
 class Not(Operator):
     name = "not"
@@ -91,8 +118,11 @@ class Not(Operator):
     def params(self, arg: Any) -> Iterator[str]:
         yield from params_of(arg)
 
+    def holds(self, subject: Any, arg: Any, ctx: Context, label: str) -> bool:
+        return not holds(arg, subject, ctx, label)
+
     def evaluate(self, subject: Any, arg: Any, ctx: Context, label: str) -> Outcome:
-        if not evaluate(arg, subject, ctx, label).passed:
+        if self.holds(subject, arg, ctx, label):
             return Outcome(True)
         return Outcome(False, [Finding(label, subject, self.describe(arg, ctx))])
 

@@ -29,6 +29,7 @@ from auditor.conditions import (
     describe,
     evaluate,
     get_path,
+    holds,
     label_path,
     params_of,
     register,
@@ -74,7 +75,7 @@ def fields_of(cond: Any) -> list[str]:
 
 
 def _matches(where: dict[str, Any] | None, item: Any, ctx: Context, label: str) -> bool:
-    return where is None or evaluate(where, item, ctx, label).passed
+    return where is None or holds(where, item, ctx, label)
 
 
 class _Quantifier(Operator):
