@@ -5,11 +5,11 @@ import copy
 import cerberus
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from support import BASE_BUNDLE
 
 from auditor.schemas import bundle as B
 from auditor.schemas.compiled import compile_rules, compile_schema
 from auditor.schemas.facts import FACT_SCHEMAS
-from support import BASE_BUNDLE
 
 SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-3, 100000), st.floats(allow_nan=False, width=32),
                     st.sampled_from(["", "linux", "drop", "accept", "2026-11-02", "2026-11-02T08:41:07+09:00",
