@@ -130,3 +130,11 @@ def test_lockout_not_configured_and_tally2() -> None:
     tally = {"common-auth": _stack(fixture_text("pam/debian12/common-auth-tally2"), "auth")}
     assert lockout_policy(tally, {}) == {"enabled": True, "threshold": 3, "duration_minutes": 0,
                                          "applies_to_root": True}
+
+
+def test_unset_login_defs_and_useradd_keys_take_their_documented_default() -> None:
+    facts = password_policy({"ENCRYPT_METHOD": "SHA512"}, {"SHELL": "/bin/sh"}, None, "", None, {})
+    assert facts["max_age_days"] is None and facts["min_age_days"] is None
+    assert facts["inactive_days"] is None
+    facts = password_policy({"PASS_MAX_DAYS": "90"}, {"INACTIVE": "30"}, None, "", None, {})
+    assert (facts["max_age_days"], facts["inactive_days"]) == (90, 30)

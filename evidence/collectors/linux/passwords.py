@@ -119,14 +119,16 @@ def password_policy(login_defs: dict[str, str] | None, useradd: dict[str, str] |
     """
     facts: dict[str, Any] = {}
     sources: list[str] = []
+    # A key the file leaves unset takes the documented default, -1 ("no limit"), per
+    # login.defs(5) and useradd(8); it is known, so it is null rather than absent.
     if login_defs is not None:
         sources.append("/etc/login.defs")
-        _set_days(facts, "max_age_days", login_defs.get("PASS_MAX_DAYS"), (-1, 99999))
-        _set_days(facts, "min_age_days", login_defs.get("PASS_MIN_DAYS"))
-        _set_days(facts, "warn_age_days", login_defs.get("PASS_WARN_AGE"))
+        _set_days(facts, "max_age_days", login_defs.get("PASS_MAX_DAYS", "-1"), (-1, 99999))
+        _set_days(facts, "min_age_days", login_defs.get("PASS_MIN_DAYS", "-1"))
+        _set_days(facts, "warn_age_days", login_defs.get("PASS_WARN_AGE", "-1"))
     if useradd is not None:
         sources.append("/etc/default/useradd")
-        _set_days(facts, "inactive_days", useradd.get("INACTIVE"))
+        _set_days(facts, "inactive_days", useradd.get("INACTIVE", "-1"))
 
     if stack is not None:
         sources.append(stack_file)
