@@ -15,10 +15,11 @@ import hashlib
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
+from auditor.clock import parse_date
 from auditor.errors import InputError
 from auditor.schemas import bundle as B
 from auditor.schemas import with_defaults
@@ -57,7 +58,7 @@ class Target:
     @property
     def collected_on(self) -> date:
         """The newest collection date among the target's bundles (for checks that read no dated area)."""
-        return max(_instant_date(b.collected_at) for b in self.files)
+        return max(parse_date(b.collected_at) for b in self.files)
 
     @property
     def os_family(self) -> str | None:
@@ -121,10 +122,6 @@ def index(paths: Iterable[str | Path]) -> dict[str, list[BundleFile]]:
     return dict(sorted(groups.items()))
 
 
-def _instant_date(value: str) -> date:
-    return datetime.fromisoformat(value.replace("Z", "+00:00")).date()
-
-
 def _merge_header(target: Target, bundle: BundleFile) -> None:
     for key in ("kind", "segment", "department"):
         mine, theirs = getattr(target, key), bundle.target[key]
@@ -150,7 +147,7 @@ def _merge_body(target: Target, bundle: BundleFile, data: dict[str, Any]) -> Non
         keys, message = found[0]
         target.problem = target.problem or f"{bundle.path}: {format_path(keys)}: {message}"
         return
-    day = _instant_date(bundle.collected_at)
+    day = parse_date(bundle.collected_at)
     for entry in body["errors"]:
         target.collector_errors.append({**entry, "file": bundle.path})
     for entry in body["sources"]:

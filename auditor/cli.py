@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from auditor import __version__, bundles
-from auditor.engine import Engine, as_of_date
+from auditor.clock import parse_date
+from auditor.engine import Engine
 from auditor.errors import InputError
 from auditor.evidence import collectors
 from auditor.i18n import LANGS
@@ -47,7 +48,7 @@ def _score_arg(value: str) -> float:
 
 def _date_arg(value: str) -> Any:
     try:
-        return as_of_date(value)
+        return parse_date(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a date such as 2026-11-02, got {value!r}") from None
 

@@ -7,10 +7,9 @@ broken fact gives `error` (never `pass`); a check that does not apply gives
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from auditor import conditions
@@ -162,8 +161,3 @@ class Engine:
         return text("status_fail", count=len(findings))
 
 
-def as_of_date(value: str) -> date:
-    """Parse ``--as-of`` (a date, or an instant whose own date is used)."""
-    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-        return date.fromisoformat(value)
-    return datetime.fromisoformat(value.replace("Z", "+00:00")).date()

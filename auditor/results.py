@@ -10,20 +10,17 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 from auditor import __version__
 from auditor.bundles import BundleFile
+from auditor.clock import now_iso
 from auditor.engine import Result
 from auditor.scoring import Tally
 from auditor.selection import Selection
 
 FORMAT = "auditor-results/1"
-
-
-def _now() -> str:
-    return datetime.now(UTC).astimezone().isoformat(timespec="seconds")
 
 
 def _tallied(t: Tally) -> dict[str, Any]:
@@ -37,7 +34,7 @@ class ResultsBuilder:
     selection: Selection
     lang: str
     as_of: date | None = None
-    started_at: str = field(default_factory=_now)
+    started_at: str = field(default_factory=now_iso)
     run_tally: Tally = field(default_factory=Tally)
     targets: dict[str, tuple[dict[str, Any], Tally]] = field(default_factory=dict)
     segments: dict[str, Tally] = field(default_factory=dict)
@@ -96,7 +93,7 @@ class ResultsBuilder:
             "run": {
                 "id": str(uuid.uuid4()),
                 "started_at": self.started_at,
-                "finished_at": _now(),
+                "finished_at": now_iso(),
                 "tool_version": __version__,
                 "lang": lang,
                 "as_of": self.as_of.isoformat() if self.as_of else None,

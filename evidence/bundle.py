@@ -12,20 +12,15 @@ import os
 import socket
 import subprocess
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from auditor import __version__
+from auditor.clock import now_iso
 
 FORMAT = "auditor-evidence/1"
 TARGET_KINDS = ("endpoint", "directory", "network", "organization")
 SEGMENTS = ("mynumber", "lgwan", "internet")
-
-
-def now_iso() -> str:
-    """The current time as ISO 8601 with the local UTC offset, to the second."""
-    return datetime.now(UTC).astimezone().isoformat(timespec="seconds")
 
 
 @dataclass

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from datetime import date, datetime
 from typing import Any
 
+from auditor.clock import parse_date
 from auditor.conditions import (
     Context,
     EvaluationError,
@@ -34,7 +35,7 @@ def to_date(value: Any) -> date:
         return value
     if isinstance(value, str):
         try:
-            return datetime.fromisoformat(value).date() if "T" in value else date.fromisoformat(value)
+            return parse_date(value)
         except ValueError:
             pass
     raise EvaluationError(f"{value!r} is not an ISO 8601 date")

@@ -82,22 +82,21 @@ def pwquality_rule(conf: dict[str, str], lines: list[PamLine]) -> StrengthRule |
     s = _settings(PWQUALITY_DEFAULTS, conf, lines)
     if s["enforcing"] == 0:
         return None
-    minlen = max(s["minlen"], PWQUALITY_MIN_MINLEN)
-    credits = [s[c] for c in CREDITS]
-    classes = min(4, max(s["minclass"], sum(1 for c in credits if c < 0)))
-    return StrengthRule(real_min_length(minlen, credits), classes,
-                        f"pam_pwquality minlen={minlen} " + " ".join(f"{c}={s[c]}" for c in CREDITS)
-                        + f" minclass={s['minclass']}")
+    return _credit_rule("pam_pwquality", s, PWQUALITY_MIN_MINLEN)
 
 
 def cracklib_rule(lines: list[PamLine]) -> StrengthRule:
     """pam_cracklib's rule from its module arguments (it has no configuration file)."""
-    s = _settings(CRACKLIB_DEFAULTS, {}, lines)
-    minlen = max(s["minlen"], CRACKLIB_MIN_MINLEN)
+    return _credit_rule("pam_cracklib", _settings(CRACKLIB_DEFAULTS, {}, lines), CRACKLIB_MIN_MINLEN)
+
+
+def _credit_rule(module: str, s: dict[str, int], floor: int) -> StrengthRule:
+    """The rule of the credit-based modules (pwquality and cracklib share the scheme)."""
+    minlen = max(s["minlen"], floor)
     credits = [s[c] for c in CREDITS]
     classes = min(4, max(s["minclass"], sum(1 for c in credits if c < 0)))
     return StrengthRule(real_min_length(minlen, credits), classes,
-                        f"pam_cracklib minlen={minlen} " + " ".join(f"{c}={s[c]}" for c in CREDITS)
+                        f"{module} minlen={minlen} " + " ".join(f"{c}={s[c]}" for c in CREDITS)
                         + f" minclass={s['minclass']}")
 
 
