@@ -89,7 +89,11 @@ def parse_yaml(raw: bytes, name: str) -> YamlDoc:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
-        raise InputError(name, f"invalid YAML: {exc.problem or exc.context}", line=line) from None
+        problem = f"invalid YAML: {exc.problem or exc.context}"
+        if exc.context and exc.context_mark is not None and exc.problem_mark is not None \
+                and exc.context_mark.line != exc.problem_mark.line:
+            problem += f" ({exc.context} started on line {exc.context_mark.line + 1})"
+        raise InputError(name, problem, line=line) from None
     except yaml.YAMLError as exc:
         raise InputError(name, f"invalid YAML: {exc}") from None
     finally:

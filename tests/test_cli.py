@@ -121,3 +121,22 @@ def test_installed_entry_point_runs_without_traceback(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "auditor", "audit", str(bad)], capture_output=True, text=True,
                           check=False)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr and "bad.json:1: not valid JSON" in proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("append", "expect"),
+    [
+        ("colour: red\n", r"checks/min-length\.yaml:9: colour: unknown key"),
+        ("condition2: {ge: [1\n", r"checks/min-length\.yaml:10: invalid YAML: .*started on line 9"),
+    ],
+)
+def test_bad_policy_files_exit_2_with_one_line(capsys, write_bundle, tmp_path, append, expect):
+    import shutil
+
+    policy = tmp_path / "policy"
+    shutil.copytree(MINI_POLICY, policy)
+    check = policy / "checks" / "min-length.yaml"
+    check.write_text(check.read_text(encoding="utf-8") + append, encoding="utf-8")
+    code, out, err = run_main(capsys, "audit", write_bundle("a.json", make_bundle()), "--policy", policy)
+    assert code == 2 and out == ""
+    assert len(err.strip().splitlines()) == 1 and re.search(expect, err), err
