@@ -20,7 +20,6 @@ from auditor.i18n import text
 from auditor.policy import PLACEHOLDER, Check
 from auditor.selection import Selection
 
-STATUSES = ("pass", "fail", "error", "notapplicable", "waived", "manual")
 MAX_LISTED = 10
 
 
@@ -67,9 +66,9 @@ def _why_missing(target: Target, label: str) -> str:
     area = _area(path)
     if area in target.area_problems:
         return target.area_problems[area]
-    text = f"fact {path} is missing from {', '.join(b.path for b in target.files)}"
+    detail = f"fact {path} is missing from {', '.join(b.path for b in target.files)}"
     notes = [f"{e['file']}: {e['message']}" for e in target.collector_errors if e["area"] == area]
-    return text + ("; collector reported: " + "; ".join(notes) if notes else "")
+    return detail + ("; collector reported: " + "; ".join(notes) if notes else "")
 
 
 def _area(path: str) -> str:
