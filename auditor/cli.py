@@ -12,6 +12,7 @@ import json
 import sys
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ from auditor import __version__, bundles
 from auditor.clock import parse_date
 from auditor.engine import Engine
 from auditor.errors import InputError
-from auditor.evidence import collectors
+from auditor.evidence import collectors, importers
 from auditor.i18n import LANGS
 from auditor.policy import load_policy
 from auditor.policy_cli import run as policy_command
@@ -51,6 +52,17 @@ def _date_arg(value: str) -> Any:
         return parse_date(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a date such as 2026-11-02, got {value!r}") from None
+
+
+def _instant_arg(value: str) -> str:
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"expected an instant with its offset such as 2026-11-02T08:41:07+09:00, "
+                                         f"got {value!r}")
+    return moment.isoformat(timespec="seconds")
 
 
 def _label_arg(value: str) -> tuple[str, str]:
@@ -88,6 +100,17 @@ def build_parser() -> argparse.ArgumentParser:
     collect.add_argument("--department", metavar="NAME")
     collect.add_argument("--target", metavar="ID", help="target id (default: the host name)")
     collect.add_argument("--label", type=_label_arg, action="append", default=[], metavar="KEY=VALUE")
+
+    imp = sub.add_parser("import", help="turn exports (secedit, ...) into an evidence bundle")
+    imp.add_argument("kind", choices=list(importers.available()), help="the kind of export")
+    imp.add_argument("files", nargs="+", metavar="FILE")
+    imp.add_argument("--out", metavar="FILE", help="bundle file (default: standard output)")
+    imp.add_argument("--target", metavar="ID", help="target id (default: the first file's name)")
+    imp.add_argument("--segment", choices=["mynumber", "lgwan", "internet"])
+    imp.add_argument("--department", metavar="NAME")
+    imp.add_argument("--label", type=_label_arg, action="append", default=[], metavar="KEY=VALUE")
+    imp.add_argument("--collected-at", type=_instant_arg, metavar="INSTANT",
+                     help="when the export was made (default: the newest file's modification time)")
 
     policy = sub.add_parser("policy", help="list, show or validate policy content")
     policy.add_argument("--policy", metavar="DIR", help="policy directory (default: the embedded policy)")
@@ -146,6 +169,14 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return EXIT_FINDINGS if below or not doc["gate"]["passed"] else EXIT_OK
 
 
+def cmd_import(args: argparse.Namespace) -> int:
+    options = importers.ImportOptions(target_id=args.target, segment=args.segment, department=args.department,
+                                      labels=dict(args.label), collected_at=args.collected_at)
+    bundle = importers.import_files(args.kind, args.files, options)
+    _write(json.dumps(bundle, ensure_ascii=False, indent=2) + "\n", args.out)
+    return EXIT_OK
+
+
 def cmd_collect(args: argparse.Namespace) -> int:
     bundle = _collect(args, dict(args.label))
     _write(json.dumps(bundle, ensure_ascii=False, indent=2) + "\n", args.out)
@@ -159,6 +190,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_audit(args)
         if args.command == "collect":
             return cmd_collect(args)
+        if args.command == "import":
+            return cmd_import(args)
         return policy_command(args)
     except InputError as exc:
         print(f"auditor: {exc}", file=sys.stderr)

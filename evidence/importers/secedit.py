@@ -1,0 +1,103 @@
+"""``secedit /export /cfg FILE``: a Windows host's local security policy (INI, UTF-16 LE).
+
+The ``[System Access]`` keys are locale-independent, unlike ``net accounts``. Encoding of
+values follows the security-template convention, not the GUI's: ``MaximumPasswordAge = -1``
+means passwords never expire, ``LockoutDuration`` is in minutes and ``-1`` means until an
+administrator unlocks, ``LockoutBadCount = 0`` never locks. The export shows the *local*
+policy; a domain policy that overrides it is imported separately.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from auditor.evidence.bundle import BundleBuilder
+from auditor.evidence.importers import register
+from auditor.evidence.importers.textio import decode
+
+from auditor.errors import InputError
+
+Sections = dict[str, dict[str, tuple[str, int]]]
+
+
+def parse_inf(text: str, name: str) -> Sections:
+    """Sections of KEY = VALUE lines, each value with its line number (for error messages)."""
+    sections: Sections = {}
+    current: dict[str, tuple[str, int]] | None = None
+    for number, raw in enumerate(text.split("\n"), start=1):
+        line = raw.strip()
+        if not line or line.startswith(";"):
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            current = sections.setdefault(line[1:-1].strip(), {})
+            continue
+        key, sep, value = line.partition("=")
+        if not sep or current is None:
+            raise InputError(name, f"expected a [Section] or KEY = VALUE, found {line[:40]!r}", line=number)
+        current[key.strip()] = (value.strip(), number)
+    return sections
+
+
+def _int(section: dict[str, tuple[str, int]], key: str, name: str) -> int | None:
+    if key not in section:
+        return None
+    value, number = section[key]
+    try:
+        return int(value)
+    except ValueError:
+        raise InputError(name, f"{key}: expected a whole number, found {value!r}", line=number) from None
+
+
+def facts_from(sections: Sections, name: str) -> dict[str, Any]:
+    """The OS-neutral ``password_policy`` and ``lockout_policy`` facts of an export."""
+    access = sections.get("System Access")
+    if access is None:
+        raise InputError(name, "no [System Access] section: not a secedit /export of the security policy")
+    password: dict[str, Any] = {"sources": [f"{name} [System Access]"]}
+    if (length := _int(access, "MinimumPasswordLength", name)) is not None:
+        password["min_length"] = length
+    if (complexity := _int(access, "PasswordComplexity", name)) is not None:
+        password["complexity"] = complexity == 1
+        password["min_char_classes"] = 3 if complexity == 1 else 0  # Windows: 3 of the 4 classes
+    if (max_age := _int(access, "MaximumPasswordAge", name)) is not None:
+        password["max_age_days"] = None if max_age <= 0 else max_age
+    if (min_age := _int(access, "MinimumPasswordAge", name)) is not None:
+        password["min_age_days"] = min_age
+    if (history := _int(access, "PasswordHistorySize", name)) is not None:
+        password["history"] = history
+    if (clear := _int(access, "ClearTextPassword", name)) is not None:
+        password["reversible_encryption"] = clear == 1
+
+    lockout: dict[str, Any] = {}
+    threshold = _int(access, "LockoutBadCount", name)
+    if threshold is not None:
+        lockout = {"enabled": threshold > 0, "threshold": threshold}
+        duration = _int(access, "LockoutDuration", name)
+        if duration is not None:
+            lockout["duration_minutes"] = 0 if duration < 0 else duration
+        window = _int(access, "ResetLockoutCount", name)
+        if window is not None:
+            lockout["window_minutes"] = window
+    return {"os": {"family": "windows"}, "password_policy": password, "lockout_policy": lockout}
+
+
+class SeceditImporter:
+    name = "secedit"
+    target_kind = "endpoint"
+    description = "secedit /export /cfg FILE (Windows local security policy)"
+
+    def read(self, path: Path, data: bytes, builder: BundleBuilder) -> None:
+        text, encoding = decode(data, str(path))
+        facts = facts_from(parse_inf(text, str(path)), str(path))
+        for area, value in facts.items():
+            if value:
+                builder.add_source(str(path), f"secedit ({encoding})", data, area)
+                builder.set_fact(area, value)
+        if not facts["lockout_policy"]:
+            builder.add_error("lockout_policy", f"{path}: no LockoutBadCount in [System Access]", str(path))
+
+
+@register("secedit")
+def secedit_importer() -> SeceditImporter:
+    return SeceditImporter()
