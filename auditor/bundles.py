@@ -188,6 +188,16 @@ def load_target(target_id: str, bundles: list[BundleFile]) -> Target:
     return target
 
 
+def organization(groups: dict[str, list[BundleFile]]) -> Target | None:
+    """The organisation's evidence: every ``organization`` bundle of the run, merged area by area.
+
+    Checks on any target read it as ``org.<area>`` (a directory's accounts against the HR
+    roster, say). None when the run has no organisation bundle.
+    """
+    files = [b for bundles in groups.values() for b in bundles if b.target["kind"] == "organization"]
+    return load_target("(organization)", files) if files else None
+
+
 def from_document(name: str, data: dict[str, Any]) -> dict[str, list[BundleFile]]:
     """Index a bundle made in this process (``auditor audit`` with no evidence)."""
     raw = json.dumps(data, ensure_ascii=False, sort_keys=True).encode()

@@ -161,7 +161,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
         groups = bundles.index(args.evidence)
     builder = ResultsBuilder(selection=selection, lang=args.lang, as_of=args.as_of)
     builder.add_files(b for files in groups.values() for b in files)
-    for result in Engine(selection, as_of=args.as_of).run(bundles.stream(groups)):
+    engine = Engine(selection, as_of=args.as_of, org=bundles.organization(groups))
+    for result in engine.run(bundles.stream(groups)):
         builder.add(result)
     doc = builder.document()
     _write(formats()[args.format](doc, args.lang), args.out)

@@ -21,6 +21,9 @@ from auditor.policy import PLACEHOLDER, Check
 from auditor.selection import Selection
 
 MAX_LISTED = 10
+ORG = "org"  # fact paths under org. read the organisation's evidence (HR roster, training, registers)
+NO_ORGANIZATION = ("fact {path} needs organisation evidence (a bundle whose target kind is organization, "
+                   "e.g. from auditor import hr-roster), and this run has none")
 
 
 @dataclass
@@ -86,9 +89,23 @@ def _cited(target: Target, areas: set[str]) -> list[str]:
 class Engine:
     """Runs one :class:`Selection` over targets; ``as_of`` overrides every bundle's date."""
 
-    def __init__(self, selection: Selection, as_of: date | None = None) -> None:
+    def __init__(self, selection: Selection, as_of: date | None = None, org: Target | None = None) -> None:
         self.selection = selection
         self.as_of = as_of
+        self.org = org
+        self._cache: tuple[str, dict[Any, Any]] = ("", {})
+
+    def _locate(self, target: Target, path: str) -> tuple[Target | None, str]:
+        """Which evidence a fact path reads: ``org.*`` the organisation's, anything else the target's."""
+        if path == ORG or path.startswith(ORG + "."):
+            return self.org, path[len(ORG) + 1:]
+        return target, path
+
+    def _cache_for(self, target: Target) -> dict[Any, Any]:
+        """Lookup indexes (built by ``match``) live as long as one target's evaluation."""
+        if self._cache[0] != target.id:
+            self._cache = (target.id, {})
+        return self._cache[1]
 
     def run(self, targets: Iterable[Target]) -> Iterator[Result]:
         for target in targets:
@@ -113,31 +130,38 @@ class Engine:
         if check.manual:
             return Result(check, target, "manual", text("status_manual"))
 
-        areas = {_area(p) for p in check.reads}
-        evidence = _cited(target, areas)
-        dates = [target.area_date[a] for a in sorted(areas) if a in target.area_date]
+        reads = [self._locate(target, path) for path in check.reads]
+        cited = [c for owner, path in reads if owner is not None for c in _cited(owner, {_area(path)})]
+        evidence = list(dict.fromkeys(cited)) or [b.path for b in target.files]
+        dates = [o.area_date[_area(p)] for o, p in reads if o is not None and _area(p) in o.area_date]
+        root = {**target.facts, ORG: self.org.facts if self.org is not None else {}}
         ctx = Context(params=self.selection.params, as_of=self.as_of or max(dates, default=target.collected_on),
-                      item_key=check.item)
+                      item_key=check.item, root=root, cache=self._cache_for(target))
         try:
             if check.applies_if is not None:
-                scope = {"facts": target.facts, "params": self.selection.params,
+                scope = {"facts": root, "params": self.selection.params,
                          "target": {"kind": target.kind, "segment": target.segment,
                                     "department": target.department, "labels": target.labels}}
                 if not conditions.holds(check.applies_if, scope, ctx):
                     return Result(check, target, "notapplicable",
                                   text("status_notapplicable",
                                        reason=conditions.describe(check.applies_if, ctx) + " does not hold"))
-            for path in check.reads:
-                area = _area(path)
-                if area in target.area_problems:
-                    return self._error(check, target, target.area_problems[area], evidence)
-                if conditions.get_path(target.facts, path) is MISSING:
-                    raise MissingFact(path)
+            for (owner, path), full in zip(reads, check.reads, strict=True):
+                if owner is None:
+                    return self._error(check, target, NO_ORGANIZATION.format(path=full), evidence)
+                if _area(path) in owner.area_problems:
+                    return self._error(check, target, owner.area_problems[_area(path)], evidence)
+                if conditions.get_path(owner.facts, path) is MISSING:
+                    raise MissingFact(full)
             single = len(check.reads) == 1
-            subject = conditions.get_path(target.facts, check.reads[0]) if single else target.facts
+            subject = conditions.get_path(root, check.reads[0]) if single else root
             outcome = conditions.evaluate(check.condition or {}, subject, ctx, check.reads[0] if single else "")
         except MissingFact as exc:
-            return self._error(check, target, _why_missing(target, exc.label), evidence)
+            label = exc.label.removeprefix("facts.")
+            owner, path = self._locate(target, label)
+            if owner is None:
+                return self._error(check, target, NO_ORGANIZATION.format(path=label), evidence)
+            return self._error(check, target, _why_missing(owner, path), evidence)
         except EvaluationError as exc:
             return self._error(check, target, str(exc), evidence)
 

@@ -63,6 +63,8 @@ class Context:
     params: dict[str, Any]
     as_of: date
     item_key: str | None = None
+    root: Any = None  # the whole evidence of the target (facts, and org.*), for operators that look across
+    cache: dict[Any, Any] = field(default_factory=dict)  # per-target memo, e.g. match's indexes
 
 
 class Operator:

@@ -156,6 +156,26 @@ class NotIn(_Membership):
 
 
 @register
+class Intersects(_Membership):
+    """A list shares at least one element with the given list (text compared case-insensitively,
+    as directory group names are)."""
+
+    name, symbol = "intersects", "shares an element with"
+
+    def test(self, subject: Any, expected: Any) -> bool:
+        if subject is None:
+            return False
+        if not isinstance(subject, list):
+            raise EvaluationError(f"intersects needs a list, got {show(subject)!r}")
+        wanted = {_fold(m) for m in self._members(expected)}
+        return any(_fold(v) in wanted for v in subject)
+
+
+def _fold(value: Any) -> Any:
+    return value.casefold() if isinstance(value, str) else value
+
+
+@register
 class Regex(_Binary):
     """Matches anywhere in the value (use ^ and $ to anchor), like grep -E."""
 

@@ -1,4 +1,4 @@
-"""Age of a date: within_days, older_than_days.
+"""Dates: within_days, older_than_days, in_fiscal_year.
 
 Ages are counted to the evaluation date (the bundle's ``collected_at`` or ``--as-of``),
 never to the auditing machine's clock, so an old export is judged as of its collection.
@@ -95,3 +95,36 @@ class OlderThanDays(_Age):
 
     def describe(self, arg: Any, ctx: Context) -> str:
         return f"more than {resolve(arg, ctx)} days old"
+
+
+def fiscal_year_start(day: date) -> date:
+    """April 1 of the Japanese fiscal year (年度) that contains ``day``."""
+    return date(day.year if day.month >= 4 else day.year - 1, 4, 1)
+
+
+@register
+class InFiscalYear(Operator):
+    """The date falls in the fiscal year (April to March, 年度) of the evaluation date."""
+
+    name = "in_fiscal_year"
+
+    def validate(self, arg: Any, path: Path) -> Iterator[Problem]:
+        if not isinstance(arg, bool):
+            yield path, "expected true or false"
+
+    def holds(self, subject: Any, arg: Any, ctx: Context, label: str) -> bool:
+        require_present(subject, label)
+        start = fiscal_year_start(ctx.as_of)
+        inside = subject is not None and start <= to_date(subject) <= ctx.as_of.replace(
+            year=start.year + 1, month=3, day=31)
+        return inside == arg
+
+    def evaluate(self, subject: Any, arg: Any, ctx: Context, label: str) -> Outcome:
+        if self.holds(subject, arg, ctx, label):
+            return Outcome(True)
+        return Outcome(False, [Finding(label, subject, self.describe(arg, ctx))])
+
+    def describe(self, arg: Any, ctx: Context) -> str:
+        start = fiscal_year_start(ctx.as_of)
+        span = f"fiscal year {start.year} ({start.isoformat()} to {start.year + 1}-03-31)"
+        return f"in {span}" if arg else f"not in {span}"

@@ -29,7 +29,8 @@ BODY = {
         "schema": {"name": {"type": "string", "required": True}, "version": {"type": "string", "required": True},
                    "host": {"type": "string", "nullable": True}},
     },
-    "facts": {"type": "dict", "required": True, "keysrules": {"type": "string", "regex": r"[a-z_][a-z0-9_]*"}},
+    # "org" is reserved: checks read the organisation's evidence as org.<area>.
+    "facts": {"type": "dict", "required": True, "keysrules": {"type": "string", "regex": r"(?!org$)[a-z_][a-z0-9_]*"}},
     "sources": {
         "type": "list",
         "required": True,

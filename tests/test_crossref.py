@@ -1,0 +1,83 @@
+"""match (across lists), intersects, in_fiscal_year."""
+
+from datetime import date
+
+import pytest
+
+from auditor import conditions as c
+
+ROSTER = [
+    {"employee_id": "00123", "name": "石岡　太郎", "status": "left", "effective_date": "2026-09-30"},
+    {"employee_id": "00124", "name": "筑波 花子", "status": "active", "effective_date": "2026-04-01"},
+]
+ACCOUNTS = [
+    {"name": "t.ishioka", "employee_id": "00123", "display_name": "石岡 太郎", "enabled": True},
+    {"name": "h.tsukuba", "employee_id": "00124", "display_name": "筑波 花子", "enabled": True},
+    {"name": "svc-backup", "employee_id": None, "display_name": "Backup", "enabled": True},
+]
+
+
+def ctx(**params):
+    return c.Context(params=params, as_of=date(2026, 11, 2), item_key="name",
+                     root={"directory_accounts": ACCOUNTS, "org": {"hr_roster": ROSTER}}, cache={})
+
+
+def test_match_finds_corresponding_records_with_a_condition():
+    cond = {"none": {"where": {"all_of": [
+        {"field": "enabled", "eq": True},
+        {"match": {"in": "org.hr_roster", "on": {"employee_id": "employee_id"},
+                   "where": {"field": "status", "eq": "left"}}}]}}}
+    assert c.validate(cond) == []
+    outcome = c.evaluate(cond, ACCOUNTS, ctx(), "directory_accounts")
+    assert [f.item for f in outcome.findings] == ["t.ishioka"]
+
+
+def test_match_by_name_normalises_width_and_spaces():
+    cond = {"match": {"in": "org.hr_roster", "on": {"name": "display_name"}}}
+    context = ctx()
+    assert c.holds(cond, ACCOUNTS[0], context)  # 全角スペース in the roster, half-width in AD
+    assert not c.holds(cond, ACCOUNTS[2], context)
+
+
+def test_empty_keys_match_nothing_and_missing_lists_are_missing():
+    cond = {"match": {"in": "org.hr_roster", "on": {"employee_id": "employee_id"}}}
+    assert not c.holds(cond, ACCOUNTS[2], ctx())
+    lost = c.Context(params={}, as_of=date(2026, 11, 2), root={"org": {}}, cache={})
+    with pytest.raises(c.MissingFact):
+        c.holds(cond, ACCOUNTS[0], lost)
+
+
+def test_match_index_is_built_once_per_target():
+    context = ctx()
+    cond = {"match": {"in": "org.hr_roster", "on": {"employee_id": "employee_id"}}}
+    for account in ACCOUNTS:
+        c.holds(cond, account, context)
+    assert len(context.cache) == 1
+
+
+@pytest.mark.parametrize(
+    ("cond", "problem"),
+    [
+        ({"match": {"in": "org.hr_roster"}}, "record field to item field"),
+        ({"match": {"in": "", "on": {"a": "b"}}}, "dotted path"),
+        ({"match": {"in": "x", "on": {"a": "b"}, "whre": {}}}, "unknown key"),
+    ],
+)
+def test_match_validation(cond, problem):
+    assert any(problem in text for _, text in c.validate(cond))
+
+
+def test_intersects_is_case_insensitive():
+    cond = {"field": "groups", "intersects": ["Domain Admins", "Enterprise Admins"]}
+    assert c.holds(cond, {"groups": ["Users", "domain admins"]}, ctx())
+    assert not c.holds(cond, {"groups": ["Users"]}, ctx())
+    assert not c.holds(cond, {"groups": []}, ctx())
+
+
+@pytest.mark.parametrize(
+    ("value", "inside"),
+    [("2026-04-01", True), ("2026-11-02", True), ("2026-03-31", False), ("2027-03-31", True),
+     ("2027-04-01", False), (None, False)],
+)
+def test_in_fiscal_year_of_the_evaluation_date(value, inside):
+    assert c.holds({"in_fiscal_year": True}, value, ctx()) is inside
