@@ -28,9 +28,15 @@ class ImportOptions:
     department: str | None = None
     labels: dict[str, str] = field(default_factory=dict)
     collected_at: str | None = None  # default: the newest input file's modification time
+    utc_offset: str = "+09:00"  # the zone of instants an export writes without one (2026/11/02 8:41:07)
+    mapping: str | None = None  # a column-mapping file (hr-roster, training)
+    sheet: str | None = None  # the XLSX sheet to read (default: the first)
 
 
 class Importer(Protocol):
+    """One kind of export. An importer that takes options also has ``configure(options)``,
+    called once before any file is read (so that a bad mapping file fails first)."""
+
     name: str
     target_kind: str
     description: str
@@ -40,7 +46,7 @@ class Importer(Protocol):
 
 
 _REGISTRY: dict[str, Callable[[], Importer]] = {}
-HELPERS = {"textio"}  # modules of this package that are not importers
+HELPERS = {"textio", "csvrows"}  # modules of this package that are not importers
 
 
 def register(name: str) -> Callable[[Callable[[], Importer]], Callable[[], Importer]]:
@@ -68,6 +74,9 @@ def import_files(kind: str, files: list[str], options: ImportOptions) -> dict[st
     if kind not in importers:
         raise InputError(kind, f"unknown import kind (available: {', '.join(importers)})")
     importer = importers[kind]()
+    configure = getattr(importer, "configure", None)
+    if configure is not None:
+        configure(options)
     paths = [Path(f) for f in files]
     for path in paths:
         if not path.is_file():
