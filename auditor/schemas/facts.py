@@ -159,6 +159,43 @@ LOGGING = _record({
     "forwarding": BOOLEAN,
 })
 
+# Imported directory and organisation areas: every record names the export row it came from.
+INSTANT_OR_NULL: Rule = {"type": "string", "regex": INSTANT, "nullable": True}
+STRING_OR_NULL: Rule = {"type": "string", "nullable": True}
+SOURCE_ROW: Rule = {**_record({
+    "file": {"type": "string", "empty": False, "required": True},
+    "line": {**_integer(1), "required": True},
+    "sheet": STRING,
+}), "required": True}
+
+DIRECTORY_ACCOUNTS = _list_of({
+    "name": {"type": "string", "empty": False, "required": True},
+    "display_name": STRING_OR_NULL, "employee_id": STRING_OR_NULL, "department": STRING_OR_NULL,
+    "enabled": BOOLEAN,
+    "created_at": INSTANT_OR_NULL, "last_logon_at": INSTANT_OR_NULL, "password_last_set_at": INSTANT_OR_NULL,
+    "password_never_expires": BOOLEAN, "password_not_required": BOOLEAN, "reversible_encryption": BOOLEAN,
+    "expires_at": INSTANT_OR_NULL,
+    "groups": STRINGS,
+    "source": SOURCE_ROW,
+})
+
+HR_ROSTER = _list_of({
+    "employee_id": {"type": "string", "empty": False, "required": True},
+    "name": STRING_OR_NULL, "department": STRING_OR_NULL,
+    "status": _one_of("active", "left", "leave", "other"),
+    "status_label": STRING_OR_NULL,
+    "effective_date": DATE_OR_NULL,
+    "source": SOURCE_ROW,
+})
+
+TRAINING_RECORDS = _list_of({
+    "employee_id": {"type": "string", "empty": False, "required": True},
+    "course": {"type": "string", "empty": False, "required": True},
+    "completed_on": DATE_OR_NULL,
+    "completed": BOOLEAN,
+    "source": SOURCE_ROW,
+})
+
 FACT_SCHEMAS: dict[str, Rule] = {
     "os": OS,
     "accounts": ACCOUNTS,
@@ -172,4 +209,7 @@ FACT_SCHEMAS: dict[str, Rule] = {
     "time_sync": TIME_SYNC,
     "firewall": FIREWALL,
     "logging": LOGGING,
+    "directory_accounts": DIRECTORY_ACCOUNTS,
+    "hr_roster": HR_ROSTER,
+    "training_records": TRAINING_RECORDS,
 }
