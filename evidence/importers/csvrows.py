@@ -122,14 +122,16 @@ def _check_delimiter(text: str, name: str) -> None:
                              "or Excel's CSV)", line=number)
 
 
-def _find_header(records: list[list[Any]], lines: list[int], table: Table, locate: Iterable[str]) -> int:
+def _find_header(records: list[list[Any]], lines: list[int], table: Table, locate: Iterable[str],
+                 hint: str = "") -> int:
     """Set the table's header and return its position among ``records``.
 
     The header is the first record (after a ``#TYPE`` line), or with ``locate`` the first of
     the first few records naming one of those columns, so that title lines above an Excel
     table are passed over.
     """
-    wanted = {_key(w) for w in locate}
+    shown_names = list(dict.fromkeys(locate))
+    wanted = {_key(w) for w in shown_names}
     first = 0
     if records and len(records[0]) == 1 and str(records[0][0]).startswith(TYPE_LINE):
         first = 1
@@ -142,8 +144,8 @@ def _find_header(records: list[list[Any]], lines: list[int], table: Table, locat
             table.header_line = lines[position]
             return position
     shown = ", ".join(str(f) for f in records[first] if _key(f))
-    raise table.error(f"no header row naming {' or '.join(map(repr, sorted(wanted)))} in the first "
-                      f"{HEADER_SEARCH} lines (line {lines[first]} has: {shown})", lines[first])
+    raise table.error(f"no header row naming {' or '.join(map(repr, shown_names))} in the first "
+                      f"{HEADER_SEARCH} lines (line {lines[first]} has: {shown}){hint}", lines[first])
 
 
 def csv_records(text: str, name: str) -> tuple[list[list[str]], list[int]]:
@@ -193,7 +195,7 @@ def _tracked(text: str, name: str) -> tuple[list[list[str]], list[int]]:
         previous = reader.line_num
 
 
-def csv_table(text: str, name: str, locate: Iterable[str] = ()) -> Table:
+def csv_table(text: str, name: str, locate: Iterable[str] = (), hint: str = "") -> Table:
     """The header and rows of a CSV export, every row checked to have the header's field count.
 
     A record with nothing but delimiters (Excel writes ``,,,`` for formatted empty rows)
@@ -203,7 +205,7 @@ def csv_table(text: str, name: str, locate: Iterable[str] = ()) -> Table:
     _check_delimiter(text, name)
     records, lines = csv_records(text, name)
     table = Table(name=name)
-    position = _find_header(records, lines, table, locate)
+    position = _find_header(records, lines, table, locate, hint)
     rows, row_lines = records[position + 1:], lines[position + 1:]
     width = len(table.header)
     suspects = [i for i, fields in enumerate(rows) if len(fields) != width or not fields[0]]
@@ -221,7 +223,7 @@ def csv_table(text: str, name: str, locate: Iterable[str] = ()) -> Table:
     return table
 
 
-def xlsx_table(data: bytes, name: str, sheet: str | None, locate: Iterable[str]) -> Table:
+def xlsx_table(data: bytes, name: str, sheet: str | None, locate: Iterable[str], hint: str = "") -> Table:
     """The header and rows of one sheet of an XLSX workbook (the first sheet unless named).
 
     Read-only mode streams the sheet instead of loading it whole; cells keep their types
@@ -258,7 +260,7 @@ def xlsx_table(data: bytes, name: str, sheet: str | None, locate: Iterable[str])
         table = Table(name=name, sheet=ws.title)
     finally:
         book.close()
-    position = _find_header(records, lines, table, locate)
+    position = _find_header(records, lines, table, locate, hint)
     width = len(table.header)
     table.rows = [(cells + [None] * (width - len(cells)))[:width] for cells in records[position + 1:]]
     table.lines = lines[position + 1:]
@@ -503,17 +505,18 @@ _FILETIME_MAX = 2650467743999999999  # 9999-12-31T23:59:59Z
 
 # ---------------------------------------------------------------- organisation tables (CSV or XLSX)
 
-def load_table(name: str, data: bytes, sheet: str | None, locate: Iterable[str]) -> tuple[Table, str]:
+def load_table(name: str, data: bytes, sheet: str | None, locate: Iterable[str],
+               hint: str = "") -> tuple[Table, str]:
     """A roster-like table from Excel's CSV (any of Windows' encodings) or an XLSX workbook.
 
     Returns the table and what read it (``xlsx`` or the text encoding), for the source's parser.
     """
     if is_xlsx(data):
-        return xlsx_table(data, name, sheet, locate), "xlsx"
+        return xlsx_table(data, name, sheet, locate, hint), "xlsx"
     if sheet is not None:
         raise InputError(name, f"--sheet {sheet!r} was given but the file is CSV, not an XLSX workbook")
     text, encoding = decode(data, name)
-    return csv_table(text, name, locate), encoding
+    return csv_table(text, name, locate, hint), encoding
 
 
 def _cell_text(value: Any) -> str | None:

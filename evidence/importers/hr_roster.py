@@ -1,0 +1,115 @@
+"""The personnel roster (職員名簿) as Excel saves it: the organisation's list of who works here.
+
+Checks compare directory accounts with it (an enabled account of someone who left), so it
+is read as HR keeps it: Excel's "CSV (コンマ区切り)" (CP932) or "CSV UTF-8" (with a BOM), or
+the XLSX workbook itself. Column names and status labels differ between municipalities; the
+common ones (職員番号, 氏名, 所属, 在職区分, 発令日) are known, and a small mapping file
+(``--mapping``, ``auditor-hr-mapping/1``) names the others::
+
+    format: auditor-hr-mapping/1
+    columns: {employee_id: 職員コード, status: 異動区分}
+    status_values: {active: [在職, 会計年度任用], left: [退職, 転出, 任期満了]}
+
+A category the mapping lists replaces that category's defaults; the others keep theirs.
+Any label not listed is ``other``, kept with the label as written, so nothing is guessed.
+Employee numbers stay text: ``000123`` is not ``123``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from auditor.evidence.bundle import BundleBuilder
+from auditor.evidence.importers import ImportOptions, register
+from auditor.evidence.importers.csvrows import (
+    date_column,
+    fold_label,
+    load_mapping,
+    load_table,
+    paused_gc,
+    records,
+    text_column,
+    value_map,
+)
+
+AREA = "hr_roster"
+FORMAT = "auditor-hr-mapping/1"
+COLUMNS: dict[str, tuple[str, ...]] = {  # fact → header names tried in order (case-insensitive)
+    "employee_id": ("職員番号", "employee_id"),
+    "name": ("氏名", "name"),
+    "department": ("所属", "department"),
+    "status": ("在職区分", "status"),
+    "effective_date": ("発令日", "effective_date"),
+}
+STATUS_VALUES: dict[str, tuple[str, ...]] = {
+    "active": ("在職", "現職"),
+    "left": ("退職", "転出", "死亡退職"),
+    "leave": ("休職", "育児休業"),
+}
+CATEGORIES = ("active", "left", "leave", "other")
+
+_LABELS = {"type": "list", "schema": {"type": ["string", "integer"], "empty": False}}
+MAPPING_SCHEMA: dict[str, Any] = {
+    "format": {"type": "string", "required": True, "allowed": [FORMAT]},
+    "columns": {"type": "dict", "schema": {key: {"type": "string", "empty": False} for key in COLUMNS}},
+    "status_values": {"type": "dict", "schema": {category: _LABELS for category in CATEGORIES}},
+}
+
+
+def roster_from(table_name: str, data: bytes, mapping: dict[str, Any] | None,
+                sheet: str | None = None) -> tuple[list[dict[str, Any]], str]:
+    """The ``hr_roster`` records of one roster file, and what read it (encoding or ``xlsx``)."""
+    named = (mapping or {}).get("columns", {})
+    columns = {key: (named[key],) if key in named else names for key, names in COLUMNS.items()}
+    statuses = value_map(STATUS_VALUES, (mapping or {}).get("status_values"))
+    hint = " (name it with --mapping, format auditor-hr-mapping/1)"
+    with paused_gc():
+        table, reader = load_table(table_name, data, sheet, columns["employee_id"], hint)
+        ids_index = table.require("employee-number", *columns["employee_id"], hint=hint)
+        status_index = table.require("employment-status", *columns["status"], hint=hint)
+        ids = text_column(table, ids_index) or []
+        for row, value in enumerate(ids):
+            if value is None:
+                raise table.error("empty employee number: every roster row needs one", table.lines[row], ids_index)
+        facts: dict[str, list[Any]] = {"employee_id": ids}
+        for key in ("name", "department"):
+            if (values := text_column(table, table.column(*columns[key]))) is not None:
+                facts[key] = values
+        labels = text_column(table, status_index) or []
+        category: dict[str | None, str] = {None: "other"}  # per distinct label: a roster has a handful
+        for label in set(labels) - category.keys():
+            category[label] = statuses.get(fold_label(label or ""), "other")
+        facts["status"] = [category[label] for label in labels]
+        facts["status_label"] = labels
+        if (dates := date_column(table, table.column(*columns["effective_date"]))) is not None:
+            facts["effective_date"] = dates
+        return records(table, facts), reader
+
+
+class HRRosterImporter:
+    name = "hr-roster"
+    target_kind = "organization"
+    description = "personnel roster from Excel (CSV or XLSX; --mapping for other column names)"
+
+    def __init__(self) -> None:
+        self.mapping: dict[str, Any] | None = None
+        self.sheet: str | None = None
+
+    def configure(self, options: ImportOptions) -> None:
+        """Load the column mapping first, so that a mistake in it is reported before any export is read."""
+        if options.mapping is not None:
+            self.mapping = load_mapping(options.mapping, MAPPING_SCHEMA, "status_values")
+        self.sheet = options.sheet
+
+    def read(self, path: Path, data: bytes, builder: BundleBuilder) -> None:
+        name = str(path)
+        records, reader = roster_from(name, data, self.mapping, self.sheet)
+        builder.add_source(name, f"hr-roster ({reader})", data, AREA)
+        builder.set_fact(AREA, builder.facts.get(AREA, []) + records)
+
+
+@register("hr-roster")
+def hr_roster_importer() -> HRRosterImporter:
+    return HRRosterImporter()
+
