@@ -1,0 +1,131 @@
+"""Training attendance records (研修受講記録): who completed which course, and when.
+
+Trainers keep these in Excel, so the import reads the workbook itself (the first sheet, or
+``--sheet``) as well as Excel's CSV in any of Windows' encodings. Known headers are
+職員番号 / 研修名 / 受講日 / 修了 and staff_id / course / date / completed; a mapping file
+(``--mapping``, ``auditor-training-mapping/1``) names others and the marks used::
+
+    format: auditor-training-mapping/1
+    columns: {employee_id: 職員コード, course: 講座名, completed_on: 実施日, completed: 結果}
+    completed_values: {completed: [合格], not_completed: [不合格, 欠席]}
+
+A mark that is neither a completed nor a not-completed value is refused with its row, rather
+than read as one or the other. Without a completion column, ``completed`` is absent: the
+export does not say, and an attendance list is not proof of completion.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from auditor.evidence.bundle import BundleBuilder
+from auditor.evidence.importers import ImportOptions, register
+from auditor.evidence.importers.csvrows import (
+    Table,
+    date_column,
+    fold_label,
+    load_mapping,
+    load_table,
+    paused_gc,
+    records,
+    text_column,
+    value_map,
+)
+
+AREA = "training_records"
+FORMAT = "auditor-training-mapping/1"
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "employee_id": ("職員番号", "staff_id", "employee_id"),
+    "course": ("研修名", "course"),
+    "completed_on": ("受講日", "date", "completed_on"),
+    "completed": ("修了", "completed"),
+}
+COMPLETED_VALUES: dict[str, tuple[str, ...]] = {
+    "completed": ("修了", "済", "○", "〇", "true", "yes", "1"),
+    "not_completed": ("未修了", "未", "×", "false", "no", "0", ""),
+}
+
+_LABELS = {"type": "list", "schema": {"type": ["string", "integer"]}}
+MAPPING_SCHEMA: dict[str, Any] = {
+    "format": {"type": "string", "required": True, "allowed": [FORMAT]},
+    "columns": {"type": "dict", "schema": {key: {"type": "string", "empty": False} for key in COLUMNS}},
+    "completed_values": {"type": "dict", "schema": {key: _LABELS for key in COMPLETED_VALUES}},
+}
+
+
+def _completed(table: Table, index: int, marks: dict[str, str]) -> list[bool]:
+    """Each row's mark as a boolean; XLSX booleans and 1/0 numbers are read as such."""
+    out: list[bool] = []
+    memo: dict[Any, bool] = {}
+    for row, value in enumerate(table.values(index)):
+        key = (type(value), value)
+        found = memo.get(key)
+        if found is None:
+            if isinstance(value, bool):
+                found = value
+            else:
+                label = "" if value is None else str(int(value) if isinstance(value, float) and value.is_integer()
+                                                      else value).strip()
+                category = marks.get(fold_label(label))
+                if category is None:
+                    known = ", ".join(sorted({k for k in marks if k}))
+                    raise table.error(f"expected a completion mark ({known}, or empty), found {value!r}",
+                                      table.lines[row], index)
+                found = category == "completed"
+            memo[key] = found
+        out.append(found)
+    return out
+
+
+def records_from(table_name: str, data: bytes, mapping: dict[str, Any] | None,
+                 sheet: str | None = None) -> tuple[list[dict[str, Any]], str]:
+    """The ``training_records`` of one file, and what read it (encoding or ``xlsx``)."""
+    named = (mapping or {}).get("columns", {})
+    columns = {key: (named[key],) if key in named else names for key, names in COLUMNS.items()}
+    marks = value_map(COMPLETED_VALUES, (mapping or {}).get("completed_values"))
+    hint = " (name it with --mapping, format auditor-training-mapping/1)"
+    with paused_gc():
+        table, reader = load_table(table_name, data, sheet, columns["employee_id"], hint)
+        ids_index = table.require("employee-number", *columns["employee_id"], hint=hint)
+        course_index = table.require("course", *columns["course"], hint=hint)
+        facts: dict[str, list[Any]] = {}
+        for key, index in (("employee_id", ids_index), ("course", course_index)):
+            values = text_column(table, index) or []
+            for row, value in enumerate(values):
+                if value is None:
+                    raise table.error(f"empty {key.replace('_', ' ')}: every attendance row needs one",
+                                      table.lines[row], index)
+            facts[key] = values
+        if (dates := date_column(table, table.column(*columns["completed_on"]))) is not None:
+            facts["completed_on"] = dates
+        if (completed_index := table.column(*columns["completed"])) is not None:
+            facts["completed"] = _completed(table, completed_index, marks)
+        return records(table, facts), reader
+
+
+class TrainingImporter:
+    name = "training"
+    target_kind = "organization"
+    description = "training attendance records (XLSX or CSV; --sheet, --mapping)"
+
+    def __init__(self) -> None:
+        self.mapping: dict[str, Any] | None = None
+        self.sheet: str | None = None
+
+    def configure(self, options: ImportOptions) -> None:
+        """Load the column mapping first, so that a mistake in it is reported before any export is read."""
+        if options.mapping is not None:
+            self.mapping = load_mapping(options.mapping, MAPPING_SCHEMA, "completed_values")
+        self.sheet = options.sheet
+
+    def read(self, path: Path, data: bytes, builder: BundleBuilder) -> None:
+        name = str(path)
+        records, reader = records_from(name, data, self.mapping, self.sheet)
+        builder.add_source(name, f"training ({reader})", data, AREA)
+        builder.set_fact(AREA, builder.facts.get(AREA, []) + records)
+
+
+@register("training")
+def training_importer() -> TrainingImporter:
+    return TrainingImporter()
