@@ -30,6 +30,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone
+from itertools import repeat
 from operator import itemgetter
 from typing import Any
 
@@ -110,9 +111,13 @@ def _check_delimiter(text: str, name: str) -> None:
     a ``;`` or a tab, the export was made with another delimiter (``Export-Csv -Delimiter``,
     ``-UseCulture`` in a European locale, or Excel's "Text (tab-delimited)").
     """
-    number, line = 1, text.split("\n", 1)[0]
+    def line_from(start: int) -> str:
+        end = text.find("\n", start)
+        return text[start:] if end < 0 else text[start:end]
+
+    number, line = 1, line_from(0)
     if line.startswith(TYPE_LINE):
-        number, line = 2, (text.split("\n", 2) + [""])[1]
+        number, line = 2, line_from(len(line) + 1)
     if "," in line:
         return
     for char, label in ((";", "semicolon"), ("\t", "tab")):
@@ -278,7 +283,7 @@ def records(table: Table, facts: dict[str, list[Any]]) -> list[dict[str, Any]]:
     else:
         facts["source"] = [{"file": table.name, "line": line, "sheet": table.sheet} for line in table.lines]
     keys = list(facts)
-    return [dict(zip(keys, values, strict=True)) for values in zip(*facts.values(), strict=True)]
+    return list(map(dict, map(zip, repeat(keys), zip(*facts.values(), strict=True))))
 
 
 def is_xlsx(data: bytes) -> bool:
@@ -304,6 +309,10 @@ DATE_FORMS = "2026-04-01, 2026/4/1, 令和7年4月1日 or R7.4.1"
 INSTANT_FORMS = "2026/11/02 8:41:07 or 2026-11-02T08:41:07+09:00"
 _EXCEL_EPOCH = date(1899, 12, 30)  # serial 1 = 1900-01-01 counting Excel's non-existent 1900-02-29
 FILETIME_NEVER = 9223372036854775807  # 0x7FFFFFFFFFFFFFFF
+
+
+class BeforeEra(ValueError):
+    """An era date before the era began (令和1年4月30日): a typing error, not a date."""
 
 
 def _digits(text: str) -> int:
@@ -368,7 +377,7 @@ def parse_date(value: str) -> date:
         raise ValueError(value)
     found = date(start.year + era_year - 1, int(match["m"]), int(match["d"]))
     if found < start:
-        raise ValueError(f"{value}: {full} began on {start.isoformat()}")
+        raise BeforeEra(f"{full} began on {start.isoformat()}")
     return found
 
 
@@ -551,8 +560,9 @@ def date_column(table: Table, index: int | None) -> list[str | None] | None:
         if found is memo:
             try:
                 found = _cell_date(value)
-            except (ValueError, OverflowError):
-                raise table.error(f"expected a date such as {DATE_FORMS}, found {value!r}",
+            except (ValueError, OverflowError) as exc:
+                why = f" ({exc})" if isinstance(exc, BeforeEra) else ""
+                raise table.error(f"expected a date such as {DATE_FORMS}, found {value!r}{why}",
                                   table.lines[row], index) from None
             memo[value] = found
         out.append(found)

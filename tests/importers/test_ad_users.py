@@ -1,4 +1,5 @@
 import codecs
+import importlib.util
 import json
 from datetime import UTC, timedelta, timezone
 from pathlib import Path
@@ -10,10 +11,13 @@ from auditor.evidence.importers.ad_users import accounts_from, group_names
 from auditor import bundles
 from auditor.cli import main
 from auditor.errors import InputError
+from auditor.schemas import problems
+from auditor.schemas.facts import FACT_SCHEMAS
 
 EXPORTS = Path(__file__).resolve().parents[1] / "fixtures" / "exports"
 PS51 = EXPORTS / "ad-users-ps51.csv"  # Windows PowerShell 5.1: Export-Csv -Encoding Default (CP932), #TYPE line
 RAW = EXPORTS / "ad-users-raw-ps7.csv"  # PowerShell 7: UTF-8 without BOM, no #TYPE, raw LDAP attributes
+BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_import.py"
 JST = timezone(timedelta(hours=9))
 TYPE_LINE = "#TYPE Selected.Microsoft.ActiveDirectory.Management.ADUser\r\n"
 
@@ -209,3 +213,42 @@ def test_a_bad_row_exits_2_naming_file_line_and_column(tmp_path, capsys):
     assert main(["import", "ad-users", str(bad)]) == 2
     err = capsys.readouterr().err
     assert f"{bad}:6: column 'LastLogonDate': expected a date and time" in err and "'2026/03/32 18:02:11'" in err
+
+
+def test_the_first_bad_row_is_the_one_named():
+    text = '"SamAccountName","Enabled"\n"a","True"\n"b","No"\n"c","Yes"\n"d","No"\n'
+    with pytest.raises(InputError) as err:
+        accounts_from(text, "ad.csv", JST)
+    assert err.value.line == 3 and "found 'No'" in err.value.problem
+
+
+@pytest.mark.parametrize(
+    ("area", "record", "problem"),
+    [
+        ("directory_accounts", {"name": "a"}, "required field"),
+        ("directory_accounts", {"name": "a", "source": {"file": "ad.csv", "line": 0}}, "min value is 1"),
+        ("directory_accounts", {"name": "a", "last_logon_at": "2026/11/02 8:41:07",
+                                "source": {"file": "ad.csv", "line": 2}}, "does not match the pattern"),
+        ("hr_roster", {"employee_id": "001", "status": "retired", "source": {"file": "r.csv", "line": 2}},
+         "unallowed value 'retired'"),
+        ("hr_roster", {"employee_id": 1, "source": {"file": "r.csv", "line": 2}}, "expected string"),
+        ("training_records", {"employee_id": "001", "source": {"file": "t.xlsx", "line": 4, "sheet": "S"}},
+         "required field"),  # no course
+    ],
+)
+def test_fact_schemas_refuse_records_the_contract_does_not_allow(area, record, problem):
+    found = problems({area: [record]}, {area: FACT_SCHEMAS[area]})
+    assert found and problem in found[0][1]
+
+
+def test_the_benchmark_writes_exports_the_importers_read(tmp_path):
+    spec = importlib.util.spec_from_file_location("bench_import", BENCH)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    (tmp_path / "ad.csv").write_bytes(bench.ad_export(100))
+    (tmp_path / "roster.csv").write_bytes(bench.roster_export(100))
+    accounts = import_files("ad-users", [str(tmp_path / "ad.csv")], ImportOptions())["facts"]["directory_accounts"]
+    roster = import_files("hr-roster", [str(tmp_path / "roster.csv")], ImportOptions())["facts"]["hr_roster"]
+    assert len(accounts) == len(roster) == 100
+    assert accounts[50]["groups"] == ["Domain Users", "Domain Admins"] and accounts[99]["source"]["line"] == 102
+    assert {r["status"] for r in roster} == {"active", "left", "leave"}

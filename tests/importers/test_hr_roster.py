@@ -102,6 +102,8 @@ def test_roster_below_a_title_in_an_xlsx_workbook():
         ("職員番号,在職区分\n1,在職\n,在職\n", 3, "column '職員番号'", "empty employee number"),
         ("職員番号,在職区分,発令日\n1,在職,令和8年13月1日\n", 2, "column '発令日'", "expected a date such as"),
         ("職員番号,在職区分\n1,在職\n2\n", 3, None, "expected 2 fields"),
+        ("職員番号,在職区分,発令日\n1,在職,令和1年4月1日\n", 2, "column '発令日'",
+         "found '令和1年4月1日' (令和 began on 2019-05-01)"),
         ("職員番号;在職区分\n1;在職\n", 1, None, "looks semicolon-separated"),
     ],
 )
