@@ -202,7 +202,7 @@ def _bundle_json(bundle: dict[str, Any]) -> str:
     lists = {area: value for area, value in bundle["facts"].items() if isinstance(value, list) and value}
     marks = {area: f"\0{area}\0" for area in lists}
     head = json.dumps({**bundle, "facts": {**bundle["facts"], **marks}}, ensure_ascii=False, indent=2)
-    encode = json.JSONEncoder(ensure_ascii=False).encode
+    encode = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode  # a bundle is a tree
     for area, records in lists.items():
         body = "[\n" + ",\n".join("      " + encode(r) for r in records) + "\n    ]"
         head = head.replace(json.dumps(marks[area], ensure_ascii=False), body, 1)

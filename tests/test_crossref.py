@@ -25,7 +25,7 @@ def ctx(**params):
 def test_match_finds_corresponding_records_with_a_condition():
     cond = {"none": {"where": {"all_of": [
         {"field": "enabled", "eq": True},
-        {"match": {"in": "org.hr_roster", "on": {"employee_id": "employee_id"},
+        {"match": {"in": "org.hr_roster", "by": {"employee_id": "employee_id"},
                    "where": {"field": "status", "eq": "left"}}}]}}}
     assert c.validate(cond) == []
     outcome = c.evaluate(cond, ACCOUNTS, ctx(), "directory_accounts")
@@ -33,14 +33,14 @@ def test_match_finds_corresponding_records_with_a_condition():
 
 
 def test_match_by_name_normalises_width_and_spaces():
-    cond = {"match": {"in": "org.hr_roster", "on": {"name": "display_name"}}}
+    cond = {"match": {"in": "org.hr_roster", "by": {"name": "display_name"}}}
     context = ctx()
     assert c.holds(cond, ACCOUNTS[0], context)  # 全角スペース in the roster, half-width in AD
     assert not c.holds(cond, ACCOUNTS[2], context)
 
 
 def test_empty_keys_match_nothing_and_missing_lists_are_missing():
-    cond = {"match": {"in": "org.hr_roster", "on": {"employee_id": "employee_id"}}}
+    cond = {"match": {"in": "org.hr_roster", "by": {"employee_id": "employee_id"}}}
     assert not c.holds(cond, ACCOUNTS[2], ctx())
     lost = c.Context(params={}, as_of=date(2026, 11, 2), root={"org": {}}, cache={})
     with pytest.raises(c.MissingFact):
@@ -49,7 +49,7 @@ def test_empty_keys_match_nothing_and_missing_lists_are_missing():
 
 def test_match_index_is_built_once_per_target():
     context = ctx()
-    cond = {"match": {"in": "org.hr_roster", "on": {"employee_id": "employee_id"}}}
+    cond = {"match": {"in": "org.hr_roster", "by": {"employee_id": "employee_id"}}}
     for account in ACCOUNTS:
         c.holds(cond, account, context)
     assert len(context.cache) == 1
@@ -59,8 +59,8 @@ def test_match_index_is_built_once_per_target():
     ("cond", "problem"),
     [
         ({"match": {"in": "org.hr_roster"}}, "record field to item field"),
-        ({"match": {"in": "", "on": {"a": "b"}}}, "dotted path"),
-        ({"match": {"in": "x", "on": {"a": "b"}, "whre": {}}}, "unknown key"),
+        ({"match": {"in": "", "by": {"a": "b"}}}, "dotted path"),
+        ({"match": {"in": "x", "by": {"a": "b"}, "whre": {}}}, "unknown key"),
     ],
 )
 def test_match_validation(cond, problem):
@@ -81,3 +81,17 @@ def test_intersects_is_case_insensitive():
 )
 def test_in_fiscal_year_of_the_evaluation_date(value, inside):
     assert c.holds({"in_fiscal_year": True}, value, ctx()) is inside
+
+
+def test_none_shows_the_item_fields_not_the_other_lists_fields():
+    cond = {"none": {"where": {"all_of": [
+        {"field": "enabled", "eq": True},
+        {"match": {"in": "org.hr_roster", "by": {"employee_id": "employee_id"},
+                   "where": {"field": "status", "eq": "left"}}}]}}}
+    finding = c.evaluate(cond, ACCOUNTS, ctx(), "directory_accounts").findings[0]
+    assert finding.as_dict()["actual"] == {"enabled": True, "employee_id": "00123"}
+
+
+def test_absent_values_never_reach_a_report():
+    assert c.Finding("x", c.MISSING, "present").as_dict()["actual"] == "(absent)"
+    assert c.Finding("x", {"a": 1, "b": c.MISSING}, "e").as_dict()["actual"] == {"a": 1}

@@ -10,16 +10,17 @@ from auditor.cli import main
 FLEET = Path(__file__).resolve().parents[1] / "examples" / "fleet"
 
 EXPECTED_TARGETS = {  # pass, fail, error, notapplicable, score, grade (examples/README.md)
-    "ad-kakuu-local": (7, 1, 0, 26, 86.4, "B"),
-    "in-kikaku-02": (12, 15, 3, 4, 52.6, "C"),
-    "in-kouhou-01": (31, 0, 0, 3, 100.0, "A"),
-    "lg-fs-01": (30, 2, 0, 2, 94.1, "A"),
-    "lg-jousei-04": (28, 4, 0, 2, 77.7, "B"),
-    "lg-shimin-03": (15, 6, 0, 13, 68.6, "C"),
-    "lg-shimin-05": (0, 0, 34, 0, 0.0, "D"),
-    "lg-soumu-02": (17, 3, 0, 14, 86.2, "B"),
-    "mn-jyuki-01": (30, 1, 0, 3, 99.0, "A"),
-    "mn-zeimu-01": (30, 1, 0, 3, 96.9, "A"),
+    "ad-kakuu-local": (8, 8, 0, 27, 44.4, "C"),
+    "in-kikaku-02": (12, 15, 3, 13, 52.6, "C"),
+    "in-kouhou-01": (31, 0, 0, 12, 100.0, "A"),
+    "kakuu-city": (0, 1, 0, 42, 0.0, "D"),
+    "lg-fs-01": (30, 2, 0, 11, 94.1, "A"),
+    "lg-jousei-04": (28, 4, 0, 11, 77.7, "B"),
+    "lg-shimin-03": (15, 6, 0, 22, 68.6, "C"),
+    "lg-shimin-05": (0, 0, 34, 9, 0.0, "D"),
+    "lg-soumu-02": (17, 3, 0, 23, 86.2, "B"),
+    "mn-jyuki-01": (30, 1, 0, 12, 99.0, "A"),
+    "mn-zeimu-01": (30, 1, 0, 12, 96.9, "A"),
 }
 
 
@@ -44,19 +45,22 @@ def test_fleet_exit_code_and_gate(fleet_json):
 
 def test_fleet_totals_and_targets(fleet_json):
     _, doc = fleet_json
-    assert doc["summary"] == {"pass": 200, "fail": 33, "error": 37, "notapplicable": 70, "waived": 0, "manual": 0}
-    assert (doc["score"], doc["grade"]) == (74.0, "B")
+    assert doc["summary"] == {"pass": 201, "fail": 41, "error": 37, "notapplicable": 194, "waived": 0, "manual": 0}
+    assert (doc["score"], doc["grade"]) == (71.7, "B")
     got = {t["id"]: (t["summary"]["pass"], t["summary"]["fail"], t["summary"]["error"],
                      t["summary"]["notapplicable"], t["score"], t["grade"]) for t in doc["targets"]}
     assert got == EXPECTED_TARGETS
-    assert {s["segment"]: s["score"] for s in doc["segments"]} == {"internet": 76.4, "lgwan": 63.1, "mynumber": 98.0}
+    assert {s["segment"]: s["score"] for s in doc["segments"]} == {
+        None: 0.0, "internet": 76.4, "lgwan": 60.1, "mynumber": 98.0}
 
 
 def test_broken_bundle_target_is_error_and_names_the_field(fleet_json):
     _, doc = fleet_json
     broken = [r for r in doc["results"] if r["target"] == "lg-shimin-05"]
-    assert broken and {r["status"] for r in broken} == {"error"}
-    assert all("broken-lg-shimin-05.json: facts: expected dict" in r["message"] for r in broken)
+    assert broken and {r["status"] for r in broken} == {"error", "notapplicable"}
+    assert {r["check"].split("-")[0] for r in broken if r["status"] == "notapplicable"} >= {"leaver"}
+    assert all("broken-lg-shimin-05.json: facts: expected dict" in r["message"] for r in broken
+               if r["status"] == "error")
 
 
 def test_target_in_two_bundles_is_merged(fleet_json):
@@ -71,5 +75,28 @@ def test_target_in_two_bundles_is_merged(fleet_json):
 def test_japanese_table_for_the_fleet(capsys):
     assert main(["audit", str(FLEET)]) == 1
     out = capsys.readouterr().out
-    assert "スコア: 74.0" in out and "B 一部達成" in out and "不通過" in out
+    assert "スコア: 71.7" in out and "B 一部達成" in out and "不通過" in out
     assert "マイナンバー利用事務系" in out and "評価不能" in out
+
+
+def test_exports_imported_into_the_fleet_give_the_documented_findings(fleet_json):
+    _, doc = fleet_json
+    found = {(r["target"], r["check"]): sorted(f["item"].split(" ")[0] for f in r["findings"])
+             for r in doc["results"] if r["status"] == "fail"}
+    assert found[("ad-kakuu-local", "leaver-accounts-disabled")] == ["t.ishioka"]
+    assert found[("ad-kakuu-local", "leaver-accounts-by-name")] == ["y.kasama"]
+    assert found[("ad-kakuu-local", "dormant-directory-accounts")] == ["a.koga", "j.ryugasaki", "n.ushiku"]
+    assert found[("ad-kakuu-local", "shared-directory-accounts")] == ["kyoyo-madoguchi"]
+    assert found[("ad-kakuu-local", "admin-separate-account")] == ["r.hitachi"]
+    assert found[("ad-kakuu-local", "password-never-expires")] == ["kyoyo-madoguchi", "svc-scan"]
+    assert found[("kakuu-city", "staff-annual-training")] == ["00131", "00135", "00137", "00138"]
+    leaver = next(r for r in doc["results"] if r["check"] == "leaver-accounts-disabled")
+    assert leaver["findings"][0]["item"] == "t.ishioka (exports/ad-users.csv:3)"
+
+
+def test_fleet_exports_are_in_windows_and_excel_encodings():
+    exports = FLEET.parent / "exports"
+    assert (exports / "ad-users.csv").read_bytes().startswith(b"#TYPE ")  # PowerShell 5.1, CP932
+    assert "窓口共用".encode("cp932") in (exports / "ad-users.csv").read_bytes()
+    assert (exports / "training.csv").read_bytes().startswith(b"\xef\xbb\xbf")  # Excel "CSV UTF-8"
+    assert b"\r\n" in (exports / "hr-roster.csv").read_bytes()

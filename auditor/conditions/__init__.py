@@ -47,7 +47,10 @@ class Finding:
     expected: str
 
     def as_dict(self) -> dict[str, Any]:
-        return {"item": self.item, "actual": self.actual, "expected": self.expected}
+        actual = self.actual
+        if isinstance(actual, dict):
+            actual = {k: v for k, v in actual.items() if v is not MISSING}
+        return {"item": self.item, "actual": "(absent)" if actual is MISSING else actual, "expected": self.expected}
 
 
 @dataclass

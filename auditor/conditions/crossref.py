@@ -4,7 +4,7 @@
 
     match:
       in: org.hr_roster                 # a list anywhere in the target's evidence (org.* included)
-      on: {employee_id: employee_id}    # record field: item field, every pair equal
+      by: {employee_id: employee_id}    # record field: item field, every pair equal
       where: {field: status, eq: left}  # optional: the corresponding record must also satisfy this
 
 It holds when such a record exists. Text keys are compared after NFKC normalisation, removal
@@ -57,17 +57,18 @@ class Match(Operator):
 
     def validate(self, arg: Any, path: Path) -> Iterator[Problem]:
         if not isinstance(arg, dict):
-            yield path, "expected a mapping with in, on and optionally where"
+            yield path, "expected a mapping with in, by and optionally where"
             return
         for key in arg:
-            if key not in ("in", "on", "where"):
-                yield path + (key,), "unknown key (expected: in, on, where)"
+            if key not in ("in", "by", "where"):
+                hint = " (YAML reads a bare on as true: the key is by)" if key is True else ""
+                yield path + (key,), f"unknown key (expected: in, by, where){hint}"
         if not isinstance(arg.get("in"), str) or not arg.get("in"):
             yield path + ("in",), "expected the dotted path of a list, such as org.hr_roster"
-        on = arg.get("on")
-        if not isinstance(on, dict) or not on or not all(isinstance(k, str) and isinstance(v, str)
-                                                         for k, v in on.items()):
-            yield path + ("on",), "expected a mapping of record field to item field, such as {employee_id: employee_id}"
+        by = arg.get("by")
+        if not isinstance(by, dict) or not by or not all(isinstance(k, str) and isinstance(v, str)
+                                                         for k, v in by.items()):
+            yield path + ("by",), "expected a mapping of record field to item field, such as {employee_id: employee_id}"
         if "where" in arg:
             yield from validate(arg["where"], path + ("where",))
 
@@ -83,7 +84,7 @@ class Match(Operator):
             records = []
         if not isinstance(records, list):
             raise EvaluationError(f"{arg['in']} is not a list")
-        fields = tuple(arg["on"])
+        fields = tuple(arg["by"])
         cache_key = ("match", id(records), fields)
         index = ctx.cache.get(cache_key)
         if index is None:
@@ -97,7 +98,7 @@ class Match(Operator):
 
     def holds(self, subject: Any, arg: Any, ctx: Context, label: str) -> bool:
         index = self._index(arg, ctx)
-        key = _key(subject, tuple(arg["on"].values()))
+        key = _key(subject, tuple(arg["by"].values()))
         if key is None:
             return False
         where = arg.get("where")
@@ -106,10 +107,10 @@ class Match(Operator):
     def evaluate(self, subject: Any, arg: Any, ctx: Context, label: str) -> Outcome:
         if self.holds(subject, arg, ctx, label):
             return Outcome(True)
-        shown = {item: get_path(subject, item) for item in arg["on"].values()} if isinstance(subject, dict) else subject
+        shown = {item: get_path(subject, item) for item in arg["by"].values()} if isinstance(subject, dict) else subject
         return Outcome(False, [Finding(label, shown, self.describe(arg, ctx))])
 
     def describe(self, arg: Any, ctx: Context) -> str:
-        pairs = " and ".join(f"{rec} = {item}" for rec, item in arg["on"].items())
+        pairs = " and ".join(f"{rec} = {item}" for rec, item in arg["by"].items())
         where = f" with {describe(arg['where'], ctx)}" if "where" in arg else ""
         return f"a record of {arg['in']} where {pairs}{where}"

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from auditor.conditions import (
+    MISSING,
     REGISTRY,
     Context,
     EvaluationError,
@@ -47,7 +48,7 @@ def _items(subject: Any, label: str) -> list[Any]:
     return subject
 
 
-_FIELD = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
+_FIELD = re.compile(r"\{([a-z_][a-z0-9_.]*)\}")
 
 
 def _name(item: Any, index: int, ctx: Context, label: str) -> str:
@@ -55,10 +56,14 @@ def _name(item: Any, index: int, ctx: Context, label: str) -> str:
     key = ctx.item_key
     if key and isinstance(item, dict):
         if "{" in key:
-            return _FIELD.sub(lambda m: str(item.get(m.group(1), "?")), key)
+            return _FIELD.sub(lambda m: _text(get_path(item, m.group(1))), key)
         if item.get(key) is not None:
             return str(item[key])
     return label_path(label, index)
+
+
+def _text(value: Any) -> str:
+    return "?" if value is MISSING or value is None else str(value)
 
 
 def fields_of(cond: Any) -> list[str]:
@@ -68,7 +73,9 @@ def fields_of(cond: Any) -> list[str]:
         if isinstance(cond.get("field"), str):
             found.append(cond["field"])
         for key, value in cond.items():
-            if key != "field":
+            if key == "match" and isinstance(value, dict):  # its where speaks of the other list's records
+                found.extend(f for f in (value.get("by") or {}).values() if f not in found)
+            elif key != "field":
                 for sub in value if isinstance(value, list) else [value]:
                     found.extend(f for f in fields_of(sub) if f not in found)
     return found

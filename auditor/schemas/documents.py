@@ -84,7 +84,7 @@ CHECK = {
     "manual": {"type": "boolean", "default": False},
     "reads": {"anyof": [_FACT_PATH, {"type": "list", "minlength": 1, "schema": _FACT_PATH}]},
     # A record field naming each item, or a template of fields such as "{protocol}/{port} ({address})".
-    "item": {"type": "string", "regex": r"[a-z_][a-z0-9_]*|.*\{[a-z_][a-z0-9_]*\}.*", "dependencies": "reads"},
+    "item": {"type": "string", "regex": r"[a-z_][a-z0-9_]*|.*\{[a-z_][a-z0-9_.]*\}.*", "dependencies": "reads"},
     "condition": {"type": "dict", "dependencies": "reads"},
     "message": localized(required=False),
     "remediation": localized(),

@@ -1,0 +1,129 @@
+"""Account hygiene across sources: the directory checks against an HR roster and training records."""
+
+import copy
+
+from auditor import bundles
+from auditor.engine import Engine
+from auditor.policy import load_policy
+from auditor.selection import resolve
+
+POLICY = load_policy()
+AS_OF = "2026-11-02T09:00:00+09:00"
+
+
+def account(name, line, **extra):
+    base = {"name": name, "display_name": None, "employee_id": None, "department": "総務課", "enabled": True,
+            "created_at": "2020-04-01T09:00:00+09:00", "last_logon_at": "2026-10-30T08:00:00+09:00",
+            "password_last_set_at": "2026-09-01T08:00:00+09:00", "password_never_expires": False,
+            "password_not_required": False, "reversible_encryption": False, "expires_at": None,
+            "groups": ["Domain Users"], "source": {"file": "ad.csv", "line": line}}
+    return {**base, **extra}
+
+
+ACCOUNTS = [
+    account("t.ishioka", 2, display_name="石岡 太郎", employee_id="00123"),                 # leaver, enabled
+    account("h.tsukuba", 3, display_name="筑波 花子", employee_id="00124"),                 # active
+    account("k.mito", 4, display_name="水戸 健", employee_id="00125", enabled=False),      # leaver, disabled
+    account("y.kasama", 5, display_name="笠間 由美"),                                       # leaver by name only
+    account("old.user", 6, employee_id="00126", last_logon_at="2026-06-01T08:00:00+09:00"),  # dormant
+    account("never", 7, employee_id="00127", last_logon_at=None),                          # never logged on, old
+    account("newbie", 8, employee_id="00128", last_logon_at=None, created_at="2026-10-20T09:00:00+09:00"),
+    account("kyoyo1", 9, display_name="窓口共用"),                                           # shared
+    account("adm-tanaka", 10, employee_id="00129", groups=["Domain Admins"]),
+    account("tanaka", 11, employee_id="00129", groups=["domain admins", "Domain Users"]),    # admin on daily ID
+    account("svc-scan", 12, password_never_expires=True, password_not_required=True),
+]
+ROSTER = [
+    {"employee_id": "00123", "name": "石岡　太郎", "department": "総務課", "status": "left", "status_label": "退職",
+     "effective_date": "2026-09-30", "source": {"file": "hr.csv", "line": 2}},
+    {"employee_id": "00124", "name": "筑波 花子", "department": "市民課", "status": "active", "status_label": "在職",
+     "effective_date": "2026-04-01", "source": {"file": "hr.csv", "line": 3}},
+    {"employee_id": "00125", "name": "水戸 健", "department": "税務課", "status": "left", "status_label": "退職",
+     "effective_date": "2026-03-31", "source": {"file": "hr.csv", "line": 4}},
+    {"employee_id": "00130", "name": "笠間 由美", "department": "市民課", "status": "left", "status_label": "転出",
+     "effective_date": "2026-10-01", "source": {"file": "hr.csv", "line": 5}},
+    {"employee_id": "00131", "name": "結城 翔", "department": "総務課", "status": "active", "status_label": "在職",
+     "effective_date": "2026-04-01", "source": {"file": "hr.csv", "line": 6}},
+    {"employee_id": "00132", "name": "古河 綾", "department": "総務課", "status": "leave", "status_label": "休職",
+     "effective_date": "2026-07-01", "source": {"file": "hr.csv", "line": 7}},
+]
+TRAINING = [
+    {"employee_id": "00124", "course": "情報セキュリティ研修（令和8年度）", "completed_on": "2026-06-10",
+     "completed": True, "source": {"file": "tr.csv", "line": 2}},
+    {"employee_id": "00131", "course": "情報セキュリティ研修（令和7年度）", "completed_on": "2025-06-10",
+     "completed": True, "source": {"file": "tr.csv", "line": 3}},
+]
+
+
+def bundle(target_id, kind, facts):
+    return {"format": "auditor-evidence/1",
+            "target": {"id": target_id, "kind": kind, "segment": "lgwan", "department": None, "labels": {}},
+            "collected_at": AS_OF, "collector": {"name": "test", "version": "0", "host": None},
+            "facts": facts, "sources": [], "errors": []}
+
+
+def audit(write_bundle, with_org=True, accounts=ACCOUNTS, roster=ROSTER):
+    paths = [write_bundle("d/ad.json", bundle("kakuu-ad", "directory", {"directory_accounts": accounts}))]
+    if with_org:
+        paths.append(write_bundle("d/hr.json", bundle("kakuu-city", "organization",
+                                                      {"hr_roster": roster, "training_records": TRAINING})))
+    groups = bundles.index(paths)
+    engine = Engine(resolve(POLICY), org=bundles.organization(groups))
+    return {(r.target.id, r.check.id): r for r in engine.run(bundles.stream(groups))}
+
+
+def items(result):
+    return [f.item.split(" ")[0] for f in result.findings]
+
+
+def test_each_directory_check_finds_exactly_its_accounts(write_bundle):
+    res = audit(write_bundle)
+    ad = {check: r for (target, check), r in res.items() if target == "kakuu-ad"}
+    assert items(ad["leaver-accounts-disabled"]) == ["t.ishioka"]
+    assert items(ad["leaver-accounts-by-name"]) == ["y.kasama"]
+    assert items(ad["dormant-directory-accounts"]) == ["old.user", "never"]
+    assert items(ad["shared-directory-accounts"]) == ["kyoyo1"]
+    assert items(ad["admin-separate-account"]) == ["tanaka"]
+    assert items(ad["password-never-expires"]) == ["svc-scan"]
+    assert items(ad["password-not-required"]) == ["svc-scan"]
+    assert ad["privileged-group-members"].status == "pass"  # 2 of at most 5
+
+
+def test_findings_point_at_the_source_row(write_bundle):
+    res = audit(write_bundle)
+    assert res[("kakuu-ad", "leaver-accounts-disabled")].findings[0].item == "t.ishioka (ad.csv:2)"
+
+
+def test_untrained_active_staff_by_fiscal_year(write_bundle):
+    res = audit(write_bundle)
+    training = res[("kakuu-city", "staff-annual-training")]
+    # 00124 trained this fiscal year; 00131 only last year; leavers and staff on leave are not counted
+    assert training.status == "fail" and items(training) == ["00131"]
+    assert training.findings[0].item == "00131 結城 翔 (hr.csv:6)"
+
+
+def test_privileged_count_over_the_limit(write_bundle):
+    admins = [account(f"adm-{i}", 20 + i, groups=["Domain Admins"]) for i in range(6)]
+    res = audit(write_bundle, accounts=[*ACCOUNTS, *admins])
+    result = res[("kakuu-ad", "privileged-group-members")]
+    assert result.status == "fail" and result.findings[0].actual == 8
+
+
+def test_without_organisation_evidence_the_roster_checks_are_errors(write_bundle):
+    res = audit(write_bundle, with_org=False)
+    leavers = res[("kakuu-ad", "leaver-accounts-disabled")]
+    assert leavers.status == "error" and "organisation evidence" in leavers.message["en"]
+    assert res[("kakuu-ad", "dormant-directory-accounts")].status == "fail"  # needs no roster
+
+
+def test_disabled_leaver_is_not_reported_and_new_accounts_are_not_dormant(write_bundle):
+    res = audit(write_bundle)
+    assert "k.mito" not in items(res[("kakuu-ad", "leaver-accounts-disabled")])
+    assert "newbie" not in items(res[("kakuu-ad", "dormant-directory-accounts")])
+
+
+def test_leaver_within_grace_days_is_not_yet_reported(write_bundle):
+    roster = copy.deepcopy(ROSTER)
+    roster[0]["effective_date"] = "2026-10-31"  # two days before the evaluation date; the grace is 3 days
+    res = audit(write_bundle, roster=roster)
+    assert items(res[("kakuu-ad", "leaver-accounts-disabled")]) == []
