@@ -213,6 +213,9 @@ def csv_table(text: str, name: str, locate: Iterable[str] = (), hint: str = "") 
     position = _find_header(records, lines, table, locate, hint)
     rows, row_lines = records[position + 1:], lines[position + 1:]
     width = len(table.header)
+    if set(map(len, rows)) <= {width} and all(map(itemgetter(0), rows)):
+        table.rows, table.lines = rows, row_lines  # the usual case, checked in C
+        return table
     suspects = [i for i, fields in enumerate(rows) if len(fields) != width or not fields[0]]
     skip = set()
     for i in suspects:
