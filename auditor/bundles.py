@@ -194,7 +194,10 @@ def organization(groups: dict[str, list[BundleFile]]) -> Target | None:
     Checks on any target read it as ``org.<area>`` (a directory's accounts against the HR
     roster, say). None when the run has no organisation bundle.
     """
-    files = [b for bundles in groups.values() for b in bundles if b.target["kind"] == "organization"]
+    ids = [i for i, bundles in groups.items() if bundles[0].target["kind"] == "organization"]
+    if len(ids) == 1:  # the usual case: the organisation is one target, loaded once for both uses
+        return load_target(ids[0], groups[ids[0]])
+    files = [b for i in ids for b in groups[i]]
     return load_target("(organization)", files) if files else None
 
 
@@ -206,7 +209,8 @@ def from_document(name: str, data: dict[str, Any]) -> dict[str, list[BundleFile]
     return {bundle.target["id"]: [bundle]}
 
 
-def stream(groups: dict[str, list[BundleFile]]) -> Iterator[Target]:
-    """Targets in id order, each fully merged, loading one target's files at a time."""
+def stream(groups: dict[str, list[BundleFile]], loaded: Target | None = None) -> Iterator[Target]:
+    """Targets in id order, each fully merged, loading one target's files at a time
+    (``loaded``, a target already in memory such as the organisation, is not read again)."""
     for target_id, bundles in groups.items():
-        yield load_target(target_id, bundles)
+        yield loaded if loaded is not None and loaded.id == target_id else load_target(target_id, bundles)

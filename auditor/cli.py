@@ -174,8 +174,9 @@ def cmd_audit(args: argparse.Namespace) -> int:
         groups = bundles.index(args.evidence)
     builder = ResultsBuilder(selection=selection, lang=args.lang, as_of=args.as_of)
     builder.add_files(b for files in groups.values() for b in files)
-    engine = Engine(selection, as_of=args.as_of, org=bundles.organization(groups))
-    for result in engine.run(bundles.stream(groups)):
+    org = bundles.organization(groups)
+    engine = Engine(selection, as_of=args.as_of, org=org)
+    for result in engine.run(bundles.stream(groups, loaded=org)):
         builder.add(result)
     doc = builder.document()
     _write(formats()[args.format](doc, args.lang), args.out)

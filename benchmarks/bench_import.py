@@ -59,13 +59,14 @@ def roster_export(rows: int) -> bytes:
 
 def measure(kind: str, path: Path, out: Path) -> tuple[float, float, int]:
     """Seconds for import_files in this process, seconds for the CLI in a fresh one, and records."""
+    target = f"bench-{kind}"
     start = time.perf_counter()
-    bundle = import_files(kind, [str(path)], ImportOptions(target_id="bench"))
+    bundle = import_files(kind, [str(path)], ImportOptions(target_id=target))
     in_process = time.perf_counter() - start
     records = sum(len(v) for v in bundle["facts"].values() if isinstance(v, list))
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "auditor", "import", kind, str(path), "--target", "bench",
-                    "--out", str(out)], check=True)
+    subprocess.run([sys.executable, "-m", "auditor", "import", kind, str(path), "--target", target,
+                    "--collected-at", "2026-11-02T09:00:00+09:00", "--out", str(out)], check=True)
     return in_process, time.perf_counter() - start, records
 
 
@@ -82,6 +83,15 @@ def main() -> None:
             in_process, command, records = measure(kind, path, folder / f"{kind}.json")
             print(f"{kind:10} {records:>7} rows ({len(data) / 1e6:.1f} MB): import_files {in_process:.2f} s, "
                   f"auditor import {command:.2f} s")
+        # The directory checks compare every account with the roster (leavers, dormancy, ...).
+        bundles = [str(folder / f"{kind}.json") for kind in exports]
+        start = time.perf_counter()
+        done = subprocess.run([sys.executable, "-m", "auditor", "audit", *bundles, "--format", "json",
+                               "--out", str(folder / "results.json")], check=False)
+        audit = time.perf_counter() - start
+        if done.returncode not in (0, 1):
+            sys.exit(f"auditor audit exited {done.returncode}")
+        print(f"auditor audit of both bundles: {audit:.2f} s (exit {done.returncode})")
 
 
 if __name__ == "__main__":
