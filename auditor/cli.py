@@ -8,6 +8,7 @@ file, the field or line, and what was expected).
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import sys
 from collections.abc import Sequence
@@ -217,6 +218,9 @@ def cmd_collect(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # Evidence is millions of small acyclic objects (one per account field); with the default
+    # threshold the cycle collector rescans them all the time, for nothing (measured: 15% of a run).
+    gc.set_threshold(200_000, 50, 50)
     args = build_parser().parse_args(argv)
     try:
         if args.command == "audit":

@@ -12,10 +12,12 @@ from auditor.conditions import (
     Context,
     EvaluationError,
     Finding,
+    MissingFact,
     Operator,
     Outcome,
     Path,
     Problem,
+    is_param,
     register,
     require_present,
     resolve,
@@ -62,6 +64,25 @@ class _Binary(Operator):
     def holds(self, subject: Any, arg: Any, ctx: Context, label: str) -> bool:
         require_present(subject, label)
         return self.test(subject, resolve(arg, ctx))
+
+    def compile(self, arg: Any) -> Callable[[Any, Context, str], bool]:
+        test = self.test
+        if is_param(arg):
+            name = arg["param"]
+
+            def judge_param(subject: Any, ctx: Context, label: str) -> bool:
+                if subject is MISSING:
+                    raise MissingFact(label)
+                return test(subject, ctx.params[name])
+
+            return judge_param
+
+        def judge(subject: Any, ctx: Context, label: str) -> bool:
+            if subject is MISSING:
+                raise MissingFact(label)
+            return test(subject, arg)
+
+        return judge
 
     def describe(self, arg: Any, ctx: Context) -> str:
         return f"{self.symbol} {show(resolve(arg, ctx))}"

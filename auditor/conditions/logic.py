@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from auditor.conditions import (
@@ -13,6 +13,7 @@ from auditor.conditions import (
     Outcome,
     Path,
     Problem,
+    compiled,
     describe,
     evaluate,
     holds,
@@ -59,16 +60,24 @@ class AllOf(_Many):
 
 
     def holds(self, subject: Any, arg: Any, ctx: Context, label: str) -> bool:
-        unknown: MissingFact | None = None
-        for cond in arg:
-            try:
-                if not holds(cond, subject, ctx, label):
-                    return False
-            except MissingFact as exc:
-                unknown = unknown or exc
-        if unknown is not None:
-            raise unknown
-        return True
+        return self.compile(arg)(subject, ctx, label)
+
+    def compile(self, arg: Any) -> Callable[[Any, Context, str], bool]:
+        judges = [compiled(cond) for cond in arg]
+
+        def judge(subject: Any, ctx: Context, label: str) -> bool:
+            unknown: MissingFact | None = None
+            for part in judges:
+                try:
+                    if not part(subject, ctx, label):
+                        return False
+                except MissingFact as exc:
+                    unknown = unknown or exc
+            if unknown is not None:
+                raise unknown
+            return True
+
+        return judge
 
 
 @register
@@ -96,16 +105,24 @@ class AnyOf(_Many):
 
 
     def holds(self, subject: Any, arg: Any, ctx: Context, label: str) -> bool:
-        unknown: MissingFact | None = None
-        for cond in arg:
-            try:
-                if holds(cond, subject, ctx, label):
-                    return True
-            except MissingFact as exc:
-                unknown = unknown or exc
-        if unknown is not None:
-            raise unknown
-        return False
+        return self.compile(arg)(subject, ctx, label)
+
+    def compile(self, arg: Any) -> Callable[[Any, Context, str], bool]:
+        judges = [compiled(cond) for cond in arg]
+
+        def judge(subject: Any, ctx: Context, label: str) -> bool:
+            unknown: MissingFact | None = None
+            for part in judges:
+                try:
+                    if part(subject, ctx, label):
+                        return True
+                except MissingFact as exc:
+                    unknown = unknown or exc
+            if unknown is not None:
+                raise unknown
+            return False
+
+        return judge
 
 
 @register
@@ -120,6 +137,14 @@ class Not(Operator):
 
     def holds(self, subject: Any, arg: Any, ctx: Context, label: str) -> bool:
         return not holds(arg, subject, ctx, label)
+
+    def compile(self, arg: Any) -> Callable[[Any, Context, str], bool]:
+        inner = compiled(arg)
+
+        def judge(subject: Any, ctx: Context, label: str) -> bool:
+            return not inner(subject, ctx, label)
+
+        return judge
 
     def evaluate(self, subject: Any, arg: Any, ctx: Context, label: str) -> Outcome:
         if self.holds(subject, arg, ctx, label):

@@ -151,8 +151,32 @@ def compile_rules(rules: Mapping[str, Any]) -> Checker:
     return check
 
 
+_PLAIN = {"string": str, "boolean": bool, "integer": int}
+
+
+def _simple(rules: Mapping[str, Any]) -> tuple[type, bool, bool, Any, Any] | None:
+    """(type, nullable, rejects bool) for a field that needs nothing but a type check.
+
+    Most fields of a record are such; checking them inline, without a call per field,
+    is what makes a 100,000-record list cheap. A ``check_with`` function marked
+    ``rejects_bool`` (Cerberus counts True as an integer) is folded into the type check.
+    """
+    extra = set(rules) - {"type", "nullable", "required", "default", "check_with", "min", "max"}
+    kind = rules.get("type")
+    if extra or not isinstance(kind, str) or kind not in _PLAIN:
+        return None
+    custom = rules.get("check_with")
+    if custom is not None and not getattr(custom, "rejects_bool", False):
+        return None
+    if kind != "integer" and ("min" in rules or "max" in rules):
+        return None
+    return (_PLAIN[kind], bool(rules.get("nullable", False)), custom is not None, rules.get("min"),
+            rules.get("max"))
+
+
 def _compile_mapping(schema: Mapping[str, Any], allow_unknown: bool) -> Checker:
     fields = {key: compile_rules(rules) for key, rules in schema.items()}
+    simple = {key: spec for key, rules in schema.items() if (spec := _simple(rules)) is not None}
     required = [key for key, rules in schema.items() if rules.get("required")]
 
     def check(value: Any, path: tuple[Any, ...], out: list[Problem]) -> None:
@@ -162,6 +186,20 @@ def _compile_mapping(schema: Mapping[str, Any], allow_unknown: bool) -> Checker:
             if key not in value:
                 out.append(((*path, key), "required field"))
         for key, item in value.items():
+            spec = simple.get(key)
+            if spec is not None:
+                kind, nullable, strict, low, high = spec
+                if item is None:
+                    if not nullable:
+                        out.append(((*path, key), "null value not allowed"))
+                elif not isinstance(item, kind) or (strict and item.__class__ is bool):
+                    name = "boolean" if kind is bool else "integer" if kind is int else "string"
+                    out.append(((*path, key), f"expected {name}, got {type(item).__name__}"))
+                elif low is not None and item < low:
+                    out.append(((*path, key), f"min value is {low}"))
+                elif high is not None and item > high:
+                    out.append(((*path, key), f"max value is {high}"))
+                continue
             checker = fields.get(key)
             if checker is not None:
                 checker(item, (*path, key), out)

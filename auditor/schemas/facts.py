@@ -23,6 +23,9 @@ def _not_boolean(field: str, value: Any, error: Any) -> None:
         error(field, "expected integer, got bool")
 
 
+_not_boolean.rejects_bool = True  # type: ignore[attr-defined]  # compiled.py folds it into its type check
+
+
 def _integer(minimum: int | None = 0, maximum: int | None = None, nullable: bool = False) -> Rule:
     rule: Rule = {"type": "integer", "check_with": _not_boolean, "nullable": nullable}
     if minimum is not None:
@@ -196,6 +199,26 @@ TRAINING_RECORDS = _list_of({
     "source": SOURCE_ROW,
 })
 
+# Imported Windows areas. Get-HotFix's updates extend `patches`, whose rules are above the
+# row-source rule they need, so the area is rebuilt here with the extra key.
+HOTFIXES = _list_of({
+    "id": {"type": "string", "empty": False, "required": True},
+    "description": STRING_OR_NULL,
+    "installed_on": INSTANT_OR_NULL,
+    "source": SOURCE_ROW,
+})
+PATCHES = _record({**PATCHES["schema"], "hotfixes": HOTFIXES})
+
+AUDIT_GUID = r"\{[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}\}"
+AUDIT_POLICY = _record({
+    "subcategories": _list_of({
+        "guid": {"type": "string", "regex": AUDIT_GUID, "required": True},
+        "name": STRING,
+        "success": BOOLEAN, "failure": BOOLEAN,
+        "source": SOURCE_ROW,
+    }),
+})
+
 FACT_SCHEMAS: dict[str, Rule] = {
     "os": OS,
     "accounts": ACCOUNTS,
@@ -212,4 +235,5 @@ FACT_SCHEMAS: dict[str, Rule] = {
     "directory_accounts": DIRECTORY_ACCOUNTS,
     "hr_roster": HR_ROSTER,
     "training_records": TRAINING_RECORDS,
+    "audit_policy": AUDIT_POLICY,
 }
