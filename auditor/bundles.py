@@ -112,24 +112,24 @@ def _header(path: Path, data: dict[str, Any], raw: bytes) -> BundleFile:
                       collected_at=header["collected_at"])
 
 
-KEEP_PARSED_BYTES = 128 * 1024 * 1024
+KEEP_PARSED_FILES = 16
 
 
-def index(paths: Iterable[str | Path], keep_bytes: int = KEEP_PARSED_BYTES) -> dict[str, list[BundleFile]]:
+def index(paths: Iterable[str | Path], keep_files: int = KEEP_PARSED_FILES) -> dict[str, list[BundleFile]]:
     """First pass: every file's header, grouped by target id (ids sorted).
 
-    The first ``keep_bytes`` of bundles stay parsed, so that a run over a few large
-    exports (a directory of 100,000 accounts) parses each once; beyond that, files are
-    read again one target at a time and memory stays flat however large the fleet.
+    A run over a few files (large exports: a directory of 100,000 accounts) keeps them
+    parsed, so each is parsed once; a fleet's files are read again one target at a time,
+    so that memory stays flat however many endpoints there are.
     """
+    files = discover(paths)
+    keep = len(files) <= keep_files
     groups: dict[str, list[BundleFile]] = {}
-    kept = 0
-    for path in discover(paths):
+    for path in files:
         data, raw = _read(path)
         bundle = _header(path, data, raw)
-        if kept + len(raw) <= keep_bytes:
+        if keep:
             bundle.document = data
-            kept += len(raw)
         groups.setdefault(bundle.target["id"], []).append(bundle)
     return dict(sorted(groups.items()))
 
