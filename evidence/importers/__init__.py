@@ -46,7 +46,7 @@ class Importer(Protocol):
 
 
 _REGISTRY: dict[str, Callable[[], Importer]] = {}
-HELPERS = {"textio", "csvrows"}  # modules of this package that are not importers
+HELPERS = {"textio", "tabular", "csvrows"}  # modules of this package that are not importers
 
 
 def register(name: str) -> Callable[[Callable[[], Importer]], Callable[[], Importer]]:

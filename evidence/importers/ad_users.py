@@ -24,17 +24,17 @@ from pathlib import Path
 from typing import Any
 
 from auditor.evidence.bundle import BundleBuilder
-from auditor.evidence.importers import ImportOptions, register
+from auditor.evidence.importers import register
 from auditor.evidence.importers.csvrows import (
     INSTANT_FORMS,
     BadCell,
     Instants,
     Table,
     csv_table,
-    parse_offset,
     paused_gc,
     records,
 )
+from auditor.evidence.importers.tabular import LocalTimeImporter
 from auditor.evidence.importers.textio import decode
 
 from auditor.errors import InputError
@@ -246,25 +246,11 @@ def accounts_from(text: str, name: str, zone: timezone) -> list[dict[str, Any]]:
         return found
 
 
-class ADUsersImporter:
+class ADUsersImporter(LocalTimeImporter):
     name = "ad-users"
     target_kind = "directory"
     description = "Get-ADUser ... | Export-Csv (Active Directory user accounts)"
-
-    def __init__(self) -> None:
-        self.zone = parse_offset("+09:00")
-
-    def configure(self, options: ImportOptions) -> None:
-        """Take the time zone of the export's local times; refuse options this kind cannot use."""
-        try:
-            self.zone = parse_offset(options.utc_offset)
-        except ValueError as exc:
-            raise InputError("--utc-offset", str(exc)) from None
-        if options.mapping is not None:
-            raise InputError(options.mapping, "--mapping is for hr-roster and training: the ad-users import "
-                             "reads Active Directory's own property names")
-        if options.sheet is not None:
-            raise InputError("--sheet", "the ad-users import reads CSV, which has no sheets")
+    columns_owner = "Active Directory"
 
     def read(self, path: Path, data: bytes, builder: BundleBuilder) -> None:
         name = str(path)

@@ -22,11 +22,10 @@ from pathlib import Path
 from typing import Any
 
 from auditor.evidence.bundle import BundleBuilder
-from auditor.evidence.importers import ImportOptions, register
-from auditor.evidence.importers.csvrows import BadCell, Instants, Table, csv_table, parse_offset, text_column
+from auditor.evidence.importers import register
+from auditor.evidence.importers.csvrows import BadCell, Instants, Table, csv_table, text_column
+from auditor.evidence.importers.tabular import LocalTimeImporter
 from auditor.evidence.importers.textio import decode
-
-from auditor.errors import InputError
 
 AREA = "patches"
 SECURITY_UPDATE = "security update"
@@ -79,25 +78,11 @@ def patches_from(hotfixes: list[dict[str, Any]]) -> dict[str, Any]:
     return patches
 
 
-class HotFixImporter:
+class HotFixImporter(LocalTimeImporter):
     name = "hotfix"
     target_kind = "endpoint"
     description = "Get-HotFix | Export-Csv (Windows installed updates)"
-
-    def __init__(self) -> None:
-        self.zone = parse_offset("+09:00")
-
-    def configure(self, options: ImportOptions) -> None:
-        """Take the time zone of the export's local times; refuse options this kind cannot use."""
-        try:
-            self.zone = parse_offset(options.utc_offset)
-        except ValueError as exc:
-            raise InputError("--utc-offset", str(exc)) from None
-        if options.mapping is not None:
-            raise InputError(options.mapping, "--mapping is for hr-roster and training: the hotfix import reads "
-                             "Get-HotFix's own column names")
-        if options.sheet is not None:
-            raise InputError("--sheet", "the hotfix import reads CSV, which has no sheets")
+    columns_owner = "Get-HotFix"
 
     def read(self, path: Path, data: bytes, builder: BundleBuilder) -> None:
         name = str(path)

@@ -17,21 +17,19 @@ Employee numbers stay text: ``000123`` is not ``123``.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-from auditor.evidence.bundle import BundleBuilder
-from auditor.evidence.importers import ImportOptions, register
+from auditor.evidence.importers import register
 from auditor.evidence.importers.csvrows import (
     date_column,
     fold_label,
-    load_mapping,
     load_table,
     paused_gc,
     records,
     text_column,
     value_map,
 )
+from auditor.evidence.importers.tabular import SpreadsheetImporter
 
 AREA = "hr_roster"
 FORMAT = "auditor-hr-mapping/1"
@@ -87,26 +85,14 @@ def roster_from(table_name: str, data: bytes, mapping: dict[str, Any] | None,
         return records(table, facts), reader
 
 
-class HRRosterImporter:
+class HRRosterImporter(SpreadsheetImporter):
     name = "hr-roster"
     target_kind = "organization"
     description = "personnel roster from Excel (CSV or XLSX; --mapping for other column names)"
-
-    def __init__(self) -> None:
-        self.mapping: dict[str, Any] | None = None
-        self.sheet: str | None = None
-
-    def configure(self, options: ImportOptions) -> None:
-        """Load the column mapping first, so that a mistake in it is reported before any export is read."""
-        if options.mapping is not None:
-            self.mapping = load_mapping(options.mapping, MAPPING_SCHEMA, "status_values")
-        self.sheet = options.sheet
-
-    def read(self, path: Path, data: bytes, builder: BundleBuilder) -> None:
-        name = str(path)
-        records, reader = roster_from(name, data, self.mapping, self.sheet)
-        builder.add_source(name, f"hr-roster ({reader})", data, AREA)
-        builder.set_fact(AREA, builder.facts.get(AREA, []) + records)
+    area = AREA
+    mapping_schema = MAPPING_SCHEMA
+    values_key = "status_values"
+    parse = staticmethod(roster_from)
 
 
 @register("hr-roster")

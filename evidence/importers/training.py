@@ -16,22 +16,20 @@ export does not say, and an attendance list is not proof of completion.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-from auditor.evidence.bundle import BundleBuilder
-from auditor.evidence.importers import ImportOptions, register
+from auditor.evidence.importers import register
 from auditor.evidence.importers.csvrows import (
     Table,
     date_column,
     fold_label,
-    load_mapping,
     load_table,
     paused_gc,
     records,
     text_column,
     value_map,
 )
+from auditor.evidence.importers.tabular import SpreadsheetImporter
 
 AREA = "training_records"
 FORMAT = "auditor-training-mapping/1"
@@ -104,26 +102,14 @@ def records_from(table_name: str, data: bytes, mapping: dict[str, Any] | None,
         return records(table, facts), reader
 
 
-class TrainingImporter:
+class TrainingImporter(SpreadsheetImporter):
     name = "training"
     target_kind = "organization"
     description = "training attendance records (XLSX or CSV; --sheet, --mapping)"
-
-    def __init__(self) -> None:
-        self.mapping: dict[str, Any] | None = None
-        self.sheet: str | None = None
-
-    def configure(self, options: ImportOptions) -> None:
-        """Load the column mapping first, so that a mistake in it is reported before any export is read."""
-        if options.mapping is not None:
-            self.mapping = load_mapping(options.mapping, MAPPING_SCHEMA, "completed_values")
-        self.sheet = options.sheet
-
-    def read(self, path: Path, data: bytes, builder: BundleBuilder) -> None:
-        name = str(path)
-        records, reader = records_from(name, data, self.mapping, self.sheet)
-        builder.add_source(name, f"training ({reader})", data, AREA)
-        builder.set_fact(AREA, builder.facts.get(AREA, []) + records)
+    area = AREA
+    mapping_schema = MAPPING_SCHEMA
+    values_key = "completed_values"
+    parse = staticmethod(records_from)
 
 
 @register("training")
