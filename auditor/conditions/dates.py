@@ -60,18 +60,18 @@ class _Age(Operator):
     def ok(self, age: int, days: int) -> bool:
         raise NotImplementedError
 
-    def evaluate(self, subject: Any, arg: Any, ctx: Context, label: str) -> Outcome:
+    def holds(self, subject: Any, arg: Any, ctx: Context, label: str) -> bool:
         require_present(subject, label)
         days = self._days(arg, ctx)
         if subject is None:
-            passed = self.name == "older_than_days"  # never happened is older than any age
-            actual: Any = None
-        else:
-            age = (ctx.as_of - to_date(subject)).days
-            passed = self.ok(age, days)
-            actual = f"{subject} ({age} days before {ctx.as_of.isoformat()})"
-        if passed:
+            return self.name == "older_than_days"  # never happened is older than any age
+        return self.ok((ctx.as_of - to_date(subject)).days, days)
+
+    def evaluate(self, subject: Any, arg: Any, ctx: Context, label: str) -> Outcome:
+        if self.holds(subject, arg, ctx, label):
             return Outcome(True)
+        actual = None if subject is None else (
+            f"{subject} ({(ctx.as_of - to_date(subject)).days} days before {ctx.as_of.isoformat()})")
         return Outcome(False, [Finding(label, actual, self.describe(arg, ctx))])
 
 
