@@ -16,6 +16,7 @@ from auditor.reports import register
 @register("json")
 def render(doc: dict[str, Any], lang: str) -> str:
     head = json.dumps({k: v for k, v in doc.items() if k != "results"}, ensure_ascii=False, indent=2)
-    results = [json.dumps(r, ensure_ascii=False) for r in doc.get("results", [])]
+    encode = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode  # one encoder for every line
+    results = [encode(r) for r in doc.get("results", [])]
     body = "[\n" + ",\n".join("    " + line for line in results) + "\n  ]" if results else "[]"
     return head[:-2] + ',\n  "results": ' + body + "\n}\n"
