@@ -125,6 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="time zone of times the export writes without one (default: +09:00)")
     imp.add_argument("--mapping", metavar="FILE", help="column mapping for hr-roster or training exports")
     imp.add_argument("--sheet", metavar="NAME", help="the XLSX sheet to read (default: the first)")
+    imp.add_argument("--zones", metavar="FILE", help="auditor-zones/1 file for firewall imports")
 
     policy = sub.add_parser("policy", help="list, show or validate policy content")
     policy.add_argument("--policy", metavar="DIR", help="policy directory (default: the embedded policy)")
@@ -188,7 +189,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
 def cmd_import(args: argparse.Namespace) -> int:
     options = importers.ImportOptions(target_id=args.target, segment=args.segment, department=args.department,
                                       labels=dict(args.label), collected_at=args.collected_at,
-                                      utc_offset=args.utc_offset, mapping=args.mapping, sheet=args.sheet)
+                                      utc_offset=args.utc_offset, mapping=args.mapping, sheet=args.sheet,
+                                      zones=args.zones)
     bundle = importers.import_files(args.kind, args.files, options)
     _write(_bundle_json(bundle), args.out)
     return EXIT_OK

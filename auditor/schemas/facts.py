@@ -219,6 +219,54 @@ AUDIT_POLICY = _record({
     }),
 })
 
+# Network targets (docs/facts.md: firewall_rules, zones). Addresses are [first, last] pairs of
+# address strings; ports [lo, hi] pairs of integers.
+_ADDRESS_PAIRS: Rule = {"type": "list", "schema": {"type": "list", "minlength": 2,
+                                                   "schema": {"type": "string", "empty": False}}}
+_PORT_PAIRS: Rule = {"type": "list", "schema": {"type": "list", "minlength": 2,
+                                                "schema": _integer(0, 65535)}}
+_REQUIRED_BOOLEAN: Rule = {"type": "boolean", "required": True}
+FIREWALL_RULES = _record({
+    "device": _one_of("fortigate", "iptables"),
+    "chain": STRING,
+    "default_action": {**_one_of("accept", "deny"), "required": True},
+    "rules": {"type": "list", "required": True, "schema": _record({
+        "index": {**COUNT, "required": True},
+        "origin": {**_record({
+            "kind": {**_one_of("fortigate-policy", "iptables-rule"), "required": True},
+            "id": {"type": "string", "required": True},
+            "name": STRING, "chain": STRING, "file": STRING,
+            "line": {**_integer(1), "required": True},
+        }), "required": True},
+        "enabled": _REQUIRED_BOOLEAN,
+        "action": {**_one_of("accept", "deny", "skip", "log"), "required": True},
+        "skip_to": COUNT,
+        "sources": {**_ADDRESS_PAIRS, "required": True},
+        "destinations": {**_ADDRESS_PAIRS, "required": True},
+        "unresolved_sources": STRINGS, "unresolved_destinations": STRINGS,
+        "services": {"type": "list", "required": True, "schema": _record({
+            "protocol": {**_one_of("tcp", "udp", "sctp", "icmp", "icmpv6", "ip", "any"), "required": True},
+            "ports": _PORT_PAIRS, "source_ports": _PORT_PAIRS,
+            "number": _integer(0, 255),
+        })},
+        "new_connections": _REQUIRED_BOOLEAN,
+        "states": STRINGS,
+        "source_interfaces": STRINGS, "destination_interfaces": STRINGS,
+        "source_interfaces_negated": BOOLEAN, "destination_interfaces_negated": BOOLEAN,
+        "schedule": STRING, "log": BOOLEAN,
+        "error": {"type": "string", "nullable": True},
+    })},
+})
+
+ZONES = _list_of({
+    "name": {"type": "string", "empty": False, "required": True},
+    "segment": {**_one_of("mynumber", "lgwan", "internet", "external"), "required": True},
+    "role": {"type": "string", "required": True},
+    "networks": STRINGS,
+    "intervals": {**_ADDRESS_PAIRS, "required": True},
+    "interfaces": STRINGS,
+})
+
 FACT_SCHEMAS: dict[str, Rule] = {
     "os": OS,
     "accounts": ACCOUNTS,
@@ -236,4 +284,6 @@ FACT_SCHEMAS: dict[str, Rule] = {
     "hr_roster": HR_ROSTER,
     "training_records": TRAINING_RECORDS,
     "audit_policy": AUDIT_POLICY,
+    "firewall_rules": FIREWALL_RULES,
+    "zones": ZONES,
 }

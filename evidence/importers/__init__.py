@@ -31,6 +31,7 @@ class ImportOptions:
     utc_offset: str = "+09:00"  # the zone of instants an export writes without one (2026/11/02 8:41:07)
     mapping: str | None = None  # a column-mapping file (hr-roster, training)
     sheet: str | None = None  # the XLSX sheet to read (default: the first)
+    zones: str | None = None  # an auditor-zones/1 file (network importers store it as the `zones` area)
 
 
 class Importer(Protocol):

@@ -1,0 +1,105 @@
+"""The normalised rule model shared by the firewall importers (``firewall_rules`` area).
+
+FortiGate policies and iptables chains are turned into one ordered list of rules that
+the reachability analysis evaluates first-match, so that the analysis never needs to know
+a vendor's syntax. Everything a rule matches is kept exact: address sets as intervals,
+ports as ranges, negations resolved into complements. A rule whose meaning the importer
+cannot represent exactly carries ``error`` instead of being guessed as accept or deny.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from auditor.evidence.addresses import Interval, to_text
+
+PortRange = tuple[int, int]
+ALL_PORTS: list[PortRange] = [(0, 65535)]
+PORT_PROTOCOLS = ("tcp", "udp", "sctp")
+
+
+@dataclass
+class Service:
+    """One protocol with destination (and source) port ranges; ports only for tcp/udp/sctp."""
+
+    protocol: str  # tcp | udp | sctp | icmp | icmpv6 | ip | any
+    ports: list[PortRange] = field(default_factory=lambda: list(ALL_PORTS))
+    source_ports: list[PortRange] = field(default_factory=lambda: list(ALL_PORTS))
+    number: int | None = None  # protocol ip: the IP protocol number
+
+    def as_fact(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"protocol": self.protocol}
+        if self.protocol in PORT_PROTOCOLS:
+            out["ports"] = [list(p) for p in merge_ports(self.ports)]
+            out["source_ports"] = [list(p) for p in merge_ports(self.source_ports)]
+        if self.number is not None:
+            out["number"] = self.number
+        return out
+
+
+def merge_ports(ranges: list[PortRange]) -> list[PortRange]:
+    out: list[PortRange] = []
+    for lo, hi in sorted(ranges):
+        if out and lo <= out[-1][1] + 1:
+            out[-1] = (out[-1][0], max(hi, out[-1][1]))
+        else:
+            out.append((lo, hi))
+    return out
+
+
+@dataclass
+class Rule:
+    """One normalised rule; see docs/facts.md ``firewall_rules`` for each key's meaning."""
+
+    origin: dict[str, Any]
+    action: str  # accept | deny | skip | log
+    sources: list[Interval]
+    destinations: list[Interval]
+    services: list[Service]
+    enabled: bool = True
+    new_connections: bool = True
+    states: list[str] | None = None
+    source_interfaces: list[str] = field(default_factory=list)
+    destination_interfaces: list[str] = field(default_factory=list)
+    source_interfaces_negated: bool = False
+    destination_interfaces_negated: bool = False
+    unresolved_sources: list[str] = field(default_factory=list)
+    unresolved_destinations: list[str] = field(default_factory=list)
+    skip_to: int | None = None
+    schedule: str | None = None
+    log: bool | None = None
+    error: str | None = None
+
+    def as_fact(self, index: int) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "index": index, "origin": self.origin, "enabled": self.enabled, "action": self.action,
+            "sources": to_text(self.sources), "destinations": to_text(self.destinations),
+            "services": [s.as_fact() for s in self.services],
+            "new_connections": self.new_connections,
+            "source_interfaces": list(self.source_interfaces),
+            "destination_interfaces": list(self.destination_interfaces),
+            "source_interfaces_negated": self.source_interfaces_negated,
+            "destination_interfaces_negated": self.destination_interfaces_negated,
+            "unresolved_sources": list(self.unresolved_sources),
+            "unresolved_destinations": list(self.unresolved_destinations),
+            "error": self.error,
+        }
+        if self.states is not None:
+            out["states"] = list(self.states)
+        if self.skip_to is not None:
+            out["skip_to"] = self.skip_to
+        if self.schedule is not None:
+            out["schedule"] = self.schedule
+        if self.log is not None:
+            out["log"] = self.log
+        return out
+
+
+def rules_fact(device: str, default_action: str, rules: list[Rule], chain: str | None = None) -> dict[str, Any]:
+    """The ``firewall_rules`` area value."""
+    out: dict[str, Any] = {"device": device, "default_action": default_action,
+                           "rules": [r.as_fact(i) for i, r in enumerate(rules)]}
+    if chain is not None:
+        out["chain"] = chain
+    return out

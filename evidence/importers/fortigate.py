@@ -1,0 +1,363 @@
+"""FortiGate ``show full-configuration`` text into the normalised ``firewall_rules`` area.
+
+FortiOS evaluates ``config firewall policy`` first match in the order the policies are
+listed (``move`` changes the list, not the ids), then denies implicitly; the rules are
+kept in that order with their policy id, name and line. Objects are resolved exactly:
+addresses (ipmask/subnet, iprange; IPv6 in ``address6``), groups (nested, with
+``exclude-member``; a cycle is refused), custom services (``tcp-portrange 80 443
+1000-2000 80:1024-65535``, UDP, SCTP, ICMP, IP with a protocol number) and service groups.
+An ``fqdn`` address cannot be resolved offline: it is kept as a name in
+``unresolved_sources``/``unresolved_destinations`` and the rule's intervals hold only what
+is known.
+
+A malformed file (unterminated ``config``, stray ``next``/``end``, unknown member in a
+group) is an InputError naming the line. An unknown object referenced by a *policy*, or a
+policy feature the model cannot express exactly (address types such as geography,
+``service-negate``), sets that rule's ``error`` instead, so the rest of the policy can still
+be analysed and no unknown is silently treated as allow or deny.
+"""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from auditor.evidence.addresses import ANY4, ANY6, Interval, complement, normalise, parse_network
+from auditor.evidence.bundle import BundleBuilder
+from auditor.evidence.firewall_rules import ALL_PORTS, PortRange, Rule, Service, rules_fact
+from auditor.evidence.importers import ImportOptions, register
+from auditor.evidence.importers.textio import decode
+from auditor.evidence.zones import load_zones
+
+from auditor.errors import InputError
+
+
+@dataclass
+class Block:
+    """A ``config`` block or an ``edit`` entry: its settings (values, line) and children."""
+
+    name: str
+    line: int
+    settings: dict[str, tuple[list[str], int]] = field(default_factory=dict)
+    edits: dict[str, Block] = field(default_factory=dict)  # in list order (dicts keep insertion order)
+    configs: dict[str, Block] = field(default_factory=dict)
+
+
+def parse_config(text: str, name: str) -> Block:
+    """The tree of ``config``/``edit``/``set``/``next``/``end`` lines."""
+    root = Block("", 0)
+    stack: list[tuple[str, Block]] = [("root", root)]
+    for number, raw in enumerate(text.split("\n"), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        try:
+            words = shlex.split(line, posix=True)
+        except ValueError:
+            raise InputError(name, f"unbalanced quotes in {line[:60]!r}", line=number) from None
+        verb, args = words[0], words[1:]
+        kind, top = stack[-1]
+        if verb == "config":
+            block = Block(" ".join(args), number)
+            top.configs[block.name] = block
+            stack.append(("config", block))
+        elif verb == "edit":
+            if kind != "config" or not args:
+                raise InputError(name, "'edit' outside a 'config' block", line=number)
+            entry = Block(args[0], number)
+            top.edits[entry.name] = entry
+            stack.append(("edit", entry))
+        elif verb == "next":
+            if kind != "edit":
+                raise InputError(name, "'next' without a matching 'edit'", line=number)
+            stack.pop()
+        elif verb == "end":
+            if kind != "config":
+                what = "an 'edit' not closed by 'next'" if kind == "edit" else "'end' without a matching 'config'"
+                raise InputError(name, what, line=number)
+            stack.pop()
+        elif verb in ("set", "unset", "append"):
+            if kind == "root" or not args:
+                raise InputError(name, f"'{verb}' outside a 'config' block", line=number)
+            if verb == "set":
+                top.settings[args[0]] = (args[1:], number)
+            elif verb == "append":
+                old = top.settings.get(args[0], ([], number))[0]
+                top.settings[args[0]] = (old + args[1:], number)
+            else:
+                top.settings.pop(args[0], None)
+        else:
+            raise InputError(name, f"unexpected {verb!r} (expected config, edit, set, next or end)", line=number)
+    if len(stack) > 1:
+        kind, block = stack[-1]
+        what = f"'config {block.name}'" if kind == "config" else f"'edit {block.name}'"
+        raise InputError(name, f"{what} is not terminated (no '{'end' if kind == 'config' else 'next'}')",
+                         line=block.line)
+    return root
+
+
+BUILTIN_SERVICES: dict[str, list[Service]] = {
+    "ALL": [Service("any")],
+    "ALL_TCP": [Service("tcp", [(1, 65535)])],
+    "ALL_UDP": [Service("udp", [(1, 65535)])],
+    "ALL_ICMP": [Service("icmp")],
+    "ALL_ICMP6": [Service("icmpv6")],
+    "PING": [Service("icmp")],
+    "HTTP": [Service("tcp", [(80, 80)])],
+    "HTTPS": [Service("tcp", [(443, 443)])],
+    "DNS": [Service("tcp", [(53, 53)]), Service("udp", [(53, 53)])],
+    "SSH": [Service("tcp", [(22, 22)])],
+    "SMTP": [Service("tcp", [(25, 25)])],
+}
+
+
+ANY_SUBNET = ["0.0.0.0", "0.0.0.0"]  # noqa: S104  # FortiOS's default subnet of an address: every address
+
+
+class Unresolvable(Exception):
+    """An object a policy refers to cannot be expressed exactly (the rule gets ``error``)."""
+
+
+@dataclass
+class AddressSet:
+    intervals: list[Interval] = field(default_factory=list)
+    unresolved: list[str] = field(default_factory=list)
+
+
+class Objects:
+    """The address, group and service tables of one configuration, resolved on demand."""
+
+    def __init__(self, root: Block, name: str) -> None:
+        self.name = name
+        firewall = {n: b for n, b in root.configs.items() if n.startswith("firewall ")}
+
+        def table(key: str) -> dict[str, Block]:
+            block = firewall.get(f"firewall {key}")
+            return dict(block.edits) if block else {}
+
+        self.addresses = {**table("address"), **table("address6")}
+        self.groups = {**table("addrgrp"), **table("addrgrp6")}
+        self.services = table("service custom")
+        self.service_groups = table("service group")
+        self.policies = list(table("policy").values())
+
+    def address(self, ref: str, trail: tuple[str, ...] = ()) -> AddressSet:
+        if ref in trail:
+            block = self.groups[ref]
+            raise InputError(self.name, f"address group {ref!r} contains itself ({' → '.join(trail + (ref,))})",
+                             line=block.line)
+        if ref in self.groups:
+            block = self.groups[ref]
+            out = AddressSet()
+            members, line = block.settings.get("member", ([], block.line))
+            for member in members:
+                if member not in self.addresses and member not in self.groups and member not in ("all", "all6"):
+                    raise InputError(self.name, f"address group {ref!r}: unknown member {member!r}", line=line)
+                sub = self.address(member, trail + (ref,))
+                out.intervals += sub.intervals
+                out.unresolved += sub.unresolved
+            if block.settings.get("exclude", (["disable"], 0))[0][:1] == ["enable"]:
+                excluded, xline = block.settings.get("exclude-member", ([], line))
+                removed = AddressSet()
+                for member in excluded:
+                    if member not in self.addresses and member not in self.groups:
+                        raise InputError(self.name, f"address group {ref!r}: unknown exclude-member {member!r}",
+                                         line=xline)
+                    sub = self.address(member, trail + (ref,))
+                    if sub.unresolved:
+                        raise Unresolvable(f"group {ref!r} excludes an unresolved FQDN")
+                    removed.intervals += sub.intervals
+                out.intervals = _minus(out.intervals, removed.intervals)
+            return AddressSet(normalise(out.intervals), sorted(set(out.unresolved)))
+        if ref in self.addresses:
+            return self._address(ref, self.addresses[ref])
+        if ref == "all":
+            return AddressSet(list(ANY4))
+        if ref == "all6":
+            return AddressSet(list(ANY6))
+        raise Unresolvable(f"unknown address {ref!r}")
+
+    def _address(self, ref: str, block: Block) -> AddressSet:
+        settings = {k: v for k, (v, _) in block.settings.items()}
+        kind = (settings.get("type") or ["ipmask"])[0]
+        try:
+            if "ip6" in settings:
+                return AddressSet([parse_network(settings["ip6"][0])])
+            if kind in ("ipmask", "subnet"):
+                subnet = settings.get("subnet", ANY_SUBNET)
+                return AddressSet([parse_network("/".join(subnet[:2]) if len(subnet) > 1 else subnet[0])])
+            if kind == "iprange":
+                return AddressSet([parse_network(f"{settings['start-ip'][0]}-{settings['end-ip'][0]}")])
+        except (ValueError, KeyError, IndexError) as exc:
+            raise InputError(self.name, f"address {ref!r}: cannot read {kind}: {exc}", line=block.line) from None
+        if kind == "fqdn":
+            return AddressSet([], [f"fqdn:{(settings.get('fqdn') or [ref])[0]}"])
+        raise Unresolvable(f"address {ref!r} of type {kind!r} cannot be resolved offline")
+
+    def service(self, ref: str, trail: tuple[str, ...] = ()) -> list[Service]:
+        if ref in trail:
+            raise InputError(self.name, f"service group {ref!r} contains itself", line=self.service_groups[ref].line)
+        if ref in self.service_groups:
+            block = self.service_groups[ref]
+            members, line = block.settings.get("member", ([], block.line))
+            out: list[Service] = []
+            for member in members:
+                if member not in self.services and member not in self.service_groups \
+                        and member not in BUILTIN_SERVICES:
+                    raise InputError(self.name, f"service group {ref!r}: unknown member {member!r}", line=line)
+                out += self.service(member, trail + (ref,))
+            return out
+        if ref in self.services:
+            return self._service(ref, self.services[ref])
+        if ref in BUILTIN_SERVICES:
+            return list(BUILTIN_SERVICES[ref])
+        raise Unresolvable(f"unknown service {ref!r}")
+
+    def _service(self, ref: str, block: Block) -> list[Service]:
+        settings = {k: (v, line) for k, (v, line) in block.settings.items()}
+        protocol = (settings.get("protocol", (["TCP/UDP/SCTP"], 0))[0] or ["TCP/UDP/SCTP"])[0].upper()
+        if protocol in ("ICMP", "ICMP6"):
+            return [Service("icmp" if protocol == "ICMP" else "icmpv6")]
+        if protocol == "IP":
+            number = int((settings.get("protocol-number", (["0"], 0))[0] or ["0"])[0])
+            return [Service("any")] if number == 0 else [Service("ip", number=number)]
+        if protocol != "TCP/UDP/SCTP":
+            raise Unresolvable(f"service {ref!r}: protocol {protocol!r} is not modelled")
+        out: list[Service] = []
+        for key, proto in (("tcp-portrange", "tcp"), ("udp-portrange", "udp"), ("sctp-portrange", "sctp")):
+            values, line = settings.get(key, ([], block.line))
+            for value in values:
+                dst, _, src = value.partition(":")
+                try:
+                    out.append(Service(proto, [_ports(dst)], [_ports(src)] if src else list(ALL_PORTS)))
+                except ValueError:
+                    raise InputError(self.name, f"service {ref!r}: bad port range {value!r}", line=line) from None
+        return out
+
+
+def _ports(text: str) -> PortRange:
+    lo_text, _, hi_text = text.partition("-")
+    lo, hi = int(lo_text), int(hi_text or lo_text)
+    if not 0 <= lo <= hi <= 65535:
+        raise ValueError(text)
+    return (lo, hi)
+
+
+def _minus(a: list[Interval], b: list[Interval]) -> list[Interval]:
+    families = tuple(sorted({f for f, _, _ in a}))
+    kept: list[Interval] = []
+    holes = complement(b, families)
+    for fa, la, ha in normalise(a):
+        for fb, lb, hb in holes:
+            if fa == fb and max(la, lb) <= min(ha, hb):
+                kept.append((fa, max(la, lb), min(ha, hb)))
+    return normalise(kept)
+
+
+def _interfaces(values: list[str]) -> list[str]:
+    return [] if "any" in values else list(values)
+
+
+def policy_rules(root: Block, name: str) -> list[Rule]:
+    """The policies as normalised rules, in list order."""
+    objects = Objects(root, name)
+    rules: list[Rule] = []
+    for block in objects.policies:
+        settings = {k: v for k, (v, _) in block.settings.items()}
+
+        def first(key: str, default: str, values: dict[str, list[str]] = settings) -> str:
+            return (values.get(key) or [default])[0]
+
+        origin = {"kind": "fortigate-policy", "id": block.name, "line": block.line, "file": name}
+        if "name" in settings:
+            origin["name"] = first("name", "")
+        action = first("action", "deny")
+        rule = Rule(origin=origin, action="deny" if action == "deny" else "accept", sources=[], destinations=[],
+                    services=[], enabled=first("status", "enable") != "disable",
+                    source_interfaces=_interfaces(settings.get("srcintf", [])),
+                    destination_interfaces=_interfaces(settings.get("dstintf", [])),
+                    schedule=first("schedule", "always"), log=first("logtraffic", "utm") != "disable")
+        problems: list[str] = []
+        for side, keys in (("sources", ("srcaddr", "srcaddr6")), ("destinations", ("dstaddr", "dstaddr6"))):
+            resolved = AddressSet()
+            for key in keys:
+                for ref in settings.get(key, []):
+                    try:
+                        sub = objects.address(ref)
+                    except Unresolvable as exc:
+                        problems.append(str(exc))
+                        continue
+                    resolved.intervals += sub.intervals
+                    resolved.unresolved += sub.unresolved
+            intervals = normalise(resolved.intervals)
+            negate_key = "srcaddr-negate" if side == "sources" else "dstaddr-negate"
+            if first(negate_key, "disable") == "enable":
+                if resolved.unresolved:
+                    problems.append(f"{negate_key} with an unresolved FQDN")
+                intervals = complement(intervals, (4, 6))
+            setattr(rule, side, intervals)
+            if side == "sources":
+                rule.unresolved_sources = sorted(set(resolved.unresolved))
+            else:
+                rule.unresolved_destinations = sorted(set(resolved.unresolved))
+        for ref in settings.get("service", []):
+            try:
+                rule.services += objects.service(ref)
+            except Unresolvable as exc:
+                problems.append(str(exc))
+        if first("service-negate", "disable") == "enable":
+            problems.append("service-negate is not modelled")
+        if not settings.get("srcaddr") and not settings.get("srcaddr6"):
+            problems.append("no srcaddr")
+        if not settings.get("dstaddr") and not settings.get("dstaddr6"):
+            problems.append("no dstaddr")
+        if not settings.get("service"):
+            problems.append("no service")
+        if action not in ("accept", "deny", "ipsec"):
+            problems.append(f"action {action!r} is not modelled")
+        if problems:
+            rule.error = "; ".join(problems)
+        rules.append(rule)
+    return rules
+
+
+class FortigateImporter:
+    name = "fortigate"
+    target_kind = "network"
+    description = "FortiGate 'show full-configuration' (firewall policy, addresses, services)"
+
+    def __init__(self) -> None:
+        self.zones: list[dict] | None = None
+        self.zones_path: str | None = None
+
+    def configure(self, options: ImportOptions) -> None:
+        """Zones are read first so that a bad zones file fails before the configuration."""
+        if options.zones:
+            self.zones, self.zones_path = load_zones(options.zones), options.zones
+
+    def read(self, path: Path, data: bytes, builder: BundleBuilder) -> None:
+        text, encoding = decode(data, str(path))
+        root = parse_config(text, str(path))
+        if "firewall policy" not in root.configs:
+            raise InputError(str(path), "no 'config firewall policy': not a FortiGate full configuration")
+        rules = policy_rules(root, str(path))
+        builder.add_source(str(path), f"fortigate ({encoding})", data, "firewall_rules")
+        builder.set_fact("firewall_rules", rules_fact("fortigate", "deny", rules))
+        for index, rule in enumerate(rules):
+            if rule.error:
+                builder.add_error("firewall_rules", f"{path}:{rule.origin['line']}: policy {rule.origin['id']} "
+                                  f"(rule {index}): {rule.error}", str(path))
+        store_zones(builder, self.zones, self.zones_path)
+
+
+def store_zones(builder: BundleBuilder, zones: list[dict] | None, path: str | None) -> None:
+    """The ``zones`` area and its source, shared by the network importers."""
+    if zones is not None and path is not None:
+        builder.add_source(path, "auditor-zones/1", Path(path).read_bytes(), "zones")
+        builder.set_fact("zones", zones)
+
+
+@register("fortigate")
+def fortigate_importer() -> FortigateImporter:
+    return FortigateImporter()
