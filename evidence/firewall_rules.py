@@ -27,6 +27,7 @@ class Service:
     ports: list[PortRange] = field(default_factory=lambda: list(ALL_PORTS))
     source_ports: list[PortRange] = field(default_factory=lambda: list(ALL_PORTS))
     number: int | None = None  # protocol ip: the IP protocol number
+    icmp_type: str | None = None  # icmp: only this type (iptables --icmp-type), as written
 
     def as_fact(self) -> dict[str, Any]:
         out: dict[str, Any] = {"protocol": self.protocol}
@@ -35,6 +36,8 @@ class Service:
             out["source_ports"] = [list(p) for p in merge_ports(self.source_ports)]
         if self.number is not None:
             out["number"] = self.number
+        if self.icmp_type is not None:
+            out["icmp_type"] = self.icmp_type
         return out
 
 

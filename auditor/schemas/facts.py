@@ -285,5 +285,6 @@ FACT_SCHEMAS: dict[str, Rule] = {
     "training_records": TRAINING_RECORDS,
     "audit_policy": AUDIT_POLICY,
     "firewall_rules": FIREWALL_RULES,
+    "firewall_input_rules": FIREWALL_RULES,
     "zones": ZONES,
 }
