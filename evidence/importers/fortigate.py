@@ -59,20 +59,22 @@ def parse_config(text: str, name: str) -> Block:
         verb, args = words[0], words[1:]
         kind, top = stack[-1]
         if verb == "config":
-            block = Block(" ".join(args), number)
-            top.configs[block.name] = block
+            # A block opened again (multi-VDOM files repeat 'config vdom') continues the first.
+            block = top.configs.setdefault(" ".join(args), Block(" ".join(args), number))
             stack.append(("config", block))
         elif verb == "edit":
             if kind != "config" or not args:
                 raise InputError(name, "'edit' outside a 'config' block", line=number)
-            entry = Block(args[0], number)
-            top.edits[entry.name] = entry
+            entry = top.edits.setdefault(args[0], Block(args[0], number))
             stack.append(("edit", entry))
         elif verb == "next":
             if kind != "edit":
                 raise InputError(name, "'next' without a matching 'edit'", line=number)
             stack.pop()
         elif verb == "end":
+            if kind == "edit" and len(stack) == 3 and stack[1][1].name == "vdom":
+                stack.pop()  # multi-VDOM files close 'config vdom' / 'edit NAME' with one 'end'
+                kind = "config"
             if kind != "config":
                 what = "an 'edit' not closed by 'next'" if kind == "edit" else "'end' without a matching 'config'"
                 raise InputError(name, what, line=number)
@@ -322,6 +324,20 @@ def policy_rules(root: Block, name: str) -> list[Rule]:
     return rules
 
 
+def policy_scope(root: Block, name: str) -> Block:
+    """The block holding the firewall tables: the file itself, or its one VDOM that has policies."""
+    if "firewall policy" in root.configs:
+        return root
+    vdoms = [edit for edit in root.configs["vdom"].edits.values()
+             if "firewall policy" in edit.configs] if "vdom" in root.configs else []
+    if len(vdoms) == 1:
+        return vdoms[0]
+    if len(vdoms) > 1:
+        raise InputError(name, f"{len(vdoms)} VDOMs have firewall policies "
+                         f"({', '.join(v.name for v in vdoms)}): importing one VDOM of several is not supported yet")
+    raise InputError(name, "no 'config firewall policy': not a FortiGate full configuration")
+
+
 class FortigateImporter:
     name = "fortigate"
     target_kind = "network"
@@ -338,9 +354,7 @@ class FortigateImporter:
 
     def read(self, path: Path, data: bytes, builder: BundleBuilder) -> None:
         text, encoding = decode(data, str(path))
-        root = parse_config(text, str(path))
-        if "firewall policy" not in root.configs:
-            raise InputError(str(path), "no 'config firewall policy': not a FortiGate full configuration")
+        root = policy_scope(parse_config(text, str(path)), str(path))
         rules = policy_rules(root, str(path))
         builder.add_source(str(path), f"fortigate ({encoding})", data, "firewall_rules")
         builder.set_fact("firewall_rules", rules_fact("fortigate", "deny", rules))

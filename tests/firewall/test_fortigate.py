@@ -2,7 +2,7 @@ import json
 from pathlib import Path
 
 import pytest
-from auditor.evidence.importers.fortigate import parse_config, policy_rules
+from auditor.evidence.importers.fortigate import parse_config, policy_rules, policy_scope
 
 from auditor.cli import main
 from auditor.errors import InputError
@@ -161,3 +161,14 @@ def test_imported_facts_satisfy_the_fact_schemas(tmp_path):
     assert problems({"v": facts["zones"]}, {"v": FACT_SCHEMAS["zones"]}) == []
     bad = {**facts["firewall_rules"], "rules": [{**facts["firewall_rules"]["rules"][0], "action": "allow"}]}
     assert problems({"v": bad}, {"v": FACT_SCHEMAS["firewall_rules"]})
+
+
+def test_multi_vdom_file_uses_the_vdom_with_policies():
+    text = ("config vdom\nedit root\nnext\nend\nconfig global\n    set hostname x\nend\n"
+            "config vdom\nedit root\n" + _policy(BASIC) + "end\n")
+    scope = policy_scope(parse_config(text, "fw.conf"), "fw.conf")
+    assert scope.name == "root"
+    assert [r.action for r in policy_rules(scope, "fw.conf")] == ["accept"]
+    two = text + "config vdom\nedit dmz\n" + _policy(BASIC) + "end\n"
+    with pytest.raises(InputError, match="2 VDOMs"):
+        policy_scope(parse_config(two, "fw.conf"), "fw.conf")
