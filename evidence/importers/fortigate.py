@@ -48,14 +48,25 @@ def parse_config(text: str, name: str) -> Block:
     """The tree of ``config``/``edit``/``set``/``next``/``end`` lines."""
     root = Block("", 0)
     stack: list[tuple[str, Block]] = [("root", root)]
-    for number, raw in enumerate(text.split("\n"), start=1):
-        line = raw.strip()
+    lines = text.split("\n")
+    index = 0
+    while index < len(lines):
+        number = index + 1
+        line = lines[index].strip()
+        index += 1
         if not line or line.startswith("#"):
             continue
-        try:
-            words = shlex.split(line, posix=True)
-        except ValueError:
-            raise InputError(name, f"unbalanced quotes in {line[:60]!r}", line=number) from None
+        while True:
+            try:
+                words = shlex.split(line, posix=True)
+                break
+            except ValueError:
+                # A quoted value may span lines (certificates, multi-line comments): read on.
+                if index >= len(lines):
+                    raise InputError(name, f"unbalanced quotes in {line.splitlines()[0][:60]!r}",
+                                     line=number) from None
+                line += "\n" + lines[index]
+                index += 1
         verb, args = words[0], words[1:]
         kind, top = stack[-1]
         if verb == "config":
@@ -226,6 +237,10 @@ class Objects:
             return [Service("any")] if number == 0 else [Service("ip", number=number)]
         if protocol != "TCP/UDP/SCTP":
             raise Unresolvable(f"service {ref!r}: protocol {protocol!r} is not modelled")
+        iprange = (settings.get("iprange", (["0.0.0.0"], 0))[0] or ["0.0.0.0"])[0]  # noqa: S104
+        fqdn = (settings.get("fqdn", ([""], 0))[0] or [""])[0]
+        if iprange != "0.0.0.0" or fqdn:  # noqa: S104  # the default: no restriction
+            raise Unresolvable(f"service {ref!r}: a destination restricted by iprange/fqdn is not modelled")
         out: list[Service] = []
         for key, proto in (("tcp-portrange", "tcp"), ("udp-portrange", "udp"), ("sctp-portrange", "sctp")):
             values, line = settings.get(key, ([], block.line))
@@ -284,21 +299,24 @@ def policy_rules(root: Block, name: str) -> list[Rule]:
         for side, keys in (("sources", ("srcaddr", "srcaddr6")), ("destinations", ("dstaddr", "dstaddr6"))):
             resolved = AddressSet()
             for key in keys:
+                # srcaddr-negate negates srcaddr within IPv4, srcaddr6-negate srcaddr6 within IPv6.
+                part = AddressSet()
                 for ref in settings.get(key, []):
                     try:
                         sub = objects.address(ref)
                     except Unresolvable as exc:
                         problems.append(str(exc))
                         continue
-                    resolved.intervals += sub.intervals
-                    resolved.unresolved += sub.unresolved
-            intervals = normalise(resolved.intervals)
-            negate_key = "srcaddr-negate" if side == "sources" else "dstaddr-negate"
-            if first(negate_key, "disable") == "enable":
-                if resolved.unresolved:
-                    problems.append(f"{negate_key} with an unresolved FQDN")
-                intervals = complement(intervals, (4, 6))
-            setattr(rule, side, intervals)
+                    part.intervals += sub.intervals
+                    part.unresolved += sub.unresolved
+                negate_key = f"{key}-negate"
+                if key in settings and first(negate_key, "disable") == "enable":
+                    if part.unresolved:
+                        problems.append(f"{negate_key} with an unresolved FQDN")
+                    part.intervals = complement(part.intervals, (6,) if key.endswith("6") else (4,))
+                resolved.intervals += part.intervals
+                resolved.unresolved += part.unresolved
+            setattr(rule, side, normalise(resolved.intervals))
             if side == "sources":
                 rule.unresolved_sources = sorted(set(resolved.unresolved))
             else:

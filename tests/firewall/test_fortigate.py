@@ -32,7 +32,7 @@ def test_rules_in_list_order_not_id_order_with_origins():
     assert [r["origin"]["id"] for r in rules] == ["7", "2", "3", "4", "5"]
     assert rules[0]["origin"] == {"kind": "fortigate-policy", "id": "7", "line": _line("    edit 7"),
                                   "file": "fw.conf", "name": "MN to juki"}
-    assert rules[0]["origin"]["line"] == 98
+    assert rules[0]["origin"]["line"] == 113
     assert "name" not in rules[4]["origin"]
 
 
@@ -104,8 +104,7 @@ def test_negated_source_is_the_exact_complement():
     rule = _rules(_policy(BASIC + "        set srcaddr-negate enable\n",
                           "config firewall address\n    edit \"n\"\n        set subnet 10.0.0.0 255.0.0.0\n"
                           "    next\nend\n").replace('set srcaddr "all"', 'set srcaddr "n"'))[0]
-    assert rule["sources"] == [["0.0.0.0", "9.255.255.255"], ["11.0.0.0", "255.255.255.255"],
-                               ["::", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"]]
+    assert rule["sources"] == [["0.0.0.0", "9.255.255.255"], ["11.0.0.0", "255.255.255.255"]]
 
 
 @pytest.mark.parametrize(("text", "line", "problem"), [
@@ -172,3 +171,20 @@ def test_multi_vdom_file_uses_the_vdom_with_policies():
     two = text + "config vdom\nedit dmz\n" + _policy(BASIC) + "end\n"
     with pytest.raises(InputError, match="2 VDOMs"):
         policy_scope(parse_config(two, "fw.conf"), "fw.conf")
+
+
+def test_quoted_values_spanning_lines_are_one_value():
+    text = ('config vpn certificate local\n    edit "Fortinet_Factory"\n        set private-key "-----BEGIN KEY-----\n'
+            'MIIEvQ==\n-----END KEY-----"\n    next\nend\n' + _policy(BASIC + '        set comments "1行目\n2行目"\n'))
+    root = parse_config(text, "fw.conf")
+    key = root.configs["vpn certificate local"].edits["Fortinet_Factory"].settings["private-key"]
+    assert key == (["-----BEGIN KEY-----\nMIIEvQ==\n-----END KEY-----"], 3)
+    rules = policy_rules(root, "fw.conf")
+    assert rules[0].origin["line"] == 9 and rules[0].error is None
+
+
+def test_service_restricted_to_an_address_is_a_rule_error():
+    objects = ('config firewall service custom\n    edit "s"\n        set iprange 10.0.0.1\n'
+               '        set tcp-portrange 443\n    next\nend\n')
+    rule = _rules(objects + _policy(BASIC).replace('service "ALL"', 'service "s"'))[0]
+    assert "iprange/fqdn" in rule["error"]
