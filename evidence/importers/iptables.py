@@ -38,7 +38,7 @@ NON_DECIDING = {"LOG", "NFLOG", "ULOG"}
 # (NFQUEUE hands the verdict to a user-space program the audit cannot see).
 EXTENSION_TARGETS = {"MARK", "CONNMARK", "NFQUEUE", "QUEUE", "CT", "TCPMSS", "AUDIT", "TRACE", "CLASSIFY",
                      "DSCP", "TOS", "SECMARK", "CONNSECMARK", "SET", "CHECKSUM", "TEE", "IDLETIMER", "LED"}
-MODULES = {"tcp", "udp", "sctp", "icmp", "multiport", "iprange", "conntrack", "state", "comment"}
+MODULES = {"tcp", "udp", "sctp", "icmp", "multiport", "iprange", "conntrack", "state", "comment", "limit"}
 IGNORED_TARGET_OPTIONS = {"--reject-with", "--log-prefix", "--log-level", "--log-tcp-sequence", "--log-tcp-options",
                           "--log-ip-options", "--log-uid", "--nflog-group", "--nflog-prefix", "--nflog-threshold"}
 
@@ -239,6 +239,8 @@ def parse_rule(words: list[str], chain: str, position: int, number: int, name: s
             icmp_type = value()
             if negate:
                 problems.append("negated --icmp-type is not modelled")
+        elif word in ("--limit", "--limit-burst") and "limit" in modules:
+            value()
         elif word == "--syn":
             pass  # only the first packet of a TCP connection: the flow it opens is the same
         elif word in ("-j", "--jump", "-g", "--goto"):
@@ -264,6 +266,8 @@ def parse_rule(words: list[str], chain: str, position: int, number: int, name: s
         rule.new_connections = bool({"NEW", "UNTRACKED"} & set(rule.states))
     if goto:
         problems.append("-g (goto) is not modelled")
+    if "limit" in modules and target not in NON_DECIDING:
+        problems.append("-m limit makes the verdict depend on the packet rate")  # harmless only on LOG
     if problems:
         rule.error = "; ".join(problems)
     return Line(chain, position, number, rule, target, goto)

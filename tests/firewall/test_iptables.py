@@ -118,6 +118,7 @@ def test_different_interfaces_of_jump_and_rule_never_match():
     ("-A FORWARD -j NFQUEUE --queue-num 0", "target NFQUEUE is not modelled"),
     ("-A FORWARD ! -p tcp -j ACCEPT", "negated protocol"),
     ("-A FORWARD -m conntrack --ctstate DNAT -j ACCEPT", "conntrack state DNAT"),
+    ("-A FORWARD -p icmp -m limit --limit 5/sec -j ACCEPT", "packet rate"),
 ])
 def test_unknown_matches_are_rule_errors_not_verdicts(rule, error):
     result = _forward(_filter(rule))[0]
@@ -151,3 +152,13 @@ def test_counters_and_numeric_protocols():
     rules = _forward(_filter("[12:3400] -A FORWARD -p 47 -j ACCEPT", "[0:0] -A FORWARD -p 6 -m tcp --dport 1 -j DROP"))
     assert rules[0]["services"] == [{"protocol": "ip", "number": 47}]
     assert rules[1]["services"][0]["protocol"] == "tcp"
+
+
+def test_rate_limited_log_is_not_an_error():
+    rule = _forward(_filter('-A FORWARD -m limit --limit 5/min --limit-burst 10 -j LOG --log-prefix "drop: "'))[0]
+    assert (rule["action"], rule["error"]) == ("log", None)
+
+
+def test_icmp_type_narrows_icmp():
+    rule = _forward(_filter("-A FORWARD -p icmp -m icmp --icmp-type 8 -j ACCEPT"))[0]
+    assert rule["services"] == [{"protocol": "icmp", "icmp_type": "8"}]
