@@ -9,6 +9,7 @@ reader accepts; ``ipaddress`` turns the strings back into integers exactly).
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 
 Interval = tuple[int, int, int]  # (family 4 or 6, first address, last address)
@@ -75,9 +76,19 @@ def intersect(a: list[Interval], b: list[Interval]) -> list[Interval]:
 
 def to_text(intervals: list[Interval]) -> list[list[str]]:
     """The bundle form: ``[["10.0.0.0", "10.0.255.255"], ...]``."""
-    def addr(family: int, value: int) -> str:
-        return str(ipaddress.IPv4Address(value) if family == 4 else ipaddress.IPv6Address(value))
-    return [[addr(f, lo), addr(f, hi)] for f, lo, hi in normalise(intervals)]
+    return [list(pair) for pair in _text_pairs(tuple(intervals))]
+
+
+@functools.lru_cache(maxsize=4096)
+def _text_pairs(intervals: tuple[Interval, ...]) -> tuple[tuple[str, str], ...]:
+    # Large groups are used by many rules: each distinct set is merged and formatted once.
+    return tuple((_address(f, lo), _address(f, hi)) for f, lo, hi in normalise(list(intervals)))
+
+
+def _address(family: int, value: int) -> str:
+    if family == 4:
+        return f"{value >> 24}.{(value >> 16) & 255}.{(value >> 8) & 255}.{value & 255}"
+    return str(ipaddress.IPv6Address(value))
 
 
 def from_text(pairs: list[list[str]]) -> list[Interval]:

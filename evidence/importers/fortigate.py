@@ -33,6 +33,11 @@ from auditor.evidence.zones import load_zones
 from auditor.errors import InputError
 
 
+def _split(line: str) -> list[str]:
+    """Words of a line; shlex only when quoting is present (it is slow on large files)."""
+    return shlex.split(line) if '"' in line or "'" in line or "\\" in line else line.split()
+
+
 @dataclass
 class Block:
     """A ``config`` block or an ``edit`` entry: its settings (values, line) and children."""
@@ -58,7 +63,7 @@ def parse_config(text: str, name: str) -> Block:
             continue
         while True:
             try:
-                words = shlex.split(line, posix=True)
+                words = _split(line)
                 break
             except ValueError:
                 # A quoted value may span lines (certificates, multi-line comments): read on.
@@ -154,8 +159,17 @@ class Objects:
         self.services = table("service custom")
         self.service_groups = table("service group")
         self.policies = list(table("policy").values())
+        self._cache: dict[str, AddressSet] = {}
 
     def address(self, ref: str, trail: tuple[str, ...] = ()) -> AddressSet:
+        """The exact set of an address or group (memoised: large groups are used by many policies)."""
+        cached = self._cache.get(ref)
+        if cached is None:
+            cached = self._address_or_group(ref, trail)
+            self._cache[ref] = cached
+        return cached
+
+    def _address_or_group(self, ref: str, trail: tuple[str, ...]) -> AddressSet:
         if ref in trail:
             block = self.groups[ref]
             raise InputError(self.name, f"address group {ref!r} contains itself ({' → '.join(trail + (ref,))})",
@@ -298,6 +312,7 @@ def policy_rules(root: Block, name: str) -> list[Rule]:
         problems: list[str] = []
         for side, keys in (("sources", ("srcaddr", "srcaddr6")), ("destinations", ("dstaddr", "dstaddr6"))):
             resolved = AddressSet()
+            contributions = 0  # one normalised set needs no merging (large groups, many policies)
             for key in keys:
                 # srcaddr-negate negates srcaddr within IPv4, srcaddr6-negate srcaddr6 within IPv6.
                 part = AddressSet()
@@ -309,6 +324,7 @@ def policy_rules(root: Block, name: str) -> list[Rule]:
                         continue
                     part.intervals += sub.intervals
                     part.unresolved += sub.unresolved
+                    contributions += 1
                 negate_key = f"{key}-negate"
                 if key in settings and first(negate_key, "disable") == "enable":
                     if part.unresolved:
@@ -316,7 +332,7 @@ def policy_rules(root: Block, name: str) -> list[Rule]:
                     part.intervals = complement(part.intervals, (6,) if key.endswith("6") else (4,))
                 resolved.intervals += part.intervals
                 resolved.unresolved += part.unresolved
-            setattr(rule, side, normalise(resolved.intervals))
+            setattr(rule, side, resolved.intervals if contributions == 1 else normalise(resolved.intervals))
             if side == "sources":
                 rule.unresolved_sources = sorted(set(resolved.unresolved))
             else:

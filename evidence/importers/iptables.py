@@ -43,6 +43,11 @@ IGNORED_TARGET_OPTIONS = {"--reject-with", "--log-prefix", "--log-level", "--log
                           "--log-ip-options", "--log-uid", "--nflog-group", "--nflog-prefix", "--nflog-threshold"}
 
 
+def _split(line: str) -> list[str]:
+    """Words of a line; shlex only when quoting is present (it is slow on large files)."""
+    return shlex.split(line) if '"' in line or "'" in line or "\\" in line else line.split()
+
+
 @dataclass
 class Line:
     """One ``-A`` rule as written: its matches, target and where it came from."""
@@ -96,7 +101,7 @@ def parse_save(text: str, name: str) -> Table:
             current.rules.setdefault(parts[0], [])
         elif line.startswith("-A ") or line.startswith("--append "):
             try:
-                words = shlex.split(line)
+                words = _split(line)
             except ValueError:
                 raise InputError(name, "unbalanced quotes", line=number) from None
             chain = words[1]
