@@ -19,6 +19,7 @@ be analysed and no unknown is silently treated as allow or deny.
 
 from __future__ import annotations
 
+import contextlib
 import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -293,6 +294,13 @@ def _interfaces(values: list[str]) -> list[str]:
 def policy_rules(root: Block, name: str) -> list[Rule]:
     """The policies as normalised rules, in list order."""
     objects = Objects(root, name)
+    # Every group is checked, used or not: an unknown member or a cycle is a malformed file.
+    for group in objects.groups:
+        with contextlib.suppress(Unresolvable):  # reported on the policies that use the group
+            objects.address(group)
+    for group in objects.service_groups:
+        with contextlib.suppress(Unresolvable):
+            objects.service(group)
     rules: list[Rule] = []
     for block in objects.policies:
         settings = {k: v for k, (v, _) in block.settings.items()}

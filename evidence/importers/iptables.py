@@ -227,17 +227,18 @@ def parse_rule(words: list[str], chain: str, position: int, number: int, name: s
             ports = _port_list(value(), name, number)
             if negate:
                 ports = _port_complement(ports)
+            # Several port matches in one rule must all hold (-m tcp --dport and -m multiport --dports).
             if word.startswith("--d"):
-                dports = ports
+                dports = _port_intersection(dports, ports)
             else:
-                sports = ports
+                sports = _port_intersection(sports, ports)
         elif word in ("--ctstate", "--state"):
             states = [s.upper() for s in value().split(",")]
             unknown = [s for s in states if s not in STATES + ("SNAT", "DNAT")]
             if unknown or {"SNAT", "DNAT"} & set(states):
                 problems.append(f"conntrack state {','.join(states)} is not modelled")
             chosen = [s for s in STATES if (s in states) != negate]
-            rule.states = chosen
+            rule.states = chosen if rule.states is None else [s for s in chosen if s in rule.states]
         elif word == "--comment":
             rule.origin["name"] = value()
         elif word == "--icmp-type":

@@ -188,3 +188,12 @@ def test_service_restricted_to_an_address_is_a_rule_error():
                '        set tcp-portrange 443\n    next\nend\n')
     rule = _rules(objects + _policy(BASIC).replace('service "ALL"', 'service "s"'))[0]
     assert "iprange/fqdn" in rule["error"]
+
+
+def test_an_unused_group_with_an_unknown_member_is_still_refused():
+    text = ('config firewall addrgrp\n    edit "unused"\n        set member "ghost"\n    next\nend\n'
+            'config firewall service group\n    edit "svc"\n        set member "HTTPS"\n    next\nend\n'
+            + _policy(BASIC))
+    with pytest.raises(InputError) as exc:
+        policy_rules(parse_config(text, "fw.conf"), "fw.conf")
+    assert (exc.value.line, exc.value.problem) == (3, "address group 'unused': unknown member 'ghost'")

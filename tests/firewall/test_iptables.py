@@ -162,3 +162,10 @@ def test_rate_limited_log_is_not_an_error():
 def test_icmp_type_narrows_icmp():
     rule = _forward(_filter("-A FORWARD -p icmp -m icmp --icmp-type 8 -j ACCEPT"))[0]
     assert rule["services"] == [{"protocol": "icmp", "icmp_type": "8"}]
+
+
+def test_several_port_and_state_matches_all_hold():
+    rule = _forward(_filter("-A FORWARD -p tcp -m tcp --dport 1000:2000 -m multiport --dports 80,1500:2500 "
+                            "-m state --state NEW,ESTABLISHED -m conntrack --ctstate ESTABLISHED -j ACCEPT"))[0]
+    assert rule["services"][0]["ports"] == [[1500, 2000]]
+    assert (rule["states"], rule["new_connections"]) == (["ESTABLISHED"], False)
