@@ -246,10 +246,20 @@ class Objects:
         settings = {k: (v, line) for k, (v, line) in block.settings.items()}
         protocol = (settings.get("protocol", (["TCP/UDP/SCTP"], 0))[0] or ["TCP/UDP/SCTP"])[0].upper()
         if protocol in ("ICMP", "ICMP6"):
-            return [Service("icmp" if protocol == "ICMP" else "icmpv6")]
+            icmp_type = (settings.get("icmptype", ([], 0))[0] or [None])[0]
+            return [Service("icmp" if protocol == "ICMP" else "icmpv6", icmp_type=icmp_type)]
         if protocol == "IP":
-            number = int((settings.get("protocol-number", (["0"], 0))[0] or ["0"])[0])
-            return [Service("any")] if number == 0 else [Service("ip", number=number)]
+            text = (settings.get("protocol-number", (["0"], 0))[0] or ["0"])[0]
+            try:
+                number = int(text)
+            except ValueError:
+                raise InputError(self.name, f"service {ref!r}: bad protocol-number {text!r}",
+                                 line=settings["protocol-number"][1]) from None
+            # The same protocol is written one way in the model, whichever way the service says it.
+            named = {6: "tcp", 17: "udp", 132: "sctp", 1: "icmp", 58: "icmpv6"}.get(number)
+            if number == 0:
+                return [Service("any")]
+            return [Service(named)] if named else [Service("ip", number=number)]
         if protocol != "TCP/UDP/SCTP":
             raise Unresolvable(f"service {ref!r}: protocol {protocol!r} is not modelled")
         iprange = (settings.get("iprange", (["0.0.0.0"], 0))[0] or ["0.0.0.0"])[0]  # noqa: S104

@@ -197,3 +197,12 @@ def test_an_unused_group_with_an_unknown_member_is_still_refused():
     with pytest.raises(InputError) as exc:
         policy_rules(parse_config(text, "fw.conf"), "fw.conf")
     assert (exc.value.line, exc.value.problem) == (3, "address group 'unused': unknown member 'ghost'")
+
+
+def test_ip_services_by_number_and_icmp_types():
+    objects = ('config firewall service custom\n    edit "tcp-all"\n        set protocol IP\n'
+               '        set protocol-number 6\n    next\n    edit "echo"\n        set protocol ICMP\n'
+               '        set icmptype 8\n    next\nend\n')
+    rule = _rules(objects + _policy(BASIC).replace('service "ALL"', 'service "tcp-all" "echo"'))[0]
+    assert rule["services"] == [{"protocol": "tcp", "ports": [[0, 65535]], "source_ports": [[0, 65535]]},
+                                {"protocol": "icmp", "icmp_type": "8"}]
