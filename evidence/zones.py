@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from auditor.evidence.addresses import Interval, normalise, parse_network, to_text
+from auditor.evidence.bundle import BundleBuilder
 
 from auditor.schemas import validated
 from auditor.schemas.zones import ZONES
@@ -60,3 +61,10 @@ def zones_from(doc: YamlDoc) -> list[dict[str, Any]]:
         if reach is None or reach[0][0] != interval[0] or interval[2] > reach[0][2]:
             reach = (interval, zone_name)
     return zones
+
+
+def store_zones(builder: BundleBuilder, zones: list[dict[str, Any]] | None, path: str | None) -> None:
+    """The ``zones`` area and its source, written by every network importer given ``--zones``."""
+    if zones is not None and path is not None:
+        builder.add_source(path, "auditor-zones/1", Path(path).read_bytes(), "zones")
+        builder.set_fact("zones", zones)

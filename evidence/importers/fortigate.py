@@ -29,7 +29,7 @@ from auditor.evidence.bundle import BundleBuilder
 from auditor.evidence.firewall_rules import ALL_PORTS, PortRange, Rule, Service, rules_fact
 from auditor.evidence.importers import ImportOptions, register
 from auditor.evidence.importers.textio import decode
-from auditor.evidence.zones import load_zones
+from auditor.evidence.zones import load_zones, store_zones
 
 from auditor.errors import InputError
 
@@ -415,13 +415,6 @@ class FortigateImporter:
                 builder.add_error("firewall_rules", f"{path}:{rule.origin['line']}: policy {rule.origin['id']} "
                                   f"(rule {index}): {rule.error}", str(path))
         store_zones(builder, self.zones, self.zones_path)
-
-
-def store_zones(builder: BundleBuilder, zones: list[dict] | None, path: str | None) -> None:
-    """The ``zones`` area and its source, shared by the network importers."""
-    if zones is not None and path is not None:
-        builder.add_source(path, "auditor-zones/1", Path(path).read_bytes(), "zones")
-        builder.set_fact("zones", zones)
 
 
 @register("fortigate")

@@ -24,9 +24,8 @@ from auditor.evidence.addresses import ANY4, Interval, complement, intersect, no
 from auditor.evidence.bundle import BundleBuilder
 from auditor.evidence.firewall_rules import ALL_PORTS, PortRange, Rule, Service, merge_ports, rules_fact
 from auditor.evidence.importers import ImportOptions, register
-from auditor.evidence.importers.fortigate import store_zones
 from auditor.evidence.importers.textio import decode
-from auditor.evidence.zones import load_zones
+from auditor.evidence.zones import load_zones, store_zones
 
 from auditor.errors import InputError
 
