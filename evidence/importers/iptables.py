@@ -323,6 +323,7 @@ def _port_intersection(a: list[PortRange], b: list[PortRange]) -> list[PortRange
 
 
 END = -1  # skip_to placeholder: the end of the built-in chain (its policy)
+MAX_FLAT_RULES = 200_000  # chains jumping to shared chains at many levels multiply when inlined
 
 
 def flatten(table: Table, chain: str, name: str) -> list[Rule]:
@@ -338,6 +339,9 @@ def flatten(table: Table, chain: str, name: str) -> list[Rule]:
                 if target in stack or target == current:
                     raise InputError(name, f"chain loop: {' → '.join(stack + (current, target))}", line=entry.line)
                 walk(target, rule, stack + (current,))
+                if len(out) > MAX_FLAT_RULES:
+                    raise InputError(name, f"inlining user chains gives more than {MAX_FLAT_RULES} rules for "
+                                     f"{chain}: too many shared chains to analyse exactly", line=entry.line)
                 continue
             if target is None:
                 rule.action = "log"

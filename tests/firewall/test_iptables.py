@@ -169,3 +169,27 @@ def test_several_port_and_state_matches_all_hold():
                             "-m state --state NEW,ESTABLISHED -m conntrack --ctstate ESTABLISHED -j ACCEPT"))[0]
     assert rule["services"][0]["ports"] == [[1500, 2000]]
     assert (rule["states"], rule["new_connections"]) == (["ESTABLISHED"], False)
+
+
+def test_goto_is_a_rule_error():
+    rules = _forward(_filter("-A FORWARD -g A", chains=":A - [0:0]\n") + "")
+    assert rules == []  # an empty chain inlines to nothing
+    rules = _forward(_filter("-A FORWARD -g A", "-A A -j ACCEPT", chains=":A - [0:0]\n"))
+    assert "-g (goto) is not modelled" in rules[0]["error"]
+
+
+def test_chains_that_multiply_when_inlined_are_refused(monkeypatch):
+    from auditor.evidence.importers import iptables
+
+    monkeypatch.setattr(iptables, "MAX_FLAT_RULES", 5)
+    text = _filter(*[f"-A FORWARD -s 10.0.0.{i} -j A" for i in range(4)], "-A A -j ACCEPT", "-A A -j DROP",
+                   chains=":A - [0:0]\n")
+    with pytest.raises(InputError, match="more than 5 rules"):
+        _forward(text)
+
+
+def test_cli_exit_2_names_file_and_line(tmp_path, capsys):
+    bad = tmp_path / "fw.rules"
+    bad.write_bytes(_filter("-A FORWARD -j NOWHERE").replace("\n", "\r\n").encode())
+    assert main(["import", "iptables", str(bad)]) == 2
+    assert f"{bad}:5: jump to undefined chain 'NOWHERE'" in capsys.readouterr().err
