@@ -75,6 +75,9 @@ def import_files(kind: str, files: list[str], options: ImportOptions) -> dict[st
     if kind not in importers:
         raise InputError(kind, f"unknown import kind (available: {', '.join(importers)})")
     importer = importers[kind]()
+    if options.zones and importer.target_kind != "network":
+        raise InputError(options.zones,
+                         f"--zones is for firewall imports; {kind} makes a {importer.target_kind} target")
     configure = getattr(importer, "configure", None)
     if configure is not None:
         configure(options)

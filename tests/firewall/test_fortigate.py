@@ -206,3 +206,10 @@ def test_ip_services_by_number_and_icmp_types():
     rule = _rules(objects + _policy(BASIC).replace('service "ALL"', 'service "tcp-all" "echo"'))[0]
     assert rule["services"] == [{"protocol": "tcp", "ports": [[0, 65535]], "source_ports": [[0, 65535]]},
                                 {"protocol": "icmp", "icmp_type": "8"}]
+
+
+def test_zones_only_with_firewall_imports(tmp_path, capsys):
+    inf = tmp_path / "s.inf"
+    inf.write_text("[System Access]\nMinimumPasswordLength = 8\n")
+    assert main(["import", "secedit", str(inf), "--zones", str(ZONES)]) == 2
+    assert "--zones is for firewall imports" in capsys.readouterr().err
