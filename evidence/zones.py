@@ -68,3 +68,16 @@ def store_zones(builder: BundleBuilder, zones: list[dict[str, Any]] | None, path
     if zones is not None and path is not None:
         builder.add_source(path, "auditor-zones/1", Path(path).read_bytes(), "zones")
         builder.set_fact("zones", zones)
+
+
+class ZonedImporter:
+    """What the rule-set importers share: ``--zones``, read before any configuration so that a bad
+    zones file fails first, and stored with the rules (see :func:`store_zones`)."""
+
+    def __init__(self) -> None:
+        self.zones: list[dict[str, Any]] | None = None
+        self.zones_path: str | None = None
+
+    def configure(self, options: Any) -> None:
+        if options.zones:
+            self.zones, self.zones_path = load_zones(options.zones), options.zones

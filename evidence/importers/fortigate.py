@@ -27,9 +27,9 @@ from pathlib import Path
 from auditor.evidence.addresses import ANY4, ANY6, Interval, complement, normalise, parse_network
 from auditor.evidence.bundle import BundleBuilder
 from auditor.evidence.firewall_rules import ALL_PORTS, PortRange, Rule, Service, rules_fact
-from auditor.evidence.importers import ImportOptions, register
+from auditor.evidence.importers import register
 from auditor.evidence.importers.textio import decode
-from auditor.evidence.zones import load_zones, store_zones
+from auditor.evidence.zones import ZonedImporter, store_zones
 
 from auditor.errors import InputError
 
@@ -390,19 +390,10 @@ def policy_scope(root: Block, name: str) -> Block:
     raise InputError(name, "no 'config firewall policy': not a FortiGate full configuration")
 
 
-class FortigateImporter:
+class FortigateImporter(ZonedImporter):
     name = "fortigate"
     target_kind = "network"
     description = "FortiGate 'show full-configuration' (firewall policy, addresses, services)"
-
-    def __init__(self) -> None:
-        self.zones: list[dict] | None = None
-        self.zones_path: str | None = None
-
-    def configure(self, options: ImportOptions) -> None:
-        """Zones are read first so that a bad zones file fails before the configuration."""
-        if options.zones:
-            self.zones, self.zones_path = load_zones(options.zones), options.zones
 
     def read(self, path: Path, data: bytes, builder: BundleBuilder) -> None:
         text, encoding = decode(data, str(path))

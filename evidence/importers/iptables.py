@@ -23,9 +23,9 @@ from pathlib import Path
 from auditor.evidence.addresses import ANY4, Interval, complement, intersect, normalise, parse_network
 from auditor.evidence.bundle import BundleBuilder
 from auditor.evidence.firewall_rules import ALL_PORTS, PortRange, Rule, Service, merge_ports, rules_fact
-from auditor.evidence.importers import ImportOptions, register
+from auditor.evidence.importers import register
 from auditor.evidence.importers.textio import decode
-from auditor.evidence.zones import load_zones, store_zones
+from auditor.evidence.zones import ZonedImporter, store_zones
 
 from auditor.errors import InputError
 
@@ -371,19 +371,10 @@ def flatten(table: Table, chain: str, name: str) -> list[Rule]:
     return out
 
 
-class IptablesImporter:
+class IptablesImporter(ZonedImporter):
     name = "iptables"
     target_kind = "network"
     description = "iptables-save output (filter table: FORWARD into firewall_rules, INPUT into firewall_input_rules)"
-
-    def __init__(self) -> None:
-        self.zones: list[dict] | None = None
-        self.zones_path: str | None = None
-
-    def configure(self, options: ImportOptions) -> None:
-        """Zones are read first so that a bad zones file fails before the rules."""
-        if options.zones:
-            self.zones, self.zones_path = load_zones(options.zones), options.zones
 
     def read(self, path: Path, data: bytes, builder: BundleBuilder) -> None:
         text, encoding = decode(data, str(path))
