@@ -25,6 +25,7 @@ from auditor.conditions import (
 
 class _Many(Operator):
     joiner: str
+    decisive: bool  # the part value that decides the whole: False for all_of, True for any_of
 
     def validate(self, arg: Any, path: Path) -> Iterator[Problem]:
         if not isinstance(arg, list) or not arg:
@@ -40,10 +41,33 @@ class _Many(Operator):
     def describe(self, arg: Any, ctx: Context) -> str:
         return self.joiner.join(describe(c, ctx) for c in arg)
 
+    def holds(self, subject: Any, arg: Any, ctx: Context, label: str) -> bool:
+        return self.compile(arg)(subject, ctx, label)
+
+    def compile(self, arg: Any) -> Callable[[Any, Context, str], bool]:
+        # Three-valued: a part whose fact is missing is unknown, yet one decisive part settles
+        # the whole; only when none does is the missing fact reported.
+        judges = [compiled(cond) for cond in arg]
+        decisive = self.decisive
+
+        def judge(subject: Any, ctx: Context, label: str) -> bool:
+            unknown: MissingFact | None = None
+            for part in judges:
+                try:
+                    if bool(part(subject, ctx, label)) is decisive:
+                        return decisive
+                except MissingFact as exc:
+                    unknown = unknown or exc
+            if unknown is not None:
+                raise unknown
+            return not decisive
+
+        return judge
+
 
 @register
 class AllOf(_Many):
-    name, joiner = "all_of", " and "
+    name, joiner, decisive = "all_of", " and ", False
 
     def evaluate(self, subject: Any, arg: Any, ctx: Context, label: str) -> Outcome:
         # A missing fact leaves a branch unknown; one failing branch still decides the whole.
@@ -59,30 +83,10 @@ class AllOf(_Many):
         return Outcome(not findings, findings)
 
 
-    def holds(self, subject: Any, arg: Any, ctx: Context, label: str) -> bool:
-        return self.compile(arg)(subject, ctx, label)
-
-    def compile(self, arg: Any) -> Callable[[Any, Context, str], bool]:
-        judges = [compiled(cond) for cond in arg]
-
-        def judge(subject: Any, ctx: Context, label: str) -> bool:
-            unknown: MissingFact | None = None
-            for part in judges:
-                try:
-                    if not part(subject, ctx, label):
-                        return False
-                except MissingFact as exc:
-                    unknown = unknown or exc
-            if unknown is not None:
-                raise unknown
-            return True
-
-        return judge
-
 
 @register
 class AnyOf(_Many):
-    name, joiner = "any_of", " or "
+    name, joiner, decisive = "any_of", " or ", True
 
     def evaluate(self, subject: Any, arg: Any, ctx: Context, label: str) -> Outcome:
         # One passing branch decides the whole even when another branch's fact is missing.
@@ -103,26 +107,6 @@ class AnyOf(_Many):
         actual = first.actual if first else None
         return Outcome(False, [Finding(first.item if first else label, actual, self.describe(arg, ctx))])
 
-
-    def holds(self, subject: Any, arg: Any, ctx: Context, label: str) -> bool:
-        return self.compile(arg)(subject, ctx, label)
-
-    def compile(self, arg: Any) -> Callable[[Any, Context, str], bool]:
-        judges = [compiled(cond) for cond in arg]
-
-        def judge(subject: Any, ctx: Context, label: str) -> bool:
-            unknown: MissingFact | None = None
-            for part in judges:
-                try:
-                    if part(subject, ctx, label):
-                        return True
-                except MissingFact as exc:
-                    unknown = unknown or exc
-            if unknown is not None:
-                raise unknown
-            return False
-
-        return judge
 
 
 @register
