@@ -603,6 +603,12 @@ def load_mapping(path: str, schema: dict[str, Any], values_key: str) -> dict[str
     return data
 
 
+def column_names(defaults: dict[str, tuple[str, ...]], mapping: dict[str, Any] | None) -> dict[str, tuple[str, ...]]:
+    """The header names to look for, per field: the mapping's one name where it gives one, else the defaults."""
+    named = (mapping or {}).get("columns", {})
+    return {key: (named[key],) if key in named else names for key, names in defaults.items()}
+
+
 def value_map(defaults: dict[str, tuple[str, ...]], given: dict[str, list[Any]] | None) -> dict[str, str]:
     """Label → category: the defaults, with each category the mapping names replaced by its list.
 

@@ -21,6 +21,7 @@ from typing import Any
 
 from auditor.evidence.importers import register
 from auditor.evidence.importers.csvrows import (
+    column_names,
     date_column,
     fold_label,
     load_table,
@@ -58,8 +59,7 @@ MAPPING_SCHEMA: dict[str, Any] = {
 def roster_from(table_name: str, data: bytes, mapping: dict[str, Any] | None,
                 sheet: str | None = None) -> tuple[list[dict[str, Any]], str]:
     """The ``hr_roster`` records of one roster file, and what read it (encoding or ``xlsx``)."""
-    named = (mapping or {}).get("columns", {})
-    columns = {key: (named[key],) if key in named else names for key, names in COLUMNS.items()}
+    columns = column_names(COLUMNS, mapping)
     statuses = value_map(STATUS_VALUES, (mapping or {}).get("status_values"))
     hint = " (name it with --mapping, format auditor-hr-mapping/1)"
     with paused_gc():

@@ -21,6 +21,7 @@ from typing import Any
 from auditor.evidence.importers import register
 from auditor.evidence.importers.csvrows import (
     Table,
+    column_names,
     date_column,
     fold_label,
     load_table,
@@ -79,8 +80,7 @@ def _completed(table: Table, index: int, marks: dict[str, str]) -> list[bool]:
 def records_from(table_name: str, data: bytes, mapping: dict[str, Any] | None,
                  sheet: str | None = None) -> tuple[list[dict[str, Any]], str]:
     """The ``training_records`` of one file, and what read it (encoding or ``xlsx``)."""
-    named = (mapping or {}).get("columns", {})
-    columns = {key: (named[key],) if key in named else names for key, names in COLUMNS.items()}
+    columns = column_names(COLUMNS, mapping)
     marks = value_map(COMPLETED_VALUES, (mapping or {}).get("completed_values"))
     hint = " (name it with --mapping, format auditor-training-mapping/1)"
     with paused_gc():
