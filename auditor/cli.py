@@ -23,6 +23,7 @@ from auditor.engine import Engine
 from auditor.errors import InputError
 from auditor.evidence import collectors, importers
 from auditor.evidence.importers import csvrows
+from auditor.evidence.zones import load_zones
 from auditor.i18n import LANGS
 from auditor.policy import load_policy
 from auditor.policy_cli import run as policy_command
@@ -103,6 +104,8 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("--segment", choices=["mynumber", "lgwan", "internet"],
                        help="with no EVIDENCE: the segment this host belongs to")
     audit.add_argument("--department", metavar="NAME", help="with no EVIDENCE: this host's department")
+    audit.add_argument("--zones", metavar="FILE",
+                       help="with no EVIDENCE: auditor-zones/1 file for this host's segments")
 
     collect = sub.add_parser("collect", help="collect this host's evidence into a bundle")
     collect.add_argument("--out", metavar="FILE", help="bundle file (default: standard output)")
@@ -110,6 +113,8 @@ def build_parser() -> argparse.ArgumentParser:
     collect.add_argument("--department", metavar="NAME")
     collect.add_argument("--target", metavar="ID", help="target id (default: the host name)")
     collect.add_argument("--label", type=_label_arg, action="append", default=[], metavar="KEY=VALUE")
+    collect.add_argument("--zones", metavar="FILE", help="auditor-zones/1 file: record which segments this host's "
+                         "addresses are in")
 
     imp = sub.add_parser("import", help="turn exports (secedit, ...) into an evidence bundle")
     imp.add_argument("kind", choices=list(importers.available()), help="the kind of export")
@@ -145,8 +150,10 @@ def _collect(args: argparse.Namespace, labels: dict[str, str] | None = None) -> 
     if collector is None:
         raise InputError("(this host)", f"no collector supports this platform ({sys.platform}); "
                          "collect on a supported host or import exports, then audit the bundles")
+    zones_file = getattr(args, "zones", None)
     options = collectors.CollectOptions(target_id=getattr(args, "target", None), segment=args.segment,
-                                        department=args.department, labels=labels or {})
+                                        department=args.department, labels=labels or {},
+                                        zones=load_zones(zones_file) if zones_file else None, zones_file=zones_file)
     return collector.collect(options)
 
 

@@ -61,6 +61,7 @@ OS = _record({
     "name": STRING, "id": STRING, "version": STRING, "build": STRING, "kernel": STRING,
     "hostname": STRING, "architecture": STRING,
     "boot_time": INSTANT_RULE,
+    "eol_date": DATE_OR_NULL, "eol_source": STRING,
 })
 
 ACCOUNTS = _list_of({
@@ -160,6 +161,80 @@ LOGGING = _record({
         "forwarding": BOOLEAN, "targets": STRINGS,
     }),
     "forwarding": BOOLEAN,
+    "logrotate": _record({
+        "period_days": DAYS_OR_NULL, "rotate_count": DAYS_OR_NULL, "retention_days": DAYS_OR_NULL,
+    }),
+    "retention_days": DAYS_OR_NULL,
+})
+
+# Endpoint areas of issue #6 (docs/facts.md "Endpoint protection areas"): one shape for
+# both operating systems, so that one check reads either collector's output.
+REMOVABLE_MEDIA = _record({
+    "storage_blocked": BOOLEAN, "write_blocked": BOOLEAN, "allowlist_enforced": BOOLEAN,
+    "allowed_devices": STRINGS, "mechanisms": STRINGS,
+})
+
+DISK_ENCRYPTION = _record({
+    "volumes": _list_of({
+        "mount": {"type": "string", "empty": False, "required": True},
+        "device": STRING, "system": BOOLEAN, "encrypted": BOOLEAN,
+        "method": {"type": "string", "nullable": True}, "protection_on": BOOLEAN,
+    }),
+    "system_encrypted": BOOLEAN, "all_fixed_encrypted": BOOLEAN,
+})
+
+ANTIMALWARE = _record({
+    "installed": BOOLEAN, "realtime_enabled": BOOLEAN,
+    "signature_updated_at": {"type": "string", "regex": INSTANT, "nullable": True},
+    "products": _list_of({
+        "name": {"type": "string", "empty": False, "required": True},
+        "running": BOOLEAN, "realtime": BOOLEAN,
+        "signature_updated_at": {"type": "string", "regex": INSTANT, "nullable": True},
+        "signature_version": STRING,
+    }),
+})
+
+SCREEN_LOCK = _record({
+    "desktop": BOOLEAN, "enabled": BOOLEAN,
+    "idle_timeout_seconds": _integer(nullable=True), "password_on_resume": BOOLEAN,
+    "shell_timeout_seconds": _integer(nullable=True), "source": STRING,
+})
+
+SOFTWARE = _list_of({
+    "name": {"type": "string", "empty": False, "required": True},
+    "version": {"type": "string", "nullable": True}, "publisher": {"type": "string", "nullable": True},
+    "installed_on": DATE_OR_NULL, "architecture": STRING,
+})
+
+LOCAL_ADMINS = _list_of({
+    "name": {"type": "string", "empty": False, "required": True},
+    "kind": _one_of("user", "group", "unknown"), "via": STRING,
+})
+
+SSH_SERVER = _record({
+    "installed": BOOLEAN, "running": BOOLEAN,
+    "settings": {"type": "dict", "keysrules": {"type": "string"}, "valuesrules": {"type": "string"}},
+})
+
+AUDIT_DAEMON = _record({
+    "installed": BOOLEAN, "active": BOOLEAN, "rule_count": COUNT, "immutable": BOOLEAN,
+})
+
+REMOTE_DESKTOP = _record({
+    "enabled": BOOLEAN,
+    "clipboard_redirection": BOOLEAN, "drive_redirection": BOOLEAN, "printer_redirection": BOOLEAN,
+    "com_port_redirection": BOOLEAN, "lpt_port_redirection": BOOLEAN, "pnp_redirection": BOOLEAN,
+    "smart_card_redirection": BOOLEAN,
+})
+
+SEGMENTS = _record({
+    "zones_file": STRING,
+    "segments": STRINGS,
+    "addresses": _list_of({
+        "interface": STRING, "address": STRING, "wireless": BOOLEAN,
+        "zone": {"type": "string", "nullable": True},
+        "segment": _one_of("mynumber", "lgwan", "internet", "external"),
+    }),
 })
 
 # Imported directory and organisation areas: every record names the export row it came from.
@@ -227,13 +302,13 @@ _PORT_PAIRS: Rule = {"type": "list", "schema": {"type": "list", "minlength": 2,
                                                 "schema": _integer(0, 65535)}}
 _REQUIRED_BOOLEAN: Rule = {"type": "boolean", "required": True}
 FIREWALL_RULES = _record({
-    "device": _one_of("fortigate", "iptables"),
+    "device": _one_of("fortigate", "iptables", "nftables"),
     "chain": STRING,
     "default_action": {**_one_of("accept", "deny"), "required": True},
     "rules": {"type": "list", "required": True, "schema": _record({
         "index": {**COUNT, "required": True},
         "origin": {**_record({
-            "kind": {**_one_of("fortigate-policy", "iptables-rule"), "required": True},
+            "kind": {**_one_of("fortigate-policy", "iptables-rule", "nftables-rule"), "required": True},
             "id": {"type": "string", "required": True},
             "name": STRING, "chain": STRING, "file": STRING,
             "line": {**_integer(1), "required": True},
@@ -280,6 +355,16 @@ FACT_SCHEMAS: dict[str, Rule] = {
     "time_sync": TIME_SYNC,
     "firewall": FIREWALL,
     "logging": LOGGING,
+    "removable_media": REMOVABLE_MEDIA,
+    "disk_encryption": DISK_ENCRYPTION,
+    "antimalware": ANTIMALWARE,
+    "screen_lock": SCREEN_LOCK,
+    "software": SOFTWARE,
+    "local_admins": LOCAL_ADMINS,
+    "ssh_server": SSH_SERVER,
+    "audit_daemon": AUDIT_DAEMON,
+    "remote_desktop": REMOTE_DESKTOP,
+    "segments": SEGMENTS,
     "directory_accounts": DIRECTORY_ACCOUNTS,
     "hr_roster": HR_ROSTER,
     "training_records": TRAINING_RECORDS,

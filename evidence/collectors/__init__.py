@@ -24,6 +24,8 @@ class CollectOptions:
     department: str | None = None
     labels: dict[str, str] = field(default_factory=dict)
     root: Path = Path("/")  # tests point this at a fake file-system tree
+    zones: list[dict[str, Any]] | None = None  # loaded auditor-zones/1 zones: map addresses to segments
+    zones_file: str | None = None
 
 
 class Collector(Protocol):

@@ -31,7 +31,8 @@ class ImportOptions:
     utc_offset: str = "+09:00"  # the zone of instants an export writes without one (2026/11/02 8:41:07)
     mapping: str | None = None  # a column-mapping file (hr-roster, training)
     sheet: str | None = None  # the XLSX sheet to read (default: the first)
-    zones: str | None = None  # an auditor-zones/1 file (network importers store it as the `zones` area)
+    zones: str | None = None  # an auditor-zones/1 file (network importers store it as the `zones` area;
+    # endpoint importers, whose class sets ``uses_zones = True``, map their addresses with it)
 
 
 class Importer(Protocol):
@@ -75,9 +76,8 @@ def import_files(kind: str, files: list[str], options: ImportOptions) -> dict[st
     if kind not in importers:
         raise InputError(kind, f"unknown import kind (available: {', '.join(importers)})")
     importer = importers[kind]()
-    if options.zones and importer.target_kind != "network":
-        raise InputError(options.zones,
-                         f"--zones is for firewall imports; {kind} makes a {importer.target_kind} target")
+    if options.zones and not getattr(importer, "uses_zones", importer.target_kind == "network"):
+        raise InputError(options.zones, f"--zones is for firewall and endpoint imports; {kind} does not use it")
     configure = getattr(importer, "configure", None)
     if configure is not None:
         configure(options)
