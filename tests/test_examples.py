@@ -10,17 +10,17 @@ from auditor.cli import main
 FLEET = Path(__file__).resolve().parents[1] / "examples" / "fleet"
 
 EXPECTED_TARGETS = {  # pass, fail, error, notapplicable, score, grade (examples/README.md)
-    "ad-kakuu-local": (8, 8, 0, 29, 44.4, "C"),
-    "in-kikaku-02": (12, 15, 3, 15, 52.6, "C"),
-    "in-kouhou-01": (31, 0, 0, 14, 100.0, "A"),
-    "kakuu-city": (0, 1, 0, 44, 0.0, "D"),
-    "lg-fs-01": (30, 2, 0, 13, 94.1, "A"),
-    "lg-jousei-04": (28, 4, 0, 13, 77.7, "B"),
-    "lg-shimin-03": (15, 8, 0, 22, 61.5, "C"),
-    "lg-shimin-05": (0, 0, 36, 9, 0.0, "D"),
-    "lg-soumu-02": (19, 3, 0, 23, 87.7, "B"),
-    "mn-jyuki-01": (30, 1, 0, 14, 99.0, "A"),
-    "mn-zeimu-01": (30, 1, 0, 14, 96.9, "A"),
+    "ad-kakuu-local": (8, 8, 0, 52, 44.4, "C"),
+    "in-kikaku-02": (11, 15, 17, 25, 30.9, "D"),
+    "in-kouhou-01": (30, 0, 14, 24, 62.0, "C"),
+    "kakuu-city": (0, 1, 0, 67, 0.0, "D"),
+    "lg-fs-01": (29, 2, 14, 23, 58.8, "C"),
+    "lg-jousei-04": (27, 4, 14, 23, 48.4, "C"),
+    "lg-shimin-03": (15, 8, 13, 32, 35.4, "D"),
+    "lg-shimin-05": (0, 0, 55, 13, 0.0, "D"),
+    "lg-soumu-02": (19, 3, 13, 33, 49.6, "C"),
+    "mn-jyuki-01": (30, 1, 14, 23, 61.1, "C"),
+    "mn-zeimu-01": (30, 1, 14, 23, 59.9, "C"),
 }
 
 
@@ -39,19 +39,26 @@ def test_fleet_exit_code_and_gate(fleet_json):
     code, doc = fleet_json
     assert code == 1
     assert doc["gate"]["passed"] is False
-    assert [(b["check"], b["target"], b["status"]) for b in doc["gate"]["failed_critical"]] == [
-        ("no-ip-forwarding", "lg-jousei-04", "fail"), ("no-ip-forwarding", "lg-shimin-05", "error")]
+    failed = [(b["check"], b["target"], b["status"]) for b in doc["gate"]["failed_critical"]]
+    assert [f for f in failed if f[2] == "fail"] == [("no-ip-forwarding", "lg-jousei-04", "fail")]
+    # the bundles predate the segments and removable_media areas: those critical checks cannot be proven
+    endpoints = ["in-kikaku-02", "in-kouhou-01", "lg-fs-01", "lg-jousei-04", "lg-shimin-03", "lg-shimin-05",
+                 "lg-soumu-02", "mn-jyuki-01", "mn-zeimu-01"]
+    assert sorted(f for f in failed if f[2] == "error") == sorted(
+        [("no-ip-forwarding", "lg-shimin-05", "error")]
+        + [("single-segment", t, "error") for t in endpoints]
+        + [("mn-removable-storage-blocked", t, "error") for t in ("mn-jyuki-01", "mn-zeimu-01")])
 
 
 def test_fleet_totals_and_targets(fleet_json):
     _, doc = fleet_json
-    assert doc["summary"] == {"pass": 203, "fail": 43, "error": 39, "notapplicable": 210, "waived": 0, "manual": 0}
-    assert (doc["score"], doc["grade"]) == (70.7, "B")
+    assert doc["summary"] == {"pass": 199, "fail": 43, "error": 168, "notapplicable": 338, "waived": 0, "manual": 0}
+    assert (doc["score"], doc["grade"]) == (44.2, "C")
     got = {t["id"]: (t["summary"]["pass"], t["summary"]["fail"], t["summary"]["error"],
                      t["summary"]["notapplicable"], t["score"], t["grade"]) for t in doc["targets"]}
     assert got == EXPECTED_TARGETS
     assert {s["segment"]: s["score"] for s in doc["segments"]} == {
-        None: 0.0, "internet": 76.4, "lgwan": 58.9, "mynumber": 98.0}
+        None: 0.0, "internet": 46.5, "lgwan": 36.8, "mynumber": 60.5}
 
 
 def test_broken_bundle_target_is_error_and_names_the_field(fleet_json):
@@ -75,7 +82,7 @@ def test_target_in_two_bundles_is_merged(fleet_json):
 def test_japanese_table_for_the_fleet(capsys):
     assert main(["audit", str(FLEET)]) == 1
     out = capsys.readouterr().out
-    assert "スコア: 70.7" in out and "B 一部達成" in out and "不通過" in out
+    assert "スコア: 44.2" in out and "C 着手" in out and "不通過" in out
     assert "マイナンバー利用事務系" in out and "評価不能" in out
 
 
