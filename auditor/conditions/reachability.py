@@ -1,0 +1,300 @@
+"""Zone reachability: ``reachability`` fails for every new connection a firewall lets through
+between two groups of zones beyond the flows the check permits (guideline §3.3)::
+
+    reachability:
+      rules: firewall_rules                      # optional: the rule-list area (default firewall_rules)
+      from: {segment: [internet, external]}      # zone selectors: segment, role, name (all given must hold)
+      to: {segment: [lgwan]}
+      permit:                                    # optional: flows that are allowed; anything else fails
+        - {from: {role: [mail-relay]}, services: {param: mail_relay_services}}
+        - {to: {role: [sanitizer]}, services: [tcp/443]}
+      # or  permit: {param: mn_specific_flows}   # the same list, from the profile
+
+A selector value is a list, one text, or ``{param: NAME}``; ``external`` is the pseudo-zone of
+every address in no zone. A permit entry without ``from``/``to`` matches any zone on that side;
+without ``services``, any service. Services are texts: ``tcp/443``, ``udp/1024-65535``, ``tcp``,
+``icmp``, ``ip/50``, ``any``. The analysis itself (first match, exact) is :mod:`auditor.flows`.
+
+Each finding is one rule letting one zone pair through: the rule's origin (policy id or chain
+and line), the services beyond the permitted ones, and one example flow. Flows that depend on a
+rule the analysis could not read are findings marked ``undetermined``; when they are the only
+findings, the result is ``error`` (a separation that cannot be shown is not shown).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from auditor.conditions import (
+    Context,
+    EvaluationError,
+    Finding,
+    MissingFact,
+    Operator,
+    Outcome,
+    Path,
+    Problem,
+    get_path,
+    is_param,
+    register,
+    resolve,
+)
+from auditor.flows import (
+    ALL_SERVICES,
+    Ivs,
+    RuleSet,
+    Verdict,
+    Zone,
+    box_minus,
+    example_flow,
+    inter,
+    minus,
+    origin_text,
+    parse_service,
+    services_text,
+    union,
+)
+
+SELECTOR_KEYS = ("segment", "role", "name")
+ARG_KEYS = ("rules", "from", "to", "permit")
+PERMIT_KEYS = ("from", "to", "services")
+
+
+def _problems_of_selector(value: Any, path: Path) -> Iterator[Problem]:
+    if not isinstance(value, dict) or not value:
+        yield path, f"expected a zone selector: a mapping of {', '.join(SELECTOR_KEYS)}"
+        return
+    for key, wanted in value.items():
+        if key not in SELECTOR_KEYS:
+            yield path + (key,), f"unknown key (expected: {', '.join(SELECTOR_KEYS)})"
+        elif not (is_param(wanted) or isinstance(wanted, str)
+                  or (isinstance(wanted, list) and all(isinstance(w, str) for w in wanted))):
+            yield path + (key,), "expected a text, a list of texts or {param: NAME}"
+
+
+def _problems_of_permit(entry: Any, path: Path) -> Iterator[Problem]:
+    if not isinstance(entry, dict):
+        yield path, "expected a mapping with from, to and services"
+        return
+    for key in entry:
+        if key not in PERMIT_KEYS:
+            yield path + (key,), f"unknown key (expected: {', '.join(PERMIT_KEYS)})"
+    for side in ("from", "to"):
+        if side in entry:
+            yield from _problems_of_selector(entry[side], path + (side,))
+    services = entry.get("services")
+    if services is not None and not is_param(services):
+        if not isinstance(services, list):
+            yield path + ("services",), "expected a list such as [tcp/443] or {param: NAME}"
+            return
+        for n, text in enumerate(services):
+            try:
+                parse_service(text)
+            except ValueError as exc:
+                yield path + ("services", n), str(exc)
+
+
+def _params_in(value: Any) -> Iterator[str]:
+    if is_param(value):
+        yield value["param"]
+    elif isinstance(value, dict):
+        for inner in value.values():
+            yield from _params_in(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            yield from _params_in(inner)
+
+
+def _wanted(value: Any, ctx: Context, what: str) -> list[str]:
+    value = resolve(value, ctx)
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return value
+    raise EvaluationError(f"{what}: expected a text or a list of texts, got {value!r}")
+
+
+def _selects(selector: dict[str, Any] | None, zone: Zone, ctx: Context, what: str) -> bool:
+    if selector is None:
+        return True
+    if not isinstance(selector, dict):
+        raise EvaluationError(f"{what}: expected a zone selector mapping, got {selector!r}")
+    for key, wanted in selector.items():
+        if key not in SELECTOR_KEYS:
+            raise EvaluationError(f"{what}: unknown selector key {key!r}")
+        if getattr(zone, key) not in _wanted(wanted, ctx, f"{what}.{key}"):
+            return False
+    return True
+
+
+def _permits(arg: dict[str, Any], ctx: Context) -> list[dict[str, Any]]:
+    permits = resolve(arg.get("permit", []), ctx)
+    if not isinstance(permits, list):
+        raise EvaluationError(f"permit: expected a list of flows, got {permits!r}")
+    for n, entry in enumerate(permits):
+        problems = list(_problems_of_permit(entry, ("permit", n)))
+        if problems:
+            where, message = problems[0]
+            raise EvaluationError(f"{'.'.join(map(str, where))}: {message}")
+    return permits
+
+
+def _permitted(permits: list[dict[str, Any]], source: Zone, destination: Zone, ctx: Context) -> Ivs:
+    """The services on which the check allows new connections from ``source`` to ``destination``."""
+    allowed: list[Ivs] = []
+    for n, entry in enumerate(permits):
+        if _selects(entry.get("from"), source, ctx, f"permit[{n}].from") and \
+                _selects(entry.get("to"), destination, ctx, f"permit[{n}].to"):
+            if "services" not in entry:
+                return ALL_SERVICES
+            texts = resolve(entry["services"], ctx)
+            if not isinstance(texts, list):
+                raise EvaluationError(f"permit[{n}].services: expected a list, got {texts!r}")
+            try:
+                allowed.append(union(parse_service(t) for t in texts))
+            except ValueError as exc:
+                raise EvaluationError(f"permit[{n}].services: {exc}") from None
+    return union(allowed)
+
+
+def _selector_text(selector: dict[str, Any] | None, ctx: Context) -> str:
+    if not selector:
+        return "any zone"
+    parts = []
+    for key, wanted in selector.items():
+        try:
+            values = _wanted(wanted, ctx, key)
+        except EvaluationError:
+            values = [str(wanted)]
+        parts.append(f"{key} {'/'.join(values) or '(none)'}")
+    return " and ".join(parts)
+
+
+@register
+class Reachability(Operator):
+    name = "reachability"
+
+    def validate(self, arg: Any, path: Path) -> Iterator[Problem]:
+        if not isinstance(arg, dict):
+            yield path, "expected a mapping with from, to and optionally permit and rules"
+            return
+        for key in arg:
+            if key not in ARG_KEYS:
+                yield path + (key,), f"unknown key (expected: {', '.join(ARG_KEYS)})"
+        if "rules" in arg and not (isinstance(arg["rules"], str) and arg["rules"]):
+            yield path + ("rules",), "expected the name of a rule-list area, such as firewall_rules"
+        for side in ("from", "to"):
+            if side not in arg:
+                yield path + (side,), "required: a zone selector such as {segment: [mynumber]}"
+            else:
+                yield from _problems_of_selector(arg[side], path + (side,))
+        permit = arg.get("permit", [])
+        if is_param(permit):
+            return
+        if not isinstance(permit, list):
+            yield path + ("permit",), "expected a list of flows or {param: NAME}"
+            return
+        for n, entry in enumerate(permit):
+            yield from _problems_of_permit(entry, path + ("permit", n))
+
+    def params(self, arg: Any) -> Iterator[str]:
+        yield from _params_in({k: v for k, v in arg.items() if k != "rules"})
+
+    def _ruleset(self, subject: Any, arg: dict[str, Any], ctx: Context) -> RuleSet:
+        area = arg.get("rules", "firewall_rules")
+        rules, zones = get_path(subject, area), get_path(subject, "zones")
+        for name, value in ((area, rules), ("zones", zones)):
+            if not isinstance(value, dict | list):
+                raise MissingFact(name)
+        key = ("reachability", id(rules), id(zones))
+        ruleset = ctx.cache.get(key)
+        if ruleset is None or ruleset.fact is not rules:
+            ruleset = RuleSet(rules, zones)
+            ctx.cache[key] = ruleset
+        return ruleset
+
+    def evaluate(self, subject: Any, arg: Any, ctx: Context, label: str) -> Outcome:
+        ruleset = self._ruleset(subject, arg, ctx)
+        permits = _permits(arg, ctx)
+        sources = [z for z in ruleset.zones if _selects(arg["from"], z, ctx, "from")]
+        destinations = [z for z in ruleset.zones if _selects(arg["to"], z, ctx, "to")]
+        expected = self.describe(arg, ctx)
+        definite: list[Finding] = []
+        open_: list[Finding] = []
+        for source in sources:
+            for destination in destinations:
+                if source.name == destination.name:
+                    continue
+                allowed = _permitted(permits, source, destination, ctx)
+                for family in (4, 6):
+                    flows = ruleset.pair(family, source, destination)
+                    definite += self._findings(ruleset, flows.accepted, family, source, destination, allowed,
+                                               expected, undetermined=False)
+                    open_ += self._findings(ruleset, flows.undetermined, family, source, destination, allowed,
+                                            expected, undetermined=True)
+        if definite:
+            return Outcome(False, definite + open_)
+        if open_:
+            shown = "; ".join(f"{f.item}: {f.actual}" for f in open_[:3]) + (" …" if len(open_) > 3 else "")
+            raise EvaluationError(f"{len(open_)} flow(s) cannot be decided from the rule set: {shown}")
+        return Outcome(True)
+
+    def _findings(self, ruleset: RuleSet, verdicts: list[Verdict], family: int, source: Zone, destination: Zone,
+                  allowed: Ivs, expected: str, undetermined: bool) -> list[Finding]:
+        """One finding per deciding rule, with the services beyond ``allowed`` and an example."""
+        by_rule: dict[tuple[int | None, int | None], list[Any]] = {}
+        for verdict in verdicts:
+            if allowed == ALL_SERVICES:
+                break
+            if allowed and not minus(verdict.box[2], allowed):
+                continue
+            rest = box_minus(verdict.box, (verdict.box[0], verdict.box[1], allowed, verdict.box[3])) \
+                if allowed and inter(verdict.box[2], allowed) else [verdict.box]
+            by_rule.setdefault((verdict.rule, verdict.undetermined_by), []).extend(rest)
+        findings = []
+        for (rule, unsure), boxes in sorted(by_rule.items(), key=lambda kv: (kv[0][0] is None, kv[0][0] or 0)):
+            services = union(b[2] for b in boxes)
+            item = f"{source.name} → {destination.name}"
+            actual = (f"{origin_text(ruleset.origin(rule), ruleset.default_action)} allows "
+                      f"{services_text(services)} (e.g. {example_flow(family, boxes[0])})")
+            if undetermined and unsure is not None:
+                uncertain = ruleset.rules[unsure]
+                why = uncertain.get("error") or _uncertainty(uncertain, source, destination)
+                actual = (f"undetermined: {origin_text(uncertain['origin'], ruleset.default_action)} {why}; "
+                          f"otherwise {actual}")
+            findings.append(Finding(item, actual, expected))
+        return findings
+
+    def describe(self, arg: Any, ctx: Context) -> str:
+        text = f"no new connection from {_selector_text(arg['from'], ctx)} to {_selector_text(arg['to'], ctx)}"
+        try:
+            permits = _permits(arg, ctx)
+        except EvaluationError:
+            return text + " except the permitted flows"
+        if not permits:
+            return text
+        parts = []
+        for entry in permits:
+            services = resolve(entry.get("services", ["any"]), ctx)
+            sides = []
+            if "from" in entry:
+                sides.append(f"from {_selector_text(entry['from'], ctx)}")
+            if "to" in entry:
+                sides.append(f"to {_selector_text(entry['to'], ctx)}")
+            listed = ", ".join(services) if isinstance(services, list) else str(services)
+            parts.append(" ".join(sides + [f"on {listed}"]))
+        return text + " except " + "; ".join(parts)
+
+
+def _uncertainty(rule: dict[str, Any], source: Zone, destination: Zone) -> str:
+    if rule.get("unresolved_sources") or rule.get("unresolved_destinations"):
+        names = rule.get("unresolved_sources", []) + rule.get("unresolved_destinations", [])
+        return f"names addresses that cannot be resolved offline ({', '.join(names)})"
+    faces = [z.name for z in (source, destination) if not z.interfaces]
+    if faces and (rule.get("source_interfaces") or rule.get("destination_interfaces")):
+        return (f"is limited to interfaces, and the zones file lists none for {', '.join(faces)}; "
+                "add the zone's interfaces")
+    if any("icmp_type" in s for s in rule.get("services", [])):
+        return "matches an ICMP type the analysis does not know"
+    return "its match cannot be decided for these zones"

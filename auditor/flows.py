@@ -1,0 +1,519 @@
+"""Exact zone-to-zone reachability over a normalised first-match rule list.
+
+The question an inspector asks of a firewall is "which new connections from zone A to
+zone B does it let through, and because of which rule?" (guideline §3.3). This module
+answers it exactly, without sampling packets: the packet space of one zone pair is a
+product of four integer dimensions — source address, destination address, service
+(IP protocol number × destination port, or ICMP type) and source port — and is carried
+through the rules in their evaluation order as a set of boxes. Each rule takes the part
+of the remaining space it matches (the first match decides), so a rule that is disabled,
+matches only established connections, or is fully shadowed by earlier rules decides
+nothing and is never cited.
+
+Some rules cannot be judged exactly: the importer marked them with ``error``, they name
+objects it could not resolve (FQDN addresses), or they are restricted to interfaces and
+the zones file does not say which interfaces face the zone. The space such a rule *may*
+match carries a taint naming it; when that space is later decided, the verdict is
+``undetermined`` unless every possible verdict is the same. A flow is therefore never
+silently allowed or denied because of a rule the analysis could not read.
+"""
+
+from __future__ import annotations
+
+import bisect
+import ipaddress
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+Ivs = tuple[tuple[int, int], ...]  # sorted, disjoint, inclusive integer intervals
+Box = tuple[Ivs, Ivs, Ivs, Ivs]  # source address, destination address, service, source port
+Taint = tuple[int, str | None]  # (rule index, the verdict the rule would give; None: unknown)
+
+ADDRESS_MAX = {4: (1 << 32) - 1, 6: (1 << 128) - 1}
+PORT_MAX = 65535
+SERVICE_MAX = (256 << 16) - 1
+ALL_PORTS: Ivs = ((0, PORT_MAX),)
+ALL_SERVICES: Ivs = ((0, SERVICE_MAX),)
+PROTOCOLS = {"icmp": 1, "tcp": 6, "udp": 17, "sctp": 132, "icmpv6": 58}
+PROTOCOL_NAMES = {number: name for name, number in PROTOCOLS.items()}
+PORT_PROTOCOLS = ("tcp", "udp", "sctp")
+ICMP_TYPES = {  # names iptables, nftables and FortiGate print, to the type number (RFC 792 / 4443)
+    "echo-reply": 0, "destination-unreachable": 3, "source-quench": 4, "redirect": 5, "echo-request": 8,
+    "router-advertisement": 9, "router-solicitation": 10, "time-exceeded": 11, "parameter-problem": 12,
+    "timestamp-request": 13, "timestamp-reply": 14, "packet-too-big": 2, "ping": 8, "pong": 0,
+}
+ICMPV6_TYPES = {
+    "destination-unreachable": 1, "packet-too-big": 2, "time-exceeded": 3, "parameter-problem": 4,
+    "echo-request": 128, "echo-reply": 129, "nd-router-solicit": 133, "nd-router-advert": 134,
+    "nd-neighbor-solicit": 135, "nd-neighbor-advert": 136,
+}
+
+
+# --- interval sets --------------------------------------------------------------------------
+
+
+def inter(a: Ivs, b: Ivs) -> Ivs:
+    out: list[tuple[int, int]] = []
+    i = j = 0
+    while i < len(a) and j < len(b):
+        lo = max(a[i][0], b[j][0])
+        hi = min(a[i][1], b[j][1])
+        if lo <= hi:
+            out.append((lo, hi))
+        if a[i][1] < b[j][1]:
+            i += 1
+        else:
+            j += 1
+    return tuple(out)
+
+
+def minus(a: Ivs, b: Ivs) -> Ivs:
+    out: list[tuple[int, int]] = []
+    j = 0
+    for lo, hi in a:
+        cur = lo
+        while j < len(b) and b[j][1] < cur:
+            j += 1
+        k = j
+        while k < len(b) and b[k][0] <= hi:
+            if b[k][0] > cur:
+                out.append((cur, b[k][0] - 1))
+            cur = max(cur, b[k][1] + 1)
+            if cur > hi:
+                break
+            k += 1
+        if cur <= hi:
+            out.append((cur, hi))
+    return tuple(out)
+
+
+def union(sets: Iterable[Ivs]) -> Ivs:
+    out: list[tuple[int, int]] = []
+    for lo, hi in sorted(p for s in sets for p in s):
+        if out and lo <= out[-1][1] + 1:
+            if hi > out[-1][1]:
+                out[-1] = (out[-1][0], hi)
+        else:
+            out.append((lo, hi))
+    return tuple(out)
+
+
+def box_inter(a: Box, b: Box) -> Box | None:
+    parts = []
+    for x, y in zip(a, b, strict=True):
+        common = x if x is y else inter(x, y)
+        if not common:
+            return None
+        parts.append(common)
+    return (parts[0], parts[1], parts[2], parts[3])
+
+
+def box_minus(a: Box, b: Box) -> list[Box]:
+    """``a`` without ``b``: at most four disjoint boxes (one per dimension where ``a`` sticks out)."""
+    out: list[Box] = []
+    kept = list(a)
+    for dim in range(4):
+        outside = minus(a[dim], b[dim])
+        if outside:
+            piece = list(kept)
+            piece[dim] = outside
+            out.append((piece[0], piece[1], piece[2], piece[3]))
+        kept[dim] = inter(a[dim], b[dim])
+        if not kept[dim]:
+            return [a]
+    return out
+
+
+# --- the rule model, compiled ------------------------------------------------------------------
+
+
+def _addresses(pairs: list[list[str]], family: int) -> Ivs:
+    out = []
+    for lo_text, hi_text in pairs:
+        lo, hi = ipaddress.ip_address(lo_text), ipaddress.ip_address(hi_text)
+        if lo.version == family:
+            out.append((int(lo), int(hi)))
+    return union([tuple(out)])
+
+
+def _service_space(service: dict[str, Any]) -> tuple[Ivs, Ivs, bool]:
+    """(service intervals, source ports, exact) of one service entry of a rule."""
+    protocol = service["protocol"]
+    if protocol == "any":
+        return ALL_SERVICES, ALL_PORTS, True
+    number = service.get("number") if protocol == "ip" else PROTOCOLS.get(protocol)
+    if number is None:  # ``ip`` without a number matches every protocol
+        return ALL_SERVICES, ALL_PORTS, True
+    base = number << 16
+    if protocol in PORT_PROTOCOLS:
+        ports = tuple((base + lo, base + hi) for lo, hi in service.get("ports", [[0, PORT_MAX]]))
+        sports = tuple((lo, hi) for lo, hi in service.get("source_ports", [[0, PORT_MAX]]))
+        return union([ports]), union([sports]), True
+    whole = ((base, base + PORT_MAX),)
+    icmp_type = service.get("icmp_type")
+    if icmp_type is None or protocol not in ("icmp", "icmpv6"):
+        return whole, ALL_PORTS, True
+    kind = _icmp_type(str(icmp_type), ICMP_TYPES if protocol == "icmp" else ICMPV6_TYPES)
+    if kind is None:
+        return whole, ALL_PORTS, False
+    return ((base + kind, base + kind),), ALL_PORTS, True
+
+
+def _icmp_type(text: str, names: dict[str, int]) -> int | None:
+    head = text.strip().lower().split("/", 1)[0]
+    if head.isdigit() and int(head) <= 255:
+        return int(head)
+    return names.get(head)
+
+
+def service_set(texts: list[str]) -> Ivs:
+    """Services written in a profile (``tcp/443``, ``udp/1024-65535``, ``tcp``, ``icmp``, ``ip/50``, ``any``)."""
+    parts: list[Ivs] = []
+    for text in texts:
+        parts.append(parse_service(text))
+    return union(parts)
+
+
+def parse_service(text: str) -> Ivs:
+    """One service text; ValueError naming what is wrong."""
+    if not isinstance(text, str):
+        raise ValueError(f"{text!r}: expected a text such as tcp/443")
+    protocol, _, ports = text.strip().lower().partition("/")
+    if protocol == "any" and not ports:
+        return ALL_SERVICES
+    if protocol == "ip":
+        if not ports.isdigit() or int(ports) > 255:
+            raise ValueError(f"{text!r}: ip/N needs a protocol number 0-255")
+        base = int(ports) << 16
+        return ((base, base + PORT_MAX),)
+    if protocol not in PROTOCOLS:
+        raise ValueError(f"{text!r}: unknown protocol (expected tcp, udp, sctp, icmp, icmpv6, ip/N or any)")
+    base = PROTOCOLS[protocol] << 16
+    if not ports:
+        return ((base, base + PORT_MAX),)
+    if protocol not in PORT_PROTOCOLS:
+        raise ValueError(f"{text!r}: {protocol} has no ports")
+    lo_text, _, hi_text = ports.partition("-")
+    if not lo_text.isdigit() or (hi_text and not hi_text.isdigit()):
+        raise ValueError(f"{text!r}: expected a port or a range lo-hi")
+    lo, hi = int(lo_text), int(hi_text or lo_text)
+    if not lo <= hi <= PORT_MAX:
+        raise ValueError(f"{text!r}: ports must be 0-65535, lo <= hi")
+    return ((base + lo, base + hi),)
+
+
+@dataclass
+class CompiledRule:
+    """One rule as boxes per address family: ``exact`` it surely matches, ``maybe`` it may match."""
+
+    index: int
+    origin: dict[str, Any]
+    action: str
+    skip_to: int | None
+    error: str | None
+    unresolved: list[str]
+    source_interfaces: list[str]
+    destination_interfaces: list[str]
+    source_negated: bool
+    destination_negated: bool
+    exact: dict[int, list[Box]] = field(default_factory=dict)
+    maybe: dict[int, list[Box]] = field(default_factory=dict)
+
+
+def _compile(rule: dict[str, Any]) -> CompiledRule | None:
+    if not rule["enabled"] or not rule["new_connections"]:
+        return None  # never matches the first packet of a connection
+    if rule["action"] == "log" and not rule.get("error"):
+        return None  # matches, but decides nothing
+    states = rule.get("states")
+    if states is not None and not ({"NEW", "UNTRACKED"} & set(states)):
+        return None
+    compiled = CompiledRule(
+        index=rule["index"], origin=rule["origin"], action=rule["action"], skip_to=rule.get("skip_to"),
+        error=rule.get("error"),
+        unresolved=list(rule.get("unresolved_sources", [])) + list(rule.get("unresolved_destinations", [])),
+        source_interfaces=list(rule.get("source_interfaces", [])),
+        destination_interfaces=list(rule.get("destination_interfaces", [])),
+        source_negated=bool(rule.get("source_interfaces_negated")),
+        destination_negated=bool(rule.get("destination_interfaces_negated")),
+    )
+    services = [_service_space(s) for s in rule["services"]]
+    for family in (4, 6):
+        everything = ((0, ADDRESS_MAX[family]),)
+        if compiled.error:
+            compiled.exact[family] = []
+            compiled.maybe[family] = [(everything, everything, ALL_SERVICES, ALL_PORTS)]
+            continue
+        src = _addresses(rule["sources"], family)
+        dst = _addresses(rule["destinations"], family)
+        src_maybe = everything if rule.get("unresolved_sources") else src
+        dst_maybe = everything if rule.get("unresolved_destinations") else dst
+        compiled.exact[family] = [(src, dst, svc, sport) for svc, sport, exact in services
+                                  if exact and src and dst]
+        compiled.maybe[family] = [(src_maybe, dst_maybe, svc, sport) for svc, sport, _ in services
+                                  if src_maybe and dst_maybe]
+    return compiled
+
+
+# --- zones -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Zone:
+    name: str
+    segment: str
+    role: str
+    interfaces: tuple[str, ...]
+    addresses: dict[int, Ivs]
+
+
+EXTERNAL = "external"
+
+
+def zones_of(zones_fact: list[dict[str, Any]]) -> list[Zone]:
+    """The zones of the ``zones`` area, plus the pseudo-zone ``external``: every address in no zone.
+
+    The pseudo-zone is faced by the interfaces of the zones whose segment is ``external``
+    (the WAN side), when the file lists any.
+    """
+    out = [Zone(z["name"], z["segment"], z["role"], tuple(z.get("interfaces", [])),
+                {f: _addresses(z["intervals"], f) for f in (4, 6)}) for z in zones_fact]
+    taken = {f: union([z.addresses[f] for z in out]) for f in (4, 6)}
+    wan = tuple(dict.fromkeys(i for z in out if z.segment == EXTERNAL for i in z.interfaces))
+    rest = {f: minus(((0, ADDRESS_MAX[f]),), taken[f]) for f in (4, 6)}
+    if not any(z.name == EXTERNAL for z in out):
+        out.append(Zone(EXTERNAL, EXTERNAL, "", wan, rest))
+    return out
+
+
+def _interface_match(patterns: list[str], negated: bool, faces: tuple[str, ...]) -> str:
+    """``yes``, ``no`` or ``maybe``: does a rule's interface condition match traffic of a zone?"""
+    if not patterns:
+        return "no" if negated else "yes"
+    if not faces:
+        return "maybe"
+    hits = set()
+    for face in faces:
+        hit = any(p == face or (p[-1:] in ("+", "*") and face.startswith(p[:-1])) for p in patterns)
+        hits.add(hit != negated)
+    return "yes" if hits == {True} else "no" if hits == {False} else "maybe"
+
+
+# --- the analysis ------------------------------------------------------------------------------
+
+
+@dataclass
+class Verdict:
+    """Part of a zone pair's space that a new connection may take, and why."""
+
+    box: Box
+    rule: int | None  # the deciding rule's index; None: the default action
+    undetermined_by: int | None = None  # the rule whose uncertain match makes the verdict open
+
+
+@dataclass
+class PairFlows:
+    family: int
+    source: Zone
+    destination: Zone
+    accepted: list[Verdict]
+    undetermined: list[Verdict]
+
+
+class RuleSet:
+    """A ``firewall_rules`` area compiled once; :meth:`pair` analyses one zone pair on demand."""
+
+    def __init__(self, rules_fact: dict[str, Any], zones_fact: list[dict[str, Any]]) -> None:
+        self.fact = rules_fact
+        self.default_action = rules_fact["default_action"]
+        self.rules = rules_fact["rules"]
+        self.compiled = [c for c in (_compile(r) for r in self.rules) if c is not None]
+        self.zones = zones_of(zones_fact)
+        self._cache: dict[tuple[int, str, str], PairFlows] = {}
+        self._relevant: dict[int, dict[tuple[str, str], list[CompiledRule]]] = {}
+
+    def _touched(self, family: int) -> dict[tuple[str, str], list[CompiledRule]]:
+        """For each zone pair, the rules that may match some of its traffic, in order.
+
+        Built once per family by locating each rule's address intervals among the zones
+        (which partition the address space), so that a pair's analysis does not visit the
+        thousands of rules about other zones.
+        """
+        if family in self._relevant:
+            return self._relevant[family]
+        spans = sorted((lo, hi, z.name) for z in self.zones for lo, hi in z.addresses[family])
+        starts = [lo for lo, _, _ in spans]
+
+        def zones_in(ivs: Ivs) -> set[str]:
+            found: set[str] = set()
+            for lo, hi in ivs:
+                at = max(bisect.bisect_right(starts, lo) - 1, 0)
+                while at < len(spans) and spans[at][0] <= hi:
+                    if spans[at][1] >= lo:
+                        found.add(spans[at][2])
+                    at += 1
+            return found
+
+        table: dict[tuple[str, str], list[CompiledRule]] = {}
+        for rule in self.compiled:
+            boxes = rule.maybe[family]
+            sources = zones_in(union([b[0] for b in boxes]))
+            destinations = zones_in(union([b[1] for b in boxes]))
+            for s in sources:
+                for d in destinations:
+                    table.setdefault((s, d), []).append(rule)
+        self._relevant[family] = table
+        return table
+
+    def origin(self, index: int | None) -> dict[str, Any] | None:
+        return None if index is None else self.rules[index]["origin"]
+
+    def pair(self, family: int, source: Zone, destination: Zone) -> PairFlows:
+        key = (family, source.name, destination.name)
+        if key not in self._cache:
+            self._cache[key] = self._analyse(family, source, destination)
+        return self._cache[key]
+
+    def _analyse(self, family: int, source: Zone, destination: Zone) -> PairFlows:
+        start: Box = (source.addresses[family], destination.addresses[family], ALL_SERVICES, ALL_PORTS)
+        flows = PairFlows(family, source, destination, [], [])
+        if not start[0] or not start[1]:
+            return flows
+        region: list[tuple[Box, tuple[Taint, ...]]] = [(start, ())]
+        pending: dict[int, list[tuple[Box, tuple[Taint, ...]]]] = {}  # skipped space, by where it resumes
+        for rule in self._touched(family).get((source.name, destination.name), []):
+            for resume in [r for r in pending if r <= rule.index]:
+                region.extend(pending.pop(resume))
+            if not region:
+                if not pending:
+                    break
+                continue
+            src_if = _interface_match(rule.source_interfaces, rule.source_negated, source.interfaces)
+            dst_if = _interface_match(rule.destination_interfaces, rule.destination_negated,
+                                      destination.interfaces)
+            if "no" in (src_if, dst_if):
+                continue
+            sure = src_if == dst_if == "yes"
+            region = self._apply(rule, family, sure, region, pending, flows)
+        for leftover in pending.values():
+            region.extend(leftover)
+        for box, taints in region:
+            self._decide(box, taints, self.default_action, None, flows)
+        return flows
+
+    def _apply(self, rule: CompiledRule, family: int, sure: bool, region: list[tuple[Box, tuple[Taint, ...]]],
+               pending: dict[int, list[tuple[Box, tuple[Taint, ...]]]], flows: PairFlows,
+               ) -> list[tuple[Box, tuple[Taint, ...]]]:
+        maybe = rule.maybe[family]
+        exact = rule.exact[family] if sure else []
+        verdict = rule.action if rule.action in ("accept", "deny") else None  # uncertain skip: either way
+        kept: list[tuple[Box, tuple[Taint, ...]]] = []
+        for box, taints in region:
+            outside = [box]
+            matched: list[Box] = []
+            for m in maybe:
+                nxt: list[Box] = []
+                for part in outside:
+                    common = box_inter(part, m)
+                    if common is None:
+                        nxt.append(part)
+                    else:
+                        matched.append(common)
+                        nxt.extend(box_minus(part, m))
+                outside = nxt
+            kept.extend((part, taints) for part in outside)
+            for part in matched:
+                unsure = [part]
+                for e in exact:
+                    nxt = []
+                    for piece in unsure:
+                        common = box_inter(piece, e)
+                        if common is None:
+                            nxt.append(piece)
+                            continue
+                        nxt.extend(box_minus(piece, e))
+                        if rule.action == "skip":
+                            target = rule.skip_to if rule.skip_to is not None else len(self.rules)
+                            pending.setdefault(target, []).append((common, taints))
+                        else:
+                            self._decide(common, taints, rule.action, rule.index, flows)
+                    unsure = nxt
+                kept.extend((piece, taints + ((rule.index, verdict),)) for piece in unsure)
+        return kept
+
+    def _decide(self, box: Box, taints: tuple[Taint, ...], action: str, index: int | None,
+                flows: PairFlows) -> None:
+        possible = {action}
+        for _, verdict in taints:
+            possible |= {verdict} if verdict else {"accept", "deny"}
+        if possible == {"deny"}:
+            return
+        if possible == {"accept"}:
+            flows.accepted.append(Verdict(box, index))
+            return
+        first = next(i for i, v in taints if v != action)
+        flows.undetermined.append(Verdict(box, index, first))
+
+
+# --- presenting a box --------------------------------------------------------------------------
+
+
+def address_text(family: int, value: int) -> str:
+    return str(ipaddress.IPv4Address(value) if family == 4 else ipaddress.IPv6Address(value))
+
+
+def services_text(services: Ivs) -> str:
+    """``tcp/445, tcp/3389-3390, udp, icmp`` for a service interval set; ``any`` for all of it."""
+    if services == ALL_SERVICES:
+        return "any"
+    parts: list[str] = []
+    for lo, hi in services:
+        p_lo, p_hi = lo >> 16, hi >> 16
+        for proto in range(p_lo, p_hi + 1):
+            first = lo & 0xFFFF if proto == p_lo else 0
+            last = hi & 0xFFFF if proto == p_hi else PORT_MAX
+            name = PROTOCOL_NAMES.get(proto, f"ip/{proto}")
+            if name not in PORT_PROTOCOLS:
+                if name in ("icmp", "icmpv6") and (first, last) != (0, PORT_MAX):
+                    parts.append(f"{name} type {first}" + (f"-{last}" if last != first else ""))
+                else:
+                    parts.append(name)
+            elif (first, last) == (0, PORT_MAX):
+                parts.append(f"{name}/any")
+            else:
+                parts.append(f"{name}/{first}" + (f"-{last}" if last != first else ""))
+        if len(parts) > 12:
+            return ", ".join(parts[:12]) + ", …"
+    return ", ".join(parts)
+
+
+def example_service(services: Ivs) -> tuple[str, int | None]:
+    """A representative (protocol, port) of a service set: TCP first, then UDP, then what is there."""
+    for proto in (6, 17, 1, 58):
+        hit = inter(services, ((proto << 16, (proto << 16) + PORT_MAX),))
+        if hit:
+            name = PROTOCOL_NAMES[proto]
+            return name, (hit[0][0] & 0xFFFF) if name in PORT_PROTOCOLS else None
+    lo = services[0][0]
+    return PROTOCOL_NAMES.get(lo >> 16, f"ip/{lo >> 16}"), None
+
+
+def example_flow(family: int, box: Box) -> str:
+    """One concrete packet of a box: ``10.30.0.1 → 10.10.16.5 tcp/445``."""
+    protocol, port = example_service(box[2])
+    service = f"{protocol}/{port}" if port is not None else protocol
+    return f"{address_text(family, box[0][0][0])} → {address_text(family, box[1][0][0])} {service}"
+
+
+def origin_text(origin: dict[str, Any] | None, default_action: str) -> str:
+    """How an inspector finds the rule: ``policy 12 "allow-smb" (fortigate.conf:340)``."""
+    if origin is None:
+        return f"default action {default_action}"
+    kind = origin["kind"]
+    label = f"policy {origin['id']}" if kind == "fortigate-policy" else f"rule {origin['id']}"
+    if origin.get("name"):
+        label += f' "{origin["name"]}"'
+    where = f"{origin['file']}:{origin['line']}" if origin.get("file") else f"line {origin['line']}"
+    via = origin.get("via")
+    return f"{label} ({where})" + (f" via {' → '.join(via)}" if via else "")
