@@ -115,6 +115,9 @@ def build_parser() -> argparse.ArgumentParser:
     collect.add_argument("--label", type=_label_arg, action="append", default=[], metavar="KEY=VALUE")
     collect.add_argument("--zones", metavar="FILE", help="auditor-zones/1 file: record which segments this host's "
                          "addresses are in")
+    collect.add_argument("--windows-script", metavar="FILE",
+                         help="write the Windows collection script (PowerShell 5.1) to FILE and exit without "
+                         "collecting; run it on the terminal, then: auditor import windows-raw ZIP")
 
     imp = sub.add_parser("import", help="turn exports (secedit, ...) into an evidence bundle")
     imp.add_argument("kind", choices=list(importers.available()), help="the kind of export")
@@ -221,6 +224,14 @@ def _bundle_json(bundle: dict[str, Any]) -> str:
 
 
 def cmd_collect(args: argparse.Namespace) -> int:
+    if args.windows_script:
+        from auditor.evidence.collectors.windows import script_bytes
+
+        try:
+            Path(args.windows_script).write_bytes(script_bytes())  # UTF-8 with BOM and CRLF, as 5.1 needs
+        except OSError as exc:
+            raise InputError(args.windows_script, f"cannot write: {exc.strerror or exc}") from None
+        return EXIT_OK
     bundle = _collect(args, dict(args.label))
     _write(json.dumps(bundle, ensure_ascii=False, indent=2) + "\n", args.out)
     return EXIT_OK
