@@ -3,8 +3,8 @@ between two groups of zones beyond the flows the check permits (guideline §3.3)
 
     reachability:
       rules: firewall_rules                      # optional: the rule-list area (default firewall_rules)
-      from: {segment: [internet, external]}      # zone selectors: segment, role, name (all given must hold)
-      to: {segment: [lgwan]}
+      from: {segment: [internet, external]}      # zone selector: segment, role, name (all given must hold)
+      to: {segment: [lgwan]}                     # a list of selectors selects the zones any of them does
       permit:                                    # optional: flows that are allowed; anything else fails
         - {from: {role: [mail-relay]}, services: {param: mail_relay_services}}
         - {to: {role: [sanitizer]}, services: [tcp/443]}
@@ -62,6 +62,10 @@ PERMIT_KEYS = ("from", "to", "services")
 
 
 def _problems_of_selector(value: Any, path: Path) -> Iterator[Problem]:
+    if isinstance(value, list) and value:
+        for n, one in enumerate(value):
+            yield from _problems_of_selector(one, path + (n,))
+        return
     if not isinstance(value, dict) or not value:
         yield path, f"expected a zone selector: a mapping of {', '.join(SELECTOR_KEYS)}"
         return
@@ -115,9 +119,11 @@ def _wanted(value: Any, ctx: Context, what: str) -> list[str]:
     raise EvaluationError(f"{what}: expected a text or a list of texts, got {value!r}")
 
 
-def _selects(selector: dict[str, Any] | None, zone: Zone, ctx: Context, what: str) -> bool:
+def _selects(selector: dict[str, Any] | list[Any] | None, zone: Zone, ctx: Context, what: str) -> bool:
     if selector is None:
         return True
+    if isinstance(selector, list):
+        return any(_selects(one, zone, ctx, f"{what}[{n}]") for n, one in enumerate(selector))
     if not isinstance(selector, dict):
         raise EvaluationError(f"{what}: expected a zone selector mapping, got {selector!r}")
     for key, wanted in selector.items():
@@ -158,9 +164,11 @@ def _permitted(permits: list[dict[str, Any]], source: Zone, destination: Zone, c
     return union(allowed)
 
 
-def _selector_text(selector: dict[str, Any] | None, ctx: Context) -> str:
+def _selector_text(selector: dict[str, Any] | list[Any] | None, ctx: Context) -> str:
     if not selector:
         return "any zone"
+    if isinstance(selector, list):
+        return " or ".join(f"({_selector_text(one, ctx)})" for one in selector)
     parts = []
     for key, wanted in selector.items():
         try:

@@ -16,7 +16,7 @@ def test_example_zones_of_kakuu_city_load():
     assert {"sanitizer", "mail-relay", "screen-transfer", "proxy", "lgwan-backbone", "security-cloud"} <= roles
     assert zones["jlis"]["intervals"] == [["172.16.30.10", "172.16.30.20"]]
     assert zones["internet-office"]["interfaces"] == ["port4"]
-    assert zones["mynumber-server"]["interfaces"] == []
+    assert zones["mynumber-server"]["interfaces"] == ["port1"]  # every example zone names its interfaces
 
 
 def _zones(body: str) -> bytes:
