@@ -13,7 +13,7 @@ from auditor.evidence.collectors.windows import SCRIPT_NAME, script_bytes, scrip
 
 from auditor.cli import main
 
-STEP = re.compile(r"Invoke-(?:Json|Csv|Native)Step -Name '([a-z-]+)' -File '([a-z.-]+)'")
+STEP = re.compile(r"Invoke-(?:Json|Csv|Native)Step -Name '([a-z0-9-]+)' -File '([a-z0-9.-]+)'")
 
 
 def code_lines(text):

@@ -48,7 +48,7 @@ class Importer(Protocol):
 
 
 _REGISTRY: dict[str, Callable[[], Importer]] = {}
-HELPERS = {"textio", "tabular", "csvrows"}  # modules of this package that are not importers
+HELPERS = {"textio", "tabular", "csvrows", "windows"}  # modules and subpackages here that are not importers
 
 
 def register(name: str) -> Callable[[Callable[[], Importer]], Callable[[], Importer]]:
@@ -82,9 +82,10 @@ def import_files(kind: str, files: list[str], options: ImportOptions) -> dict[st
     if configure is not None:
         configure(options)
     paths = [Path(f) for f in files]
+    directories = getattr(importer, "accepts_directories", False)  # e.g. a collection folder (windows-raw)
     for path in paths:
-        if not path.is_file():
-            raise InputError(str(path), "no such file")
+        if not (path.is_file() or (directories and path.is_dir())):
+            raise InputError(str(path), "no such file or directory" if directories else "no such file")
     builder = BundleBuilder(
         target_id=options.target_id or paths[0].stem, kind=importer.target_kind,
         collector_name=f"auditor-import-{kind}", segment=options.segment, department=options.department,
@@ -93,7 +94,7 @@ def import_files(kind: str, files: list[str], options: ImportOptions) -> dict[st
     )
     for path in paths:
         try:
-            data = path.read_bytes()
+            data = b"" if path.is_dir() else path.read_bytes()  # a directory importer reads its files itself
         except OSError as exc:
             raise InputError(str(path), f"cannot read: {exc.strerror or exc}") from None
         importer.read(path, data, builder)
