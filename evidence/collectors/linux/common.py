@@ -8,12 +8,17 @@ read or failure is recorded by the :class:`BundleBuilder`.
 from __future__ import annotations
 
 import fnmatch
+import json
 import os
 import shutil
-from dataclasses import dataclass
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
+import psutil
 from auditor.evidence.bundle import BundleBuilder
 
 # Tools such as iptables-save live in sbin, which is not on an ordinary user's PATH.
@@ -31,16 +36,26 @@ class Context:
     root: Path
     live: bool
     today: date
+    euid: int | None = None  # the collector's effective uid on the live system; None for a file tree
+    # Live data several areas share (the process table), read once per collection.
+    shared: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    lock: threading.Lock = field(default_factory=threading.Lock, compare=False, repr=False)
 
     def path(self, absolute: str) -> Path:
         """The file-system path of an absolute target path, under the collection root."""
         return self.root / absolute.lstrip("/")
 
+    @property
+    def root_user(self) -> bool:
+        """True when collecting live as root (root-only files and tools are readable)."""
+        return self.live and self.euid == 0
+
 
 def make_context(root: Path | str, today: date | None = None) -> Context:
     """A context for ``root``; ``live`` when it resolves to "/"."""
     root = Path(root)
-    return Context(root=root, live=root.resolve() == Path("/"), today=today or date.today())
+    live = root.resolve() == Path("/")
+    return Context(root=root, live=live, today=today or date.today(), euid=os.geteuid() if live else None)
 
 
 def read_text(builder: BundleBuilder, ctx: Context, absolute: str, area: str, parser: str) -> str | None:
@@ -78,6 +93,61 @@ def list_dir(builder: BundleBuilder, ctx: Context, absolute: str, area: str, pat
         builder.add_error(area, f"{p}: {exc.strerror or exc}", str(p))
         return []
     return [absolute.rstrip("/") + "/" + n for n in names]
+
+
+def read_head(builder: BundleBuilder, ctx: Context, absolute: str, area: str, parser: str,
+              size: int) -> bytes | None:
+    """The first ``size`` bytes of a (large) target file, recorded as the source; missing is None
+    without an error, a read failure is an error. Only the bytes read are hashed."""
+    p = ctx.path(absolute)
+    try:
+        with p.open("rb") as fh:
+            data = fh.read(size)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        builder.add_error(area, f"{p}: {exc.strerror or exc}", str(p))
+        return None
+    builder.add_source(f"{p} (first {size} bytes)", parser, data, area)
+    return data
+
+
+def _process_names(ctx: Context) -> frozenset[str] | OSError | psutil.Error:
+    """The names of the running processes, read once per collection and shared by the areas."""
+    with ctx.lock:
+        if "processes" not in ctx.shared:
+            try:
+                ctx.shared["processes"] = frozenset(
+                    p.info.get("name") or "" for p in psutil.process_iter(["name"]))
+            except (psutil.Error, OSError) as exc:
+                ctx.shared["processes"] = exc
+        return ctx.shared["processes"]
+
+
+def process_names(builder: BundleBuilder, ctx: Context, area: str) -> frozenset[str] | None:
+    """The live process table's names (walked once per collection; the caller records what it
+    used from it as its source), or None with an error for ``area``."""
+    table = _process_names(ctx)
+    if not isinstance(table, frozenset):
+        builder.add_error(area, f"psutil.process_iter: {table}")
+        return None
+    return table
+
+
+def running(builder: BundleBuilder, ctx: Context, area: str, names: Iterable[str]) -> dict[str, bool] | None:
+    """Which of the process ``names`` run (exact names as psutil gives them), recorded as a
+    source of ``area``; None with an error against a file tree or when the table is unreadable."""
+    wanted = sorted(set(names))
+    if not ctx.live:
+        not_live(builder, ctx, area, "running processes")
+        return None
+    table = process_names(builder, ctx, area)
+    if table is None:
+        return None
+    found = {name: name in table for name in wanted}
+    builder.add_source(f"psutil.process_iter(['name']) {', '.join(wanted)}", "linux.processes",
+                       json.dumps(found, sort_keys=True).encode(), area)
+    return found
 
 
 def which(name: str) -> str | None:

@@ -11,10 +11,9 @@ import json
 import re
 from typing import Any
 
-import psutil
 from auditor.evidence.bundle import BundleBuilder
 
-from .common import Context, exists, list_dir, not_live, parse_ini, read_optional, read_text, run
+from .common import Context, exists, list_dir, not_live, parse_ini, process_names, read_optional, read_text, run
 
 AREA = "logging"
 JOURNALD_CONF = "/etc/systemd/journald.conf"
@@ -160,12 +159,10 @@ def _journald_texts(builder: BundleBuilder, ctx: Context) -> list[str] | None:
     return texts
 
 
-def _process_states(builder: BundleBuilder, wanted: dict[str, str]) -> dict[str, bool] | None:
+def _process_states(builder: BundleBuilder, ctx: Context, wanted: dict[str, str]) -> dict[str, bool] | None:
     """unit -> whether a process with the daemon's name runs (fallback without systemd)."""
-    try:
-        names = {p.info.get("name") or "" for p in psutil.process_iter(["name"])}
-    except (psutil.Error, OSError) as exc:
-        builder.add_error(AREA, f"psutil.process_iter: {exc}")
+    names = process_names(builder, ctx, AREA)  # the process table shared by the areas
+    if names is None:
         return None
     found = {unit: any(n.startswith(proc) for n in names) for unit, proc in wanted.items()}
     builder.add_source("psutil.process_iter(['name']) logging daemons", "linux.logging_processes",
@@ -187,7 +184,7 @@ def collect(builder: BundleBuilder, ctx: Context) -> None:
                   ok_codes=(0, 3, 4))
         states = parse_is_active(out, list(units)) if out is not None else None
         if not states:
-            states = _process_states(builder, units)
+            states = _process_states(builder, ctx, units)
     else:
         not_live(builder, ctx, AREA, "journald and syslog daemon state")
 

@@ -12,10 +12,20 @@ import json
 import os
 from typing import Any
 
-import psutil
 from auditor.evidence.bundle import BundleBuilder
 
-from .common import Context, exists, list_dir, not_live, parse_ini, read_optional, read_text, run, strip_comment
+from .common import (
+    Context,
+    exists,
+    list_dir,
+    not_live,
+    parse_ini,
+    process_names,
+    read_optional,
+    read_text,
+    run,
+    strip_comment,
+)
 
 AREA = "time_sync"
 CHRONY_CONFS = ("/etc/chrony/chrony.conf", "/etc/chrony.conf")
@@ -131,16 +141,11 @@ def zone_from_link(target: str) -> str | None:
     return target[idx + len(marker):] if idx >= 0 and target[idx + len(marker):] else None
 
 
-def _running_service(builder: BundleBuilder) -> str | None:
-    names = []
-    try:
-        for proc in psutil.process_iter(["name"]):
-            name = proc.info.get("name") or ""
-            if any(name.startswith(prefix) for prefix, _ in SERVICE_PROCESSES):
-                names.append(name)
-    except (psutil.Error, OSError) as exc:
-        builder.add_error(AREA, f"psutil.process_iter: {exc}")
+def _running_service(builder: BundleBuilder, ctx: Context) -> str | None:
+    table = process_names(builder, ctx, AREA)  # the process table shared by the areas
+    if table is None:
         return None
+    names = [name for name in table if any(name.startswith(prefix) for prefix, _ in SERVICE_PROCESSES)]
     builder.add_source("psutil.process_iter(['name']) time-service processes", "linux.time_processes",
                        json.dumps(sorted(names)).encode(), AREA)
     return service_from_processes(names)
@@ -205,7 +210,7 @@ def collect(builder: BundleBuilder, ctx: Context) -> None:
     facts: dict[str, Any] = {}
     service = None
     if ctx.live:
-        service = _running_service(builder)
+        service = _running_service(builder, ctx)
         if service is not None:
             facts["service"] = service
         out = run(builder, ctx, ["timedatectl", "show"], AREA, "linux.timedatectl_show")
