@@ -123,6 +123,11 @@ function Invoke-JsonStep {
     if ($RequiresAdmin -and -not (Test-Elevation $Name $File $Command)) { return $false }
     try {
         $result = & $Collect
+        if ($Single -and $null -eq $result) {
+            Add-Step -Name $Name -File $File -Command $Command -Status 'failed' -ErrorType 'NoOutput' `
+                -Message 'the command returned nothing'
+            return $false
+        }
         if ($Single) {
             $json = ConvertTo-Json -InputObject $result -Depth 6
         } else {
@@ -144,6 +149,12 @@ function Invoke-CsvStep {
     param([string]$Name, [string]$File, [string]$Command, [scriptblock]$Collect)
     try {
         & $Collect | Export-Csv -LiteralPath (Join-Path $OutDir $File) -Encoding UTF8
+        if (-not (Test-Path -LiteralPath (Join-Path $OutDir $File))) {
+            # Export-Csv writes no file at all for no objects: an empty list is not taken for "none".
+            Add-Step -Name $Name -File $File -Command $Command -Status 'failed' -ErrorType 'NoOutput' `
+                -Message 'the command returned nothing'
+            return $false
+        }
         Add-Step -Name $Name -File $File -Command $Command -Status 'ok'
         return $true
     } catch {
@@ -348,7 +359,6 @@ if (-not $IsElevated) {
 [void](Invoke-NativeStep -Name 'secedit' -File 'secedit.inf' -Exe 'secedit.exe' `
     -Arguments '/export /mergedpolicy /cfg "{target}" /quiet' -WritesFile -RequiresAdmin)
 [void](Invoke-NativeStep -Name 'net-accounts' -File 'net-accounts.txt' -Exe 'net.exe' -Arguments 'accounts')
-
 
 # Installed updates: every column, with the #TYPE line Windows PowerShell 5.1 writes.
 [void](Invoke-CsvStep -Name 'hotfix' -File 'hotfix.csv' -Command 'Get-HotFix | Export-Csv -Encoding UTF8' -Collect {
