@@ -610,3 +610,22 @@ def test_firewall_not_configured_is_windows_default_and_numbers_are_refused():
     assert {p["inbound_default"] for p in fact["profiles"]} == {"Block"}
     with pytest.raises(InputError, match="Enabled is '1'"):
         network.firewall([{"Name": "Domain", "Enabled": 1, "DefaultInboundAction": 4}], "f.json")
+
+
+def test_the_generator_reproduces_the_committed_fixtures(tmp_path):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("raw_generator", WINDOWS / "raw-generator" / "generate.py")
+    generator = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(generator)
+    generator.ROOT = tmp_path
+    generator.compliant()
+    generator.weak()
+    for folder in (GOOD, WEAK):
+        made = tmp_path / folder.parent.name / folder.name
+        assert sorted(p.name for p in made.iterdir()) == sorted(p.name for p in folder.iterdir())
+        for path in folder.iterdir():
+            assert (made / path.name).read_bytes() == path.read_bytes(), path.name
+        with zipfile.ZipFile(folder.with_suffix(".zip")) as committed, zipfile.ZipFile(made.with_suffix(".zip")) as new:
+            assert committed.namelist() == new.namelist()
+            assert all(committed.read(n) == new.read(n) for n in committed.namelist())
