@@ -66,6 +66,8 @@ EXPECTED_ACCOUNTS = [
 
 EXPECTED_FACTS = {
     "os": {"family": "linux", "name": "Debian GNU/Linux", "id": "debian", "version": "12",
+           "eol_date": "2026-06-10",
+           "eol_source": "Debian 12 (bookworm): https://www.debian.org/releases/bookworm/ (EOL table of 2026-11-26)",
            "hostname": "pc-soumu-001"},
     "accounts": EXPECTED_ACCOUNTS,
     "password_policy": {

@@ -1,4 +1,5 @@
-"""Area ``os``: distribution from os-release, kernel and boot time from the running system."""
+"""Area ``os``: distribution from os-release, kernel and boot time from the running system, and
+the end of the release's security support from the dated table shipped in the package."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 
 import psutil
 from auditor.evidence.bundle import BundleBuilder
+from auditor.evidence.eol import EolTableError, eol_for, load_table
 
 from .common import Context, exists, iso_instant, not_live, parse_os_release, read_text
 
@@ -33,6 +35,24 @@ def parse_hostname(text: str) -> str | None:
     return None
 
 
+def add_eol(builder: BundleBuilder, facts: dict[str, Any]) -> None:
+    """``eol_date``/``eol_source`` for the release in ``facts`` (absent, with a note, when the
+    table does not list it)."""
+    if not facts.get("id") or not facts.get("version"):
+        return
+    try:
+        answer = eol_for(facts["id"], facts["version"])
+        table_date = load_table()["table_date"]
+    except (EolTableError, OSError) as exc:
+        builder.add_error(AREA, f"end-of-life table: {exc}")
+        return
+    if answer is None:
+        builder.add_error(AREA, f"eol_date: {facts['id']} {facts['version']} is not in the end-of-life table "
+                                f"of {table_date.isoformat()}")
+        return
+    facts["eol_date"], facts["eol_source"] = answer
+
+
 def collect(builder: BundleBuilder, ctx: Context) -> None:
     """os-release always; uname and boot time only from the running system."""
     facts: dict[str, Any] = {"family": "linux"}
@@ -42,6 +62,7 @@ def collect(builder: BundleBuilder, ctx: Context) -> None:
     text = read_text(builder, ctx, path, AREA, "linux.os_release")
     if text is not None:
         facts.update(os_release_facts(text))
+        add_eol(builder, facts)
 
     if ctx.live:
         uname = os.uname()
