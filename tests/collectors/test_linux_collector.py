@@ -93,6 +93,8 @@ EXPECTED_FACTS = {
         "syslog": {"installed": True, "daemon": "rsyslog", "forwarding": True,
                    "targets": ["udp://192.0.2.50:514", "tcp://log.example.lg.jp:6514"]},
         "forwarding": True,
+        "logrotate": {"period_days": 7, "rotate_count": 4, "retention_days": 28},
+        "retention_days": 365,
     },
 }
 

@@ -1,5 +1,6 @@
 """Area ``logging``: journald storage and retention, the syslog daemon and remote forwarding
-(syslog forwarding actions, or systemd-journal-upload with a URL).
+(syslog forwarding actions, or systemd-journal-upload with a URL), logrotate's global default
+and how long the host keeps its local logs.
 
 Whether a daemon is active comes from ``systemctl is-active``; where systemd is not
 PID 1 that fails (recorded as an error) and the process table answers instead.
@@ -20,6 +21,8 @@ JOURNALD_CONF = "/etc/systemd/journald.conf"
 JOURNALD_DROPIN_DIRS = ("/usr/lib/systemd/journald.conf.d", "/etc/systemd/journald.conf.d")
 JOURNAL_UPLOAD_BINARIES = ("/usr/lib/systemd/systemd-journal-upload", "/lib/systemd/systemd-journal-upload")
 JOURNAL_UPLOAD_CONF = "/etc/systemd/journal-upload.conf"
+LOGROTATE_CONF = "/etc/logrotate.conf"
+LOGROTATE_PERIODS = {"daily": 1, "weekly": 7, "monthly": 30, "yearly": 365}
 DAEMONS = {  # name -> (binary, unit, process name, main config, drop-in directory)
     "rsyslog": ("/usr/sbin/rsyslogd", "rsyslog.service", "rsyslogd", "/etc/rsyslog.conf", "/etc/rsyslog.d"),
     "syslog-ng": ("/usr/sbin/syslog-ng", "syslog-ng.service", "syslog-ng", "/etc/syslog-ng/syslog-ng.conf",
@@ -133,6 +136,60 @@ def journal_upload_url(texts: list[str]) -> str | None:
     return url or None
 
 
+def parse_logrotate(text: str) -> dict[str, Any]:
+    """The global default of logrotate.conf (directives outside ``{ }`` blocks; included files
+    are not read): ``period_days`` (null when no period is set), ``rotate_count`` (logrotate's
+    default 0 when not set; null for ``rotate -1``, never removed) and ``retention_days``
+    (period × count; null when nothing is removed; absent when no period is set or the
+    period is ``hourly``, which whole days cannot express)."""
+    depth = 0
+    period: str | None = None
+    count: int | None = 0
+    for raw in text.splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        opens, closes = line.count("{"), line.count("}")
+        if depth == 0 and not opens:
+            words = line.split()
+            if words[0] in LOGROTATE_PERIODS or words[0] == "hourly":
+                period = words[0]
+            elif words[0] == "rotate" and len(words) > 1:
+                try:
+                    value = int(words[1])
+                except ValueError:
+                    continue
+                count = None if value < 0 else value
+        depth = max(0, depth + opens - closes)
+    facts: dict[str, Any] = {"period_days": LOGROTATE_PERIODS.get(period) if period else None,
+                             "rotate_count": count}
+    if period == "hourly":
+        del facts["period_days"]
+    elif period is not None:
+        facts["retention_days"] = None if count is None else LOGROTATE_PERIODS[period] * count
+    return facts
+
+
+def local_retention(journald: dict[str, Any] | None, logrotate: dict[str, Any] | None,
+                    logrotate_installed: bool, syslog_installed: bool) -> tuple[bool, int | None]:
+    """(known, days): how long the host keeps local logs, the larger of a persistent journal's
+    retention and logrotate's (None: unlimited). Unknown when a deciding part is unknown."""
+    values: list[int | None] = []
+    if journald is None or "persistent" not in journald:
+        return False, None
+    if journald["persistent"]:
+        values.append(journald.get("max_retention_days"))
+    if logrotate_installed:
+        if logrotate is None or "retention_days" not in logrotate:
+            return False, None
+        values.append(logrotate["retention_days"])
+    elif syslog_installed:
+        return False, None  # syslog files without logrotate: what removes them is not known here
+    if any(v is None for v in values):
+        return True, None
+    return True, max([v for v in values if v is not None], default=0)
+
+
 def parse_is_active(text: str, units: list[str]) -> dict[str, bool]:
     """``systemctl is-active u1 u2 ...``: one state per line, in the order asked."""
     states = [line.strip() for line in text.splitlines() if line.strip()]
@@ -212,7 +269,31 @@ def collect(builder: BundleBuilder, ctx: Context) -> None:
         facts["forwarding"] = True
     elif "forwarding" in syslog:
         facts["forwarding"] = False
+    _add_retention(builder, ctx, facts, daemon is not None)
     builder.set_fact(AREA, facts)
+
+
+def _add_retention(builder: BundleBuilder, ctx: Context, facts: dict[str, Any], syslog_installed: bool) -> None:
+    """``logrotate`` and ``retention_days`` (docs/facts.md), each left out when not decidable."""
+    installed = exists(ctx, LOGROTATE_CONF)
+    logrotate = None
+    if installed:
+        text = read_text(builder, ctx, LOGROTATE_CONF, AREA, "linux.logrotate_conf")
+        if text is not None:
+            logrotate = parse_logrotate(text)
+            if "period_days" not in logrotate:
+                builder.add_error(AREA, "logrotate: hourly rotation cannot be written in whole days",
+                                  LOGROTATE_CONF)
+            elif "retention_days" not in logrotate:
+                builder.add_error(AREA, "logrotate: no rotation period in the global default, "
+                                        "so its retention is not known", LOGROTATE_CONF)
+            facts["logrotate"] = logrotate
+    known, days = local_retention(facts.get("journald"), logrotate, installed, syslog_installed)
+    if known:
+        facts["retention_days"] = days
+    elif not installed and syslog_installed:
+        builder.add_error(AREA, f"retention_days: a syslog daemon is installed but no {LOGROTATE_CONF}; "
+                                "how its files are removed is not known", LOGROTATE_CONF)
 
 
 def _journal_upload(builder: BundleBuilder, ctx: Context) -> str | None:
