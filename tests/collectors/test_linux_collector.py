@@ -96,6 +96,21 @@ EXPECTED_FACTS = {
         "logrotate": {"period_days": 7, "rotate_count": 4, "retention_days": 28},
         "retention_days": 365,
     },
+    # Live-only parts (running daemons, sshd -T) are absent from a file tree; see the errors test.
+    "removable_media": {"storage_blocked": True, "write_blocked": True,
+                        "allowed_devices": ["1d6b:0002", "0781:5581", "046d:c31c", "046d:c534"],
+                        "mechanisms": ["modprobe-blacklist", "modprobe-install-disabled"]},
+    "disk_encryption": {
+        "volumes": [
+            {"mount": "/", "device": "/dev/mapper/vg0-root", "system": True, "encrypted": True, "method": "luks2",
+             "protection_on": True},
+            {"mount": "/home", "device": "/dev/mapper/vg0-home", "system": False, "encrypted": True,
+             "method": "luks2", "protection_on": True},
+            {"mount": "/srv/共有 データ", "device": "/dev/sdb1", "system": False, "encrypted": False, "method": None,
+             "protection_on": False},
+        ],
+        "system_encrypted": True, "all_fixed_encrypted": False,
+    },
 }
 
 
@@ -125,7 +140,8 @@ def test_fake_root_exact_facts(fake_root: Path) -> None:
 def test_fake_root_records_what_was_not_collected(fake_root: Path) -> None:
     bundle = _collect(fake_root)
     skipped = {e["area"] for e in bundle["errors"]}
-    assert skipped == {"os", "listening", "interfaces", "updates", "time_sync", "firewall", "logging"}
+    assert skipped == {"os", "listening", "interfaces", "updates", "time_sync", "firewall", "logging",
+                       "removable_media"}
     assert all("file tree, not the running system" in e["message"] for e in bundle["errors"])
     assert _errors(bundle, "updates") == [f"apt: not run, {fake_root} is a file tree, not the running system"]
 

@@ -18,7 +18,19 @@ from typing import Any
 from auditor.evidence.bundle import BundleBuilder
 from auditor.evidence.collectors import CollectOptions, register
 
-from . import accounts, firewall, lockout, logging_, network, osinfo, passwords, timesync, updates
+from . import (
+    accounts,
+    disk_encryption,
+    firewall,
+    lockout,
+    logging_,
+    network,
+    osinfo,
+    passwords,
+    removable_media,
+    timesync,
+    updates,
+)
 from .common import Context, make_context
 
 COLLECTOR_NAME = "auditor-linux"
@@ -36,6 +48,8 @@ AREAS: dict[str, Callable[[BundleBuilder, Context], None]] = {
     "time_sync": timesync.collect,
     "firewall": firewall.collect,
     "logging": logging_.collect,
+    "removable_media": removable_media.collect,
+    "disk_encryption": disk_encryption.collect,
 }
 
 
