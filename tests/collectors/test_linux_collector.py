@@ -111,6 +111,15 @@ EXPECTED_FACTS = {
         ],
         "system_encrypted": True, "all_fixed_encrypted": False,
     },
+    "antimalware": {"installed": True, "signature_updated_at": "2026-01-14T23:28:00+09:00",
+                    "products": [{"name": "ClamAV", "signature_updated_at": "2026-01-14T23:28:00+09:00",
+                                  "signature_version": "27880"}]},
+    "software": [
+        {"name": "bash", "version": "5.2.15-2+b7", "architecture": "amd64"},
+        {"name": "htop", "version": "3.2.2-2", "architecture": "amd64"},
+        {"name": "libssl3", "version": "3.0.15-1~deb12u1", "architecture": "amd64"},
+        {"name": "libssl3", "version": "3.0.15-1~deb12u1", "architecture": "i386"},
+    ],
 }
 
 
@@ -141,7 +150,7 @@ def test_fake_root_records_what_was_not_collected(fake_root: Path) -> None:
     bundle = _collect(fake_root)
     skipped = {e["area"] for e in bundle["errors"]}
     assert skipped == {"os", "listening", "interfaces", "updates", "time_sync", "firewall", "logging",
-                       "removable_media"}
+                       "removable_media", "antimalware"}
     assert all("file tree, not the running system" in e["message"] for e in bundle["errors"])
     assert _errors(bundle, "updates") == [f"apt: not run, {fake_root} is a file tree, not the running system"]
 

@@ -20,6 +20,7 @@ from auditor.evidence.collectors import CollectOptions, register
 
 from . import (
     accounts,
+    antimalware,
     disk_encryption,
     firewall,
     lockout,
@@ -28,6 +29,7 @@ from . import (
     osinfo,
     passwords,
     removable_media,
+    software,
     timesync,
     updates,
 )
@@ -50,6 +52,8 @@ AREAS: dict[str, Callable[[BundleBuilder, Context], None]] = {
     "logging": logging_.collect,
     "removable_media": removable_media.collect,
     "disk_encryption": disk_encryption.collect,
+    "antimalware": antimalware.collect,
+    "software": software.collect,
 }
 
 
