@@ -14,6 +14,7 @@ import pytest
 from auditor.evidence.collectors import CollectOptions, available
 from auditor.evidence.collectors.linux.collector import AREAS, LinuxCollector, collect_timed
 from auditor.evidence.collectors.linux.common import parse_login_defs
+from auditor.evidence.collectors.linux.ssh_server import SSHD_PATHS
 from linux_support import FIXTURES
 
 from auditor.schemas.facts import FACT_SCHEMAS
@@ -120,6 +121,15 @@ EXPECTED_FACTS = {
         {"name": "libssl3", "version": "3.0.15-1~deb12u1", "architecture": "amd64"},
         {"name": "libssl3", "version": "3.0.15-1~deb12u1", "architecture": "i386"},
     ],
+    "ssh_server": {"installed": True},
+    "local_admins": [
+        {"name": "root", "kind": "user", "via": "uid0"},
+        {"name": "sato", "kind": "user", "via": "sudo"},
+        {"name": "opsbot", "kind": "user", "via": "sudoers"},
+        {"name": "root", "kind": "user", "via": "sudoers"},
+        {"name": "sudo", "kind": "group", "via": "sudoers"},
+    ],
+    "audit_daemon": {"installed": True, "rule_count": 7, "immutable": True},
 }
 
 
@@ -150,9 +160,12 @@ def test_fake_root_records_what_was_not_collected(fake_root: Path) -> None:
     bundle = _collect(fake_root)
     skipped = {e["area"] for e in bundle["errors"]}
     assert skipped == {"os", "listening", "interfaces", "updates", "time_sync", "firewall", "logging",
-                       "removable_media", "antimalware"}
+                       "removable_media", "antimalware", "ssh_server", "audit_daemon"}
     assert all("file tree, not the running system" in e["message"] for e in bundle["errors"])
     assert _errors(bundle, "updates") == [f"apt: not run, {fake_root} is a file tree, not the running system"]
+    assert _errors(bundle, "ssh_server") == [
+        f"running processes: not collected, {fake_root} is a file tree, not the running system",
+        f"sshd -T: not run, {fake_root} is a file tree, not the running system"]
 
 
 def test_fake_root_sources_are_hashed_and_attributed(fake_root: Path) -> None:
@@ -243,6 +256,8 @@ def test_this_host_every_area_is_valid_or_explained() -> None:
     assert not [e for e in bundle["errors"] if "internal error" in e["message"]]
     for area in AREAS:
         explained = any(e["area"] == area for e in bundle["errors"])
+        if area == "ssh_server" and not any(Path(p).exists() for p in SSHD_PATHS):
+            continue  # docs/facts.md: absent when sshd is not installed
         assert area in bundle["facts"] or explained, f"{area}: neither a fact nor an error"
     for area, value in bundle["facts"].items():
         validator = cerberus.Validator({area: FACT_SCHEMAS[area]})

@@ -127,6 +127,9 @@ class SudoGrants:
     uids: set[int] = field(default_factory=set)
     gids: set[int] = field(default_factory=set)
     everyone: bool = False
+    # User-list entries of ALL grants that cannot be resolved from local files (netgroups,
+    # non-Unix groups) or that exclude someone (``!name``): not counted, but worth a note.
+    skipped: list[str] = field(default_factory=list)
 
 
 _SUDO_TAGS = re.compile(r"^(?:[A-Z_]+:\s*)+")
@@ -235,6 +238,8 @@ def _command_is_all(item: str, cmnd_aliases: dict[str, list[str]], depth: int) -
 def _add_users(grants: SudoGrants, users: list[str], user_aliases: dict[str, list[str]], depth: int) -> None:
     for user in users:
         if user.startswith("!") or user.startswith("+") or user.startswith("%:"):
+            if user not in grants.skipped:
+                grants.skipped.append(user)
             continue
         if user == "ALL":
             grants.everyone = True
@@ -323,7 +328,7 @@ def _admin(entry: PasswdEntry, groups: dict[str, tuple[int, list[str]]] | None,
     return False
 
 
-def _read_sudoers(builder: BundleBuilder, ctx: Context) -> str | None:
+def read_sudoers(builder: BundleBuilder, ctx: Context, area: str = AREA) -> str | None:
     """All sudoers text in the order sudo reads it, following include and includedir.
 
     sudo is optional: without /etc/sudoers nobody holds rights through it, so absence is
@@ -341,7 +346,7 @@ def _read_sudoers(builder: BundleBuilder, ctx: Context) -> str | None:
         if path in seen or depth > 8:
             return
         seen.add(path)
-        text = read_text(builder, ctx, path, AREA, "linux.sudoers")
+        text = read_text(builder, ctx, path, area, "linux.sudoers")
         if text is None:
             ok = False
             return
@@ -352,7 +357,7 @@ def _read_sudoers(builder: BundleBuilder, ctx: Context) -> str | None:
                 visit(target, depth + 1)
             else:
                 # sudo skips names that end in '~' or contain a '.' in an includedir.
-                for sub in list_dir(builder, ctx, target, AREA):
+                for sub in list_dir(builder, ctx, target, area):
                     base = sub.rsplit("/", 1)[-1]
                     if not base.endswith("~") and "." not in base:
                         visit(sub, depth + 1)
@@ -370,7 +375,7 @@ def collect(builder: BundleBuilder, ctx: Context) -> None:
     group_text = read_text(builder, ctx, "/etc/group", AREA, "linux.group")
     defs_text = read_text(builder, ctx, "/etc/login.defs", AREA, "linux.login_defs")
     uid_min = to_int(parse_login_defs(defs_text).get("UID_MIN")) if defs_text else None
-    sudoers_text = _read_sudoers(builder, ctx)
+    sudoers_text = read_sudoers(builder, ctx)
 
     passwd = parse_passwd(passwd_text)
     shadow = parse_shadow(shadow_text) if shadow_text is not None else None

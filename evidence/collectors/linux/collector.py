@@ -21,8 +21,10 @@ from auditor.evidence.collectors import CollectOptions, register
 from . import (
     accounts,
     antimalware,
+    audit_daemon,
     disk_encryption,
     firewall,
+    local_admins,
     lockout,
     logging_,
     network,
@@ -30,6 +32,7 @@ from . import (
     passwords,
     removable_media,
     software,
+    ssh_server,
     timesync,
     updates,
 )
@@ -54,6 +57,9 @@ AREAS: dict[str, Callable[[BundleBuilder, Context], None]] = {
     "disk_encryption": disk_encryption.collect,
     "antimalware": antimalware.collect,
     "software": software.collect,
+    "ssh_server": ssh_server.collect,
+    "local_admins": local_admins.collect,
+    "audit_daemon": audit_daemon.collect,
 }
 
 

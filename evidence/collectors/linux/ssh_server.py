@@ -1,0 +1,61 @@
+"""Area ``ssh_server``: whether sshd is installed and running, and its effective settings.
+
+The settings come only from ``sshd -T``, which prints the configuration sshd would really
+use (defaults, Include files and all); it needs root, because sshd loads its host keys to
+check them. Without it no settings are given: sshd_config alone is not the effective
+configuration (defaults, Include order and first-match-wins would have to be guessed).
+Host key paths are kept as printed; no key material is read.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from auditor.evidence.bundle import BundleBuilder
+
+from .common import Context, exists, run, running
+
+AREA = "ssh_server"
+SSHD_PATHS = ("/usr/sbin/sshd", "/usr/bin/sshd", "/sbin/sshd")
+PROCESS = "sshd"
+
+
+def parse_sshd_t(text: str) -> dict[str, str]:
+    """``keyword value`` lines of ``sshd -T``; a keyword printed several times (hostkey,
+    listenaddress, port, acceptenv, subsystem) keeps every value, one per line, in order."""
+    out: dict[str, str] = {}
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line:
+            continue
+        key, _, value = line.partition(" ")
+        key = key.lower()
+        value = value.strip()
+        out[key] = f"{out[key]}\n{value}" if key in out else value
+    return out
+
+
+def collect(builder: BundleBuilder, ctx: Context) -> None:
+    """Absent when sshd is not installed; else installed, running and (as root) the settings."""
+    binary = next((p for p in SSHD_PATHS if exists(ctx, p)), None)
+    if binary is None:
+        return
+    facts: dict[str, Any] = {"installed": True}
+    procs = running(builder, ctx, AREA, [PROCESS])
+    if procs is not None:
+        facts["running"] = procs[PROCESS]
+    if not ctx.live:
+        builder.add_error(AREA, f"sshd -T: not run, {ctx.root} is a file tree, not the running system",
+                          f"command: {binary} -T")
+    elif not ctx.root_user:
+        builder.add_error(AREA, "sshd -T: not run, it needs root (sshd loads the host keys); "
+                                "no settings are given", f"command: {binary} -T")
+    else:
+        out = run(builder, ctx, [binary, "-T"], AREA, "linux.sshd_t")
+        if out is not None:
+            settings = parse_sshd_t(out)
+            if settings:
+                facts["settings"] = settings
+            else:
+                builder.add_error(AREA, "sshd -T printed no settings", f"command: {binary} -T")
+    builder.set_fact(AREA, facts)
