@@ -130,6 +130,10 @@ EXPECTED_FACTS = {
         {"name": "sudo", "kind": "group", "via": "sudoers"},
     ],
     "audit_daemon": {"installed": True, "rule_count": 7, "immutable": True},
+    "screen_lock": {"desktop": True, "enabled": True, "idle_timeout_seconds": 600, "password_on_resume": True,
+                    "enforced": True, "shell_timeout_seconds": 900,
+                    "source": "GNOME (GSettings defaults and overrides); dconf db local (/etc/dconf/db/local.d); "
+                              "TMOUT=900 read-only (/etc/profile.d/tmout.sh)"},
 }
 
 

@@ -31,6 +31,7 @@ from . import (
     osinfo,
     passwords,
     removable_media,
+    screen_lock,
     software,
     ssh_server,
     timesync,
@@ -60,6 +61,7 @@ AREAS: dict[str, Callable[[BundleBuilder, Context], None]] = {
     "ssh_server": ssh_server.collect,
     "local_admins": local_admins.collect,
     "audit_daemon": audit_daemon.collect,
+    "screen_lock": screen_lock.collect,
 }
 
 
