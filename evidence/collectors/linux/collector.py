@@ -17,6 +17,7 @@ from typing import Any
 
 from auditor.evidence.bundle import BundleBuilder
 from auditor.evidence.collectors import CollectOptions, register
+from auditor.evidence.segments import segments_fact
 
 from . import (
     accounts,
@@ -101,10 +102,23 @@ def collect_timed(options: CollectOptions, today: date | None = None) -> tuple[d
                 builder.sources.append(source)
         builder.errors.extend(sub.errors)
         builder.facts.update(sub.facts)
+    if options.zones is not None:
+        start = time.perf_counter()
+        _add_segments(builder, options)
+        timings["segments"] = time.perf_counter() - start
     hostname = builder.facts.get("os", {}).get("hostname")
     if options.target_id is None and not ctx.live and hostname:
         builder.target_id = hostname  # a captured tree names its own host
     return builder.build(), timings
+
+
+def _add_segments(builder: BundleBuilder, options: CollectOptions) -> None:
+    """The ``segments`` area from the merged ``interfaces`` (it needs them, so it runs last)."""
+    interfaces = builder.facts.get("interfaces")
+    if interfaces is None:
+        builder.add_error("segments", "not written: the interfaces area was not collected")
+        return
+    builder.set_fact("segments", segments_fact(interfaces, options.zones or [], options.zones_file or ""))
 
 
 class LinuxCollector:

@@ -200,6 +200,20 @@ def collect_listening(builder: BundleBuilder, ctx: Context) -> None:
     builder.set_fact(area, sockets)
 
 
+def is_wireless(sys_dir: Path) -> bool:
+    """Whether a /sys/class/net/<name> directory is a Wi-Fi interface: cfg80211 drivers link
+    ``phy80211`` and write ``DEVTYPE=wlan`` in ``uevent``; drivers with only the old wireless
+    extensions have a ``wireless`` directory."""
+    phy = sys_dir / "phy80211"
+    if phy.exists() or phy.is_symlink() or (sys_dir / "wireless").is_dir():
+        return True
+    try:
+        uevent = (sys_dir / "uevent").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return "DEVTYPE=wlan" in uevent.split()
+
+
 def collect_interfaces(builder: BundleBuilder, ctx: Context) -> None:
     """Live only: interfaces, their addresses and whether they are wireless."""
     area = "interfaces"
@@ -216,10 +230,8 @@ def collect_interfaces(builder: BundleBuilder, ctx: Context) -> None:
     addrs = {name: [{"family": families.get(a.family, str(a.family)), "address": a.address,
                      "netmask": a.netmask} for a in items] for name, items in raw_addrs.items()}
     stats = {name: {"isup": s.isup, "flags": getattr(s, "flags", "")} for name, s in raw_stats.items()}
-    sys_net = Path("/sys/class/net")
-    wireless = {name for name in set(addrs) | set(stats)
-                if (sys_net / name / "wireless").exists() or (sys_net / name / "phy80211").exists()}
-    builder.add_source("psutil.net_if_addrs() + net_if_stats() + /sys/class/net/*/wireless",
+    wireless = {name for name in set(addrs) | set(stats) if is_wireless(ctx.path("/sys/class/net") / name)}
+    builder.add_source("psutil.net_if_addrs() + net_if_stats() + /sys/class/net/*/{wireless,phy80211,uevent}",
                        "linux.psutil_interfaces",
                        json.dumps({"addrs": addrs, "stats": stats, "wireless": sorted(wireless)},
                                   sort_keys=True).encode(), area)
