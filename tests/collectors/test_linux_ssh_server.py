@@ -63,3 +63,23 @@ def test_file_tree(fake_root: Path) -> None:
     builder = collect_area(collect, file_context(fake_root))
     assert builder.facts[AREA] == {"installed": True}
     assert len(messages(builder, AREA)) == 2
+
+
+def test_socket_activated_sshd(fake_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    wants = fake_root / "etc/systemd/system/sockets.target.wants"
+    wants.mkdir(parents=True)
+    (wants / "ssh.socket").symlink_to("/usr/lib/systemd/system/ssh.socket")
+    host = FakeHost({COMMAND: fixture_text("commands/sshd-T.txt"), "systemctl is-active ssh.socket": "active\n"},
+                    processes=["systemd"]).install(monkeypatch)
+    builder = collect_area(collect, live_context(fake_root))
+    assert builder.facts[AREA]["running"] is True  # no sshd process until a client connects
+    assert host.calls == ["systemctl is-active ssh.socket", COMMAND]
+    FakeHost({COMMAND: fixture_text("commands/sshd-T.txt"), "systemctl is-active ssh.socket": "inactive\n"},
+             processes=["systemd"]).install(monkeypatch)
+    assert collect_area(collect, live_context(fake_root)).facts[AREA]["running"] is False
+    FakeHost({COMMAND: fixture_text("commands/sshd-T.txt"),
+              "systemctl is-active ssh.socket": (1, "Failed to connect to bus: Host is down")},
+             processes=["systemd"]).install(monkeypatch)
+    builder = collect_area(collect, live_context(fake_root))
+    assert "running" not in builder.facts[AREA]
+    assert messages(builder, AREA) == ["systemctl exited with 1: Failed to connect to bus: Host is down"]

@@ -5,6 +5,9 @@ use (defaults, Include files and all); it needs root, because sshd loads its hos
 check them. Without it no settings are given: sshd_config alone is not the effective
 configuration (defaults, Include order and first-match-wins would have to be guessed).
 Host key paths are kept as printed; no key material is read.
+
+``running``: an sshd process, or, where sshd is socket-activated (Ubuntu's ssh.socket starts
+sshd only when a client connects), the enabled socket unit being active in systemd.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from .common import Context, exists, run, running
 AREA = "ssh_server"
 SSHD_PATHS = ("/usr/sbin/sshd", "/usr/bin/sshd", "/sbin/sshd")
 PROCESS = "sshd"
+SOCKET_UNITS = ("ssh.socket", "sshd.socket")
+SOCKET_WANTS = "/etc/systemd/system/sockets.target.wants"
 
 
 def parse_sshd_t(text: str) -> dict[str, str]:
@@ -35,6 +40,19 @@ def parse_sshd_t(text: str) -> dict[str, str]:
     return out
 
 
+def socket_active(builder: BundleBuilder, ctx: Context, units: list[str]) -> bool | None:
+    """Whether one of the enabled sshd socket units is active (``systemctl is-active``), None
+    when systemd cannot say."""
+    out = run(builder, ctx, ["systemctl", "is-active", *units], AREA, "linux.systemctl_is_active",
+              ok_codes=(0, 3, 4))
+    states = [line.strip() for line in (out or "").splitlines() if line.strip()]
+    if out is None or len(states) != len(units):
+        if out is not None:
+            builder.add_error(AREA, "systemctl is-active: unexpected answer for " + ", ".join(units))
+        return None
+    return "active" in states
+
+
 def collect(builder: BundleBuilder, ctx: Context) -> None:
     """Absent when sshd is not installed; else installed, running and (as root) the settings."""
     binary = next((p for p in SSHD_PATHS if exists(ctx, p)), None)
@@ -44,6 +62,13 @@ def collect(builder: BundleBuilder, ctx: Context) -> None:
     procs = running(builder, ctx, AREA, [PROCESS])
     if procs is not None:
         facts["running"] = procs[PROCESS]
+        sockets = [unit for unit in SOCKET_UNITS if exists(ctx, f"{SOCKET_WANTS}/{unit}")]
+        if not procs[PROCESS] and sockets:
+            active = socket_active(builder, ctx, sockets)
+            if active is None:
+                del facts["running"]  # an enabled socket unit may be listening: not known
+            else:
+                facts["running"] = active
     if not ctx.live:
         builder.add_error(AREA, f"sshd -T: not run, {ctx.root} is a file tree, not the running system",
                           f"command: {binary} -T")
