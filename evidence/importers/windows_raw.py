@@ -14,7 +14,8 @@ what secedit lacks — or standing in when secedit failed; Defender's status and
 Center's product list both feed ``antimalware``; the Administrators group comes from
 Get-LocalGroupMember, or from ``net localgroup`` when that failed on an orphaned SID.
 
-The target id is the computer name from ``os.json`` (else the manifest's) unless ``--target``
+The release's end of support comes from the shipped end-of-life table (:mod:`..eol`) by build
+and edition. The target id is the computer name from ``os.json`` (else the manifest's) unless ``--target``
 is given; ``collected_at`` is the manifest's ``started_at`` unless ``--collected-at`` is.
 With ``--zones`` the addresses of ``interfaces`` are mapped to the city's segments.
 """
@@ -27,6 +28,7 @@ from typing import Any
 
 from auditor.evidence import segments as segments_module
 from auditor.evidence.bundle import BundleBuilder
+from auditor.evidence.eol import EolTableError, eol_for, load_table
 from auditor.evidence.importers import ImportOptions, auditpol, hotfix, net_accounts, register, secedit
 from auditor.evidence.importers.csvrows import csv_table
 from auditor.evidence.importers.tabular import LocalTimeImporter
@@ -150,6 +152,8 @@ class _Reader:
             except ValueError:
                 raise InputError(self.manifest_name, f"started_at: expected an instant with its offset, found "
                                  f"{manifest.started_at!r}") from None
+        if os_doc is not None:
+            self.add_eol(os_fact)
         self.builder.set_fact("os", os_fact)
         self.account_policy()
         self.patches()
@@ -162,6 +166,23 @@ class _Reader:
         self.software()
         self.local_admins()
         self.time_sync()
+
+    def add_eol(self, os_fact: dict[str, Any]) -> None:
+        """``eol_date``/``eol_source`` from the shipped end-of-life table, by build and edition."""
+        name, version = os_fact.get("name"), os_fact.get("version")
+        if not name or not version:
+            return
+        try:
+            answer = eol_for("windows", version, name)
+            table_date = load_table()["table_date"]
+        except (EolTableError, OSError) as exc:
+            self.builder.add_error("os", f"end-of-life table: {exc}")
+            return
+        if answer is None:
+            self.builder.add_error("os", f"eol_date: {name} {version} is not in the end-of-life table of "
+                                   f"{table_date.isoformat()}", self.read_json["os"][0])
+            return
+        os_fact["eol_date"], os_fact["eol_source"] = answer
 
     def account_policy(self) -> None:
         """secedit first (locale-independent keys); net accounts for what it lacks, or instead of it."""

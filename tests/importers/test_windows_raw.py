@@ -97,9 +97,12 @@ def test_compliant_terminal_area_by_area():
                                 "labels": {}}
     assert bundle["collected_at"] == "2026-11-02T08:41:07+09:00"
     assert bundle["collector"]["name"] == "auditor-import-windows-raw"
+    eol_source = facts["os"].pop("eol_source")
+    assert eol_source.startswith("Windows 11, version 23H2: https://learn.microsoft.com/lifecycle/")
     assert facts["os"] == {"family": "windows", "id": "windows", "name": "Windows 11 Enterprise",
                            "version": "10.0.22631", "build": "22631.4460", "hostname": "LGPC-0101",
-                           "architecture": "x86_64", "boot_time": "2026-11-02T08:02:51+09:00"}
+                           "architecture": "x86_64", "boot_time": "2026-11-02T08:02:51+09:00",
+                           "eol_date": "2026-11-10"}  # Enterprise: a year more than Pro
     assert facts["password_policy"] == {
         "min_age_days": 1, "max_age_days": 90, "min_length": 12, "history": 24, "complexity": True,
         "min_char_classes": 3, "reversible_encryption": False,
@@ -206,9 +209,10 @@ def test_weak_terminal_area_by_area():
     facts = bundle["facts"]
     name = WEAK.name
     assert bundle["target"]["id"] == "LGPC-0217" and bundle["collected_at"] == "2026-11-02T09:15:30+09:00"
+    assert facts["os"].pop("eol_source").startswith("Windows 10, version 22H2: https://")
     assert facts["os"] == {"family": "windows", "id": "windows", "name": "Windows 10 Pro", "version": "10.0.19045",
                            "build": "19045.4894", "hostname": "LGPC-0217", "architecture": "x86_64",
-                           "boot_time": "2026-10-19T07:58:02+09:00"}
+                           "boot_time": "2026-10-19T07:58:02+09:00", "eol_date": "2025-10-14"}
     assert facts["password_policy"] == {
         "min_age_days": 1, "max_age_days": None, "min_length": 6, "history": 0, "complexity": False,
         "min_char_classes": 0, "reversible_encryption": False,
@@ -273,6 +277,16 @@ def test_weak_terminal_fails_min_length_with_actual_and_expected(tmp_path, capsy
     assert results["password-not-reversible"]["status"] == "pass"
     assert results["lockout-threshold"]["status"] == "fail"
     assert results["audit-policy-subcategories"]["status"] == "fail"
+    assert results["os-supported"]["status"] == "fail"  # Windows 10 22H2 Pro: support ended 2025-10-14
+
+
+def test_a_release_the_end_of_life_table_does_not_list_has_no_eol_date(tmp_path):
+    folder = copy_of(GOOD, tmp_path)
+    path = folder / "os.json"
+    path.write_bytes(path.read_bytes().replace(b"10.0.22631", b"10.0.99999"))
+    bundle = imported(folder)
+    assert "eol_date" not in bundle["facts"]["os"] and "eol_source" not in bundle["facts"]["os"]
+    assert errors(bundle, "os")[0].startswith("eol_date: Windows 11 Enterprise 10.0.99999 is not in the end-of-life")
 
 
 def test_both_bundles_validate_against_the_fact_schemas(tmp_path):
