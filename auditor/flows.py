@@ -21,7 +21,9 @@ silently allowed or denied because of a rule the analysis could not read.
 from __future__ import annotations
 
 import bisect
+import functools
 import ipaddress
+import socket
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -54,14 +56,19 @@ ICMPV6_TYPES = {
 
 
 def inter(a: Ivs, b: Ivs) -> Ivs:
+    if len(a) == 1 and len(b) == 1:  # the usual case: one range each
+        (alo, ahi), (blo, bhi) = a[0], b[0]
+        lo, hi = (alo if alo > blo else blo), (ahi if ahi < bhi else bhi)
+        return ((lo, hi),) if lo <= hi else ()
     out: list[tuple[int, int]] = []
     i = j = 0
     while i < len(a) and j < len(b):
-        lo = max(a[i][0], b[j][0])
-        hi = min(a[i][1], b[j][1])
+        alo, ahi = a[i]
+        blo, bhi = b[j]
+        lo, hi = (alo if alo > blo else blo), (ahi if ahi < bhi else bhi)
         if lo <= hi:
             out.append((lo, hi))
-        if a[i][1] < b[j][1]:
+        if ahi < bhi:
             i += 1
         else:
             j += 1
@@ -69,6 +76,12 @@ def inter(a: Ivs, b: Ivs) -> Ivs:
 
 
 def minus(a: Ivs, b: Ivs) -> Ivs:
+    if len(a) == 1 and len(b) == 1:
+        (alo, ahi), (blo, bhi) = a[0], b[0]
+        if bhi < alo or blo > ahi:
+            return a
+        left = ((alo, blo - 1),) if blo > alo else ()
+        return left + ((bhi + 1, ahi),) if bhi < ahi else left
     out: list[tuple[int, int]] = []
     j = 0
     for lo, hi in a:
@@ -125,20 +138,80 @@ def box_minus(a: Box, b: Box) -> list[Box]:
     return out
 
 
+Cell = tuple[Ivs, Ivs]  # service, source port: what is left once the addresses are fixed
+
+
+def _split(cell: Cell, boxes: list[Cell]) -> tuple[list[Cell], list[Cell]]:
+    """(the parts of ``cell`` outside every box, the parts inside some box), both disjoint."""
+    outside = [cell]
+    inside: list[Cell] = []
+    for svc_box, sport_box in boxes:
+        nxt: list[Cell] = []
+        for svc, sport in outside:
+            svc_in = svc if svc_box is ALL_SERVICES else inter(svc, svc_box)
+            sport_in = sport if sport_box is ALL_PORTS or sport is sport_box else inter(sport, sport_box)
+            if not svc_in or not sport_in:
+                nxt.append((svc, sport))
+                continue
+            inside.append((svc_in, sport_in))
+            svc_out = () if svc_in is svc else minus(svc, svc_box)
+            if svc_out:
+                nxt.append((svc_out, sport))
+            sport_out = () if sport_in is sport else minus(sport, sport_box)
+            if sport_out:
+                nxt.append((svc_in, sport_out))
+        outside = nxt
+    return outside, inside
+
+
 # --- the rule model, compiled ------------------------------------------------------------------
 
 
-def _addresses(pairs: list[list[str]], family: int) -> Ivs:
-    out = []
-    for lo_text, hi_text in pairs:
-        lo, hi = ipaddress.ip_address(lo_text), ipaddress.ip_address(hi_text)
-        if lo.version == family:
-            out.append((int(lo), int(hi)))
-    return union([tuple(out)])
+def _addresses(pairs: list[list[str]]) -> dict[int, Ivs]:
+    """The ``[first, last]`` pairs of a rule or zone, per family, sorted and merged."""
+    parsed = [_pair(tuple(pair)) for pair in pairs]
+    return {family: _merged([(lo, hi) for f, lo, hi in parsed if f == family]) for family in (4, 6)}
+
+
+def _merged(pairs: list[tuple[int, int]]) -> Ivs:
+    for k in range(1, len(pairs)):
+        if pairs[k][0] <= pairs[k - 1][1] + 1:
+            return union([tuple(pairs)])
+    return tuple(pairs)  # as the importers write them: already sorted and apart
+
+
+@functools.lru_cache(maxsize=65536)
+def _pair(pair: tuple[str, ...]) -> tuple[int, int, int]:
+    """(family, first, last) of a ``[first, last]`` address pair; large rule sets repeat the same objects."""
+    lo_text, hi_text = pair
+    family = 6 if ":" in lo_text else 4
+    kind = socket.AF_INET6 if family == 6 else socket.AF_INET
+    try:
+        return (family, int.from_bytes(socket.inet_pton(kind, lo_text), "big"),
+                int.from_bytes(socket.inet_pton(kind, hi_text), "big"))
+    except OSError:
+        raise ValueError(f"not an address pair: {lo_text!r}, {hi_text!r}") from None
 
 
 def _service_space(service: dict[str, Any]) -> tuple[Ivs, Ivs, bool]:
     """(service intervals, source ports, exact) of one service entry of a rule."""
+    key = (service["protocol"], service.get("number"), service.get("icmp_type"),
+           tuple(map(tuple, service.get("ports", ()))), tuple(map(tuple, service.get("source_ports", ()))))
+    return _service_space_of(key, service)
+
+
+_SERVICE_SPACES: dict[tuple[Any, ...], tuple[Ivs, Ivs, bool]] = {}
+
+
+def _service_space_of(key: tuple[Any, ...], service: dict[str, Any]) -> tuple[Ivs, Ivs, bool]:
+    """Rule sets repeat a few dozen services thousands of times: each is worked out once."""
+    space = _SERVICE_SPACES.get(key)
+    if space is None:
+        space = _SERVICE_SPACES[key] = _compute_service_space(service)
+    return space
+
+
+def _compute_service_space(service: dict[str, Any]) -> tuple[Ivs, Ivs, bool]:
     protocol = service["protocol"]
     if protocol == "any":
         return ALL_SERVICES, ALL_PORTS, True
@@ -205,20 +278,42 @@ def parse_service(text: str) -> Ivs:
 
 @dataclass
 class CompiledRule:
-    """One rule as boxes per address family: ``exact`` it surely matches, ``maybe`` it may match."""
+    """One rule's match, per address family: addresses it surely matches (``*_exact``) and may
+    match (``*_maybe``, a superset), and its services as (service, source ports, exact)."""
 
     index: int
     origin: dict[str, Any]
     action: str
     skip_to: int | None
     error: str | None
-    unresolved: list[str]
     source_interfaces: list[str]
     destination_interfaces: list[str]
     source_negated: bool
     destination_negated: bool
-    exact: dict[int, list[Box]] = field(default_factory=dict)
-    maybe: dict[int, list[Box]] = field(default_factory=dict)
+    services: list[tuple[Ivs, Ivs, bool]] = field(default_factory=list)
+    src_exact: dict[int, Ivs] = field(default_factory=dict)
+    src_maybe: dict[int, Ivs] = field(default_factory=dict)
+    dst_exact: dict[int, Ivs] = field(default_factory=dict)
+    dst_maybe: dict[int, Ivs] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.may_accept = self.action != "deny"  # a deny rule in error can still only deny
+
+    @functools.cached_property
+    def plain(self) -> Ivs | None:
+        """The services as one set when the rule decides exactly and ignores source ports (most rules)."""
+        if self.error or self.action not in ("accept", "deny") or \
+                any(not exact or sport != ALL_PORTS for _, sport, exact in self.services):
+            return None
+        return union(svc for svc, _, _ in self.services)
+
+    @functools.cached_property
+    def maybe_cells(self) -> list[Cell]:
+        return [(svc, sport) for svc, sport, _ in self.services]
+
+    @functools.cached_property
+    def exact_cells(self) -> list[Cell]:
+        return [(svc, sport) for svc, sport, exact in self.services if exact]
 
 
 def _compile(rule: dict[str, Any]) -> CompiledRule | None:
@@ -232,28 +327,72 @@ def _compile(rule: dict[str, Any]) -> CompiledRule | None:
     compiled = CompiledRule(
         index=rule["index"], origin=rule["origin"], action=rule["action"], skip_to=rule.get("skip_to"),
         error=rule.get("error"),
-        unresolved=list(rule.get("unresolved_sources", [])) + list(rule.get("unresolved_destinations", [])),
         source_interfaces=list(rule.get("source_interfaces", [])),
         destination_interfaces=list(rule.get("destination_interfaces", [])),
         source_negated=bool(rule.get("source_interfaces_negated")),
         destination_negated=bool(rule.get("destination_interfaces_negated")),
     )
-    services = [_service_space(s) for s in rule["services"]]
+    if compiled.error:  # its meaning is unknown: it may match anything, surely nothing
+        compiled.services = [(ALL_SERVICES, ALL_PORTS, False)]
+        for family in (4, 6):
+            everything = ((0, ADDRESS_MAX[family]),)
+            compiled.src_exact[family] = compiled.dst_exact[family] = ()
+            compiled.src_maybe[family] = compiled.dst_maybe[family] = everything
+        return compiled
+    compiled.services = [_service_space(s) for s in rule["services"]]
+    sources, destinations = _addresses(rule["sources"]), _addresses(rule["destinations"])
     for family in (4, 6):
         everything = ((0, ADDRESS_MAX[family]),)
-        if compiled.error:
-            compiled.exact[family] = []
-            compiled.maybe[family] = [(everything, everything, ALL_SERVICES, ALL_PORTS)]
-            continue
-        src = _addresses(rule["sources"], family)
-        dst = _addresses(rule["destinations"], family)
-        src_maybe = everything if rule.get("unresolved_sources") else src
-        dst_maybe = everything if rule.get("unresolved_destinations") else dst
-        compiled.exact[family] = [(src, dst, svc, sport) for svc, sport, exact in services
-                                  if exact and src and dst]
-        compiled.maybe[family] = [(src_maybe, dst_maybe, svc, sport) for svc, sport, _ in services
-                                  if src_maybe and dst_maybe]
+        src, dst = sources[family], destinations[family]
+        compiled.src_exact[family], compiled.dst_exact[family] = src, dst
+        compiled.src_maybe[family] = everything if rule.get("unresolved_sources") else src
+        compiled.dst_maybe[family] = everything if rule.get("unresolved_destinations") else dst
     return compiled
+
+
+def _partition(space: Ivs, rules: list[tuple[Any, Ivs, Ivs]], keep_empty: bool = True,
+               ) -> list[tuple[Ivs, list[tuple[Any, bool]]]]:
+    """Split ``space`` into groups of addresses that every rule treats alike.
+
+    ``rules`` are (rule, exact addresses, maybe addresses) in evaluation order. Each group is
+    (addresses, [(rule, exact?)...]) listing, in order, the rules that may match the whole
+    group (``keep_empty=False`` leaves out the addresses no rule may match). Addresses with
+    the same list form one group however scattered they are, so that a thousand
+    department-to-department policies are analysed as a few hundred small problems instead
+    of one problem with a thousand overlapping boxes.
+    """
+    points = {lo for lo, _ in space} | {hi + 1 for _, hi in space}
+    for _, exact, maybe in rules:
+        for lo, hi in exact + maybe:
+            points.add(lo)
+            points.add(hi + 1)
+    cuts = sorted(points)
+    cells: list[list[tuple[int, bool]] | None] = [None] * (len(cuts) - 1)
+    for lo, hi in space:
+        for k in range(bisect.bisect_left(cuts, lo), bisect.bisect_left(cuts, hi + 1)):
+            cells[k] = []
+    for position, (_, exact, maybe) in enumerate(rules):
+        sure: set[int] | None = None
+        if exact != maybe:
+            sure = set()
+            for lo, hi in exact:
+                sure.update(range(bisect.bisect_left(cuts, lo), bisect.bisect_left(cuts, hi + 1)))
+        for lo, hi in maybe:
+            for k in range(bisect.bisect_left(cuts, lo), bisect.bisect_left(cuts, hi + 1)):
+                cell = cells[k]
+                if cell is not None:
+                    cell.append((position, sure is None or k in sure))
+    groups: dict[tuple[tuple[int, bool], ...], list[tuple[int, int]]] = {}
+    for k, cell in enumerate(cells):
+        if cell is None:
+            continue
+        ivs = groups.setdefault(tuple(cell), [])
+        if ivs and ivs[-1][1] + 1 == cuts[k]:
+            ivs[-1] = (ivs[-1][0], cuts[k + 1] - 1)  # cells come in address order: join neighbours
+        else:
+            ivs.append((cuts[k], cuts[k + 1] - 1))
+    return [(tuple(ivs), [(rules[position][0], exact) for position, exact in signature])
+            for signature, ivs in groups.items() if signature or keep_empty]
 
 
 # --- zones -----------------------------------------------------------------------------------
@@ -277,8 +416,8 @@ def zones_of(zones_fact: list[dict[str, Any]]) -> list[Zone]:
     The pseudo-zone is faced by the interfaces of the zones whose segment is ``external``
     (the WAN side), when the file lists any.
     """
-    out = [Zone(z["name"], z["segment"], z["role"], tuple(z.get("interfaces", [])),
-                {f: _addresses(z["intervals"], f) for f in (4, 6)}) for z in zones_fact]
+    out = [Zone(z["name"], z["segment"], z["role"], tuple(z.get("interfaces", [])), _addresses(z["intervals"]))
+           for z in zones_fact]
     taken = {f: union([z.addresses[f] for z in out]) for f in (4, 6)}
     wan = tuple(dict.fromkeys(i for z in out if z.segment == EXTERNAL for i in z.interfaces))
     rest = {f: minus(((0, ADDRESS_MAX[f]),), taken[f]) for f in (4, 6)}
@@ -357,11 +496,8 @@ class RuleSet:
 
         table: dict[tuple[str, str], list[CompiledRule]] = {}
         for rule in self.compiled:
-            boxes = rule.maybe[family]
-            sources = zones_in(union([b[0] for b in boxes]))
-            destinations = zones_in(union([b[1] for b in boxes]))
-            for s in sources:
-                for d in destinations:
+            for s in zones_in(rule.src_maybe[family]):
+                for d in zones_in(rule.dst_maybe[family]):
                     table.setdefault((s, d), []).append(rule)
         self._relevant[family] = table
         return table
@@ -376,69 +512,88 @@ class RuleSet:
         return self._cache[key]
 
     def _analyse(self, family: int, source: Zone, destination: Zone) -> PairFlows:
-        start: Box = (source.addresses[family], destination.addresses[family], ALL_SERVICES, ALL_PORTS)
         flows = PairFlows(family, source, destination, [], [])
-        if not start[0] or not start[1]:
+        src_space, dst_space = source.addresses[family], destination.addresses[family]
+        if not src_space or not dst_space:
             return flows
-        region: list[tuple[Box, tuple[Taint, ...]]] = [(start, ())]
-        pending: dict[int, list[tuple[Box, tuple[Taint, ...]]]] = {}  # skipped space, by where it resumes
+        candidates: list[tuple[CompiledRule, bool]] = []
         for rule in self._touched(family).get((source.name, destination.name), []):
+            src_if = _interface_match(rule.source_interfaces, rule.source_negated, source.interfaces)
+            dst_if = _interface_match(rule.destination_interfaces, rule.destination_negated, destination.interfaces)
+            if "no" not in (src_if, dst_if):
+                candidates.append((rule, src_if == dst_if == "yes"))
+        by_source = _partition(src_space, [((rule, sure), inter(rule.src_exact[family], src_space),
+                                            inter(rule.src_maybe[family], src_space)) for rule, sure in candidates])
+        destinations = {id(rule): (inter(rule.dst_exact[family], dst_space), inter(rule.dst_maybe[family], dst_space))
+                        for rule, _ in candidates}
+        deny_by_default = self.default_action == "deny"
+        for src_ivs, src_rules in by_source:
+            if deny_by_default and not any(rule.may_accept for (rule, _), _ in src_rules):
+                continue  # only denies here: nothing gets through
+            by_destination = _partition(dst_space, [((rule, sure and src_exact), *destinations[id(rule)])
+                                                    for (rule, sure), src_exact in src_rules],
+                                        keep_empty=not deny_by_default)
+            for dst_ivs, cell_rules in by_destination:
+                if deny_by_default and len(cell_rules) == 1 and not cell_rules[0][0][0].may_accept:
+                    continue
+                self._sweep(src_ivs, dst_ivs, [(rule, sure and dst_exact) for (rule, sure), dst_exact in cell_rules],
+                            flows)
+        return flows
+
+    def _sweep(self, src: Ivs, dst: Ivs, rules: list[tuple[CompiledRule, bool]], flows: PairFlows) -> None:
+        """First match over the services of one group of addresses, which every rule here covers whole:
+        the space left is two-dimensional (service, source port)."""
+        if all(sure and rule.plain is not None for rule, sure in rules):
+            self._sweep_services(src, dst, rules, flows)
+            return
+        region: list[tuple[Cell, tuple[Taint, ...]]] = [((ALL_SERVICES, ALL_PORTS), ())]
+        pending: dict[int, list[tuple[Cell, tuple[Taint, ...]]]] = {}  # skipped space, by where it resumes
+        for rule, sure in rules:
             for resume in [r for r in pending if r <= rule.index]:
                 region.extend(pending.pop(resume))
             if not region:
                 if not pending:
                     break
                 continue
-            src_if = _interface_match(rule.source_interfaces, rule.source_negated, source.interfaces)
-            dst_if = _interface_match(rule.destination_interfaces, rule.destination_negated,
-                                      destination.interfaces)
-            if "no" in (src_if, dst_if):
-                continue
-            sure = src_if == dst_if == "yes"
-            region = self._apply(rule, family, sure, region, pending, flows)
+            region = self._apply(rule, sure, region, pending, (src, dst), flows)
         for leftover in pending.values():
             region.extend(leftover)
-        for box, taints in region:
-            self._decide(box, taints, self.default_action, None, flows)
-        return flows
+        for cell, taints in region:
+            self._decide((src, dst, *cell), taints, self.default_action, None, flows)
 
-    def _apply(self, rule: CompiledRule, family: int, sure: bool, region: list[tuple[Box, tuple[Taint, ...]]],
-               pending: dict[int, list[tuple[Box, tuple[Taint, ...]]]], flows: PairFlows,
-               ) -> list[tuple[Box, tuple[Taint, ...]]]:
-        maybe = rule.maybe[family]
-        exact = rule.exact[family] if sure else []
+    def _sweep_services(self, src: Ivs, dst: Ivs, rules: list[tuple[CompiledRule, bool]], flows: PairFlows) -> None:
+        """:meth:`_sweep` when every rule decides exactly and ignores source ports: one dimension left."""
+        left = ALL_SERVICES
+        for rule, _ in rules:
+            services = rule.plain
+            taken = left if services is ALL_SERVICES else inter(left, services)
+            if taken:
+                if rule.action == "accept":
+                    flows.accepted.append(Verdict((src, dst, taken, ALL_PORTS), rule.index))
+                left = () if taken is left else minus(left, taken)
+                if not left:
+                    return
+        if self.default_action == "accept":
+            flows.accepted.append(Verdict((src, dst, left, ALL_PORTS), None))
+
+    def _apply(self, rule: CompiledRule, sure: bool, region: list[tuple[Cell, tuple[Taint, ...]]],
+               pending: dict[int, list[tuple[Cell, tuple[Taint, ...]]]], addresses: tuple[Ivs, Ivs],
+               flows: PairFlows) -> list[tuple[Cell, tuple[Taint, ...]]]:
         verdict = rule.action if rule.action in ("accept", "deny") else None  # uncertain skip: either way
-        kept: list[tuple[Box, tuple[Taint, ...]]] = []
-        for box, taints in region:
-            outside = [box]
-            matched: list[Box] = []
-            for m in maybe:
-                nxt: list[Box] = []
-                for part in outside:
-                    common = box_inter(part, m)
-                    if common is None:
-                        nxt.append(part)
-                    else:
-                        matched.append(common)
-                        nxt.extend(box_minus(part, m))
-                outside = nxt
+        maybe = rule.maybe_cells
+        exact = rule.exact_cells if sure else []
+        kept: list[tuple[Cell, tuple[Taint, ...]]] = []
+        for cell, taints in region:
+            outside, matched = _split(cell, maybe)
             kept.extend((part, taints) for part in outside)
             for part in matched:
-                unsure = [part]
-                for e in exact:
-                    nxt = []
-                    for piece in unsure:
-                        common = box_inter(piece, e)
-                        if common is None:
-                            nxt.append(piece)
-                            continue
-                        nxt.extend(box_minus(piece, e))
-                        if rule.action == "skip":
-                            target = rule.skip_to if rule.skip_to is not None else len(self.rules)
-                            pending.setdefault(target, []).append((common, taints))
-                        else:
-                            self._decide(common, taints, rule.action, rule.index, flows)
-                    unsure = nxt
+                unsure, decided = _split(part, exact)
+                for common in decided:
+                    if rule.action == "skip":
+                        target = rule.skip_to if rule.skip_to is not None else len(self.rules)
+                        pending.setdefault(target, []).append((common, taints))
+                    else:
+                        self._decide((*addresses, *common), taints, rule.action, rule.index, flows)
                 kept.extend((piece, taints + ((rule.index, verdict),)) for piece in unsure)
         return kept
 

@@ -20,7 +20,7 @@ be analysed and no unknown is silently treated as allow or deny.
 from __future__ import annotations
 
 import contextlib
-import shlex
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,10 +33,37 @@ from auditor.evidence.zones import ZonedImporter, store_zones
 
 from auditor.errors import InputError
 
+_WORD = re.compile(r"""(?:[^\s"'\\]+|"(?:[^"\\]|\\.)*"|'[^']*'|\\.)+""", re.S)
+_PART = re.compile(r"""([^\s"'\\]+)|"((?:[^"\\]|\\.)*)"|'([^']*)'|\\(.)""", re.S)
+_CANONICAL = re.compile(r"""\s*(?:(?:"[^"\\]*"|[^\s"'\\]+)(?:\s+|$))*""")
+_CANONICAL_WORD = re.compile(r""""[^"]*"|[^\s"]+""")
+_QUOTED_ESCAPE = re.compile(r"""\\(["\\])""")
+
 
 def _split(line: str) -> list[str]:
-    """Words of a line; shlex only when quoting is present (it is slow on large files)."""
-    return shlex.split(line) if '"' in line or "'" in line or "\\" in line else line.split()
+    """Words of a line as POSIX shell quoting reads them (``shlex.split``, which FortiOS quoting
+    follows), at a fraction of shlex's cost on a 10,000-policy file; ValueError on an open quote."""
+    if '"' not in line and "'" not in line and "\\" not in line:
+        return line.split()
+    if _CANONICAL.fullmatch(line):  # set srcaddr "a b" "c": whole words, plain double quotes
+        return [w[1:-1] if w[0] == '"' else w for w in _CANONICAL_WORD.findall(line)]
+    words: list[str] = []
+    end = 0
+    for match in _WORD.finditer(line):
+        if line[end:match.start()].strip():
+            break
+        end = match.end()
+        word = match.group()
+        if '"' not in word and "'" not in word and "\\" not in word:
+            words.append(word)
+        elif word[0] == word[-1] == '"' and word.count('"') == 2 and "\\" not in word:
+            words.append(word[1:-1])  # the usual "name"
+        else:
+            words.append("".join(_QUOTED_ESCAPE.sub(r"\1", double) if "\\" in double else double or bare or single
+                                 or escaped for bare, double, single, escaped in _PART.findall(word)))
+    if line[end:].strip():
+        raise ValueError("no closing quotation")
+    return words
 
 
 @dataclass

@@ -1,8 +1,11 @@
 import json
+import shlex
 from pathlib import Path
 
 import pytest
-from auditor.evidence.importers.fortigate import parse_config, policy_rules, policy_scope
+from auditor.evidence.importers.fortigate import _split, parse_config, policy_rules, policy_scope
+from hypothesis import given
+from hypothesis import strategies as st
 
 from auditor.cli import main
 from auditor.errors import InputError
@@ -213,3 +216,14 @@ def test_zones_only_with_firewall_imports(tmp_path, capsys):
     inf.write_text("[System Access]\nMinimumPasswordLength = 8\n")
     assert main(["import", "secedit", str(inf), "--zones", str(ZONES)]) == 2
     assert "secedit does not use it" in capsys.readouterr().err
+
+
+@given(st.text(alphabet='ab "\'\\\t', max_size=14))
+def test_word_splitting_agrees_with_shlex(line):
+    try:
+        expected = shlex.split(line)
+    except ValueError:
+        with pytest.raises(ValueError):
+            _split(line)
+        return
+    assert _split(line) == expected
