@@ -700,3 +700,16 @@ def test_security_update_age_on_linux(audit):
     debian = audit(variant("linux", {"updates.pending_security": 1}))
     assert debian["security-update-age"].status == "notapplicable"
     assert debian["no-pending-security-updates"].status == "fail"
+
+
+@pytest.mark.parametrize("os_name", ["linux", "windows"])
+def test_dual_homing_without_zones_is_error_in_a_segment_and_not_applicable_outside(audit, os_name):
+    declared = variant(os_name, delete=("segments",))
+    assert declared["target"]["segment"] is not None
+    assert audit(declared)["single-segment"].status == "error"
+    loose = variant(os_name, delete=("segments",))
+    loose["target"]["segment"] = None
+    assert audit(loose)["single-segment"].status == "notapplicable"
+    mapped = variant(os_name, {"segments.segments": ["internet", "lgwan"]})
+    mapped["target"]["segment"] = None
+    assert audit(mapped)["single-segment"].status == "fail"  # zones given: judged even without a declared segment

@@ -34,7 +34,8 @@ def test_wheel_contains_data_and_only_the_auditor_top_level(tmp_path):
     names = zipfile.ZipFile(wheel).namelist()
     tops = {n.split("/")[0] for n in names if not n.split("/")[0].endswith(".dist-info")}
     assert tops == {"auditor"}
-    yaml_in_repo = {p.relative_to(ROOT).as_posix() for d in ("policies", "checks") for p in (ROOT / d).rglob("*.yaml")}
+    yaml_in_repo = {p.relative_to(ROOT).as_posix() for d in ("policies", "checks", "evidence")
+                    for p in (ROOT / d).rglob("*.yaml")}
     yaml_in_wheel = {n.removeprefix("auditor/") for n in names if n.endswith(".yaml")}
     assert yaml_in_repo == yaml_in_wheel
     assert "auditor/evidence/bundle.py" in names
