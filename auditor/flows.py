@@ -622,6 +622,9 @@ def services_text(services: Ivs) -> str:
     """``tcp/445, tcp/3389-3390, udp, icmp`` for a service interval set; ``any`` for all of it."""
     if services == ALL_SERVICES:
         return "any"
+    rest = minus(ALL_SERVICES, services)
+    if len(rest) < len(services):  # "any except tcp/25" reads better than 250 protocol numbers
+        return "any except " + services_text(rest)
     parts: list[str] = []
     for lo, hi in services:
         p_lo, p_hi = lo >> 16, hi >> 16

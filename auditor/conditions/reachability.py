@@ -264,13 +264,15 @@ class Reachability(Operator):
         for (rule, unsure), boxes in sorted(by_rule.items(), key=lambda kv: (kv[0][0] is None, kv[0][0] or 0)):
             services = union(b[2] for b in boxes)
             item = f"{source.name} → {destination.name}"
-            actual = (f"{origin_text(ruleset.origin(rule), ruleset.default_action)} allows "
-                      f"{services_text(services)} (e.g. {example_flow(family, boxes[0])})")
+            deciding = origin_text(ruleset.origin(rule), ruleset.default_action)
+            flow = f"{services_text(services)} (e.g. {example_flow(family, boxes[0])})"
+            actual = f"{deciding} allows {flow}"
             if undetermined and unsure is not None:
                 uncertain = ruleset.rules[unsure]
                 why = uncertain.get("error") or _uncertainty(uncertain, source, destination)
-                actual = (f"undetermined: {origin_text(uncertain['origin'], ruleset.default_action)} {why}; "
-                          f"otherwise {actual}")
+                actual = (f"undetermined: {origin_text(uncertain['origin'], ruleset.default_action)}: {why}; "
+                          f"it may let through {flow}, which {deciding} would otherwise "
+                          f"{'allow' if _verdict(ruleset, rule) == 'accept' else 'deny'}")
             findings.append(Finding(item, actual, expected))
         return findings
 
@@ -293,6 +295,10 @@ class Reachability(Operator):
             listed = ", ".join(services) if isinstance(services, list) else str(services)
             parts.append(" ".join(sides + [f"on {listed}"]))
         return text + " except " + "; ".join(parts)
+
+
+def _verdict(ruleset: RuleSet, index: int | None) -> str:
+    return ruleset.default_action if index is None else ruleset.rules[index]["action"]
 
 
 def _uncertainty(rule: dict[str, Any], source: Zone, destination: Zone) -> str:

@@ -209,3 +209,73 @@ def test_the_beta_profile_permits_screen_transfer_from_the_internet_desk(tmp_pat
 def test_malformed_reachability_arguments_are_refused_when_checks_load(arg, problem):
     problems = validate({"reachability": arg})
     assert problems and problem in problems[0][1], problems
+
+
+NFT = """table inet filter {
+\tset mn_servers {
+\t\ttype ipv4_addr
+\t\tflags interval
+\t\telements = { 10.10.16.0/24 }
+\t}
+
+\tchain forward {
+\t\ttype filter hook forward priority filter; policy drop;
+\t\tct state established,related accept
+\t\tiifname "eth3" jump from_internet
+\t\tip6 saddr 2001:db8:30::/48 ip6 daddr 2001:db8:10::/48 tcp dport 22 accept comment "v6 admin"
+\t}
+
+\tchain from_internet {
+\t\tip daddr @mn_servers tcp dport 445 ct state established accept
+\t\tip saddr != 10.30.1.0/24 return
+\t\tip daddr @mn_servers tcp dport { 139, 445 } accept comment "smb from the admin subnet"
+\t}
+}
+"""
+
+NFT_ZONES = """format: auditor-zones/1
+zones:
+  - {name: mn-servers, segment: mynumber, role: server, networks: [10.10.16.0/24, "2001:db8:10::/48"],
+     interfaces: [eth0]}
+  - {name: in-office, segment: internet, role: office, networks: [10.30.0.0/20, "2001:db8:30::/48"],
+     interfaces: [eth3]}
+"""
+
+
+def test_nftables_jump_return_established_and_ipv6(tmp_path):
+    ruleset, zones = tmp_path / "ruleset.nft", tmp_path / "zones.yaml"
+    ruleset.write_text(NFT)
+    zones.write_text(NFT_ZONES)
+    _, results = _audit(tmp_path, "nftables", ruleset, zones)
+    findings = [f["actual"] for f in results["mn-inbound-closed"]["findings"]]
+    assert len(findings) == 2, findings
+    smb, ssh = findings
+    assert '"smb from the admin subnet"' in smb and "tcp/139, tcp/445" in smb and "e.g. 10.30.1.0 → 10.10.16.0" in smb
+    assert "via" in smb  # inlined from the jump, which the finding names
+    assert '"v6 admin"' in ssh and "tcp/22" in ssh and "2001:db8:30:: → 2001:db8:10::" in ssh
+
+
+def test_services_beyond_the_permitted_ones_are_reported_as_any_except(tmp_path):
+    conf = _fortigate(tmp_path, """    edit 1
+        set srcintf "port4"
+        set dstintf "port1"
+        set srcaddr "in-office"
+        set dstaddr "mn-servers"
+        set action accept
+        set schedule "always"
+        set service "ALL"
+    next
+""")
+    bundle = tmp_path / "fw.json"
+    assert main(["import", "fortigate", str(conf), "--zones", str(FIXTURES / "zones-reach.yaml"),
+                 "--out", str(bundle)]) == 0
+    tailoring = tmp_path / "tailoring.yaml"
+    tailoring.write_text("format: auditor-tailoring/1\nid: t\nprofile: national-alpha\nparameters:\n"
+                         "  mn_inbound_flows:\n    reason: declared 2026-10 (test)\n    value:\n"
+                         "      - {from: {name: in-office}, to: {segment: mynumber}, services: [tcp/443]}\n")
+    report = tmp_path / "r.json"
+    assert main(["audit", str(bundle), "--tailoring", str(tailoring), "--format", "json", "--out", str(report)]) == 1
+    result = {r["check"]: r for r in json.loads(report.read_text())["results"]}["mn-inbound-closed"]
+    (finding,) = result["findings"]
+    assert "allows any except tcp/443 (e.g. 10.30.0.0 → 10.10.16.0 tcp/0)" in finding["actual"]
+    assert "except from name in-office to segment mynumber on tcp/443" in finding["expected"]
