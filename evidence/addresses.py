@@ -75,14 +75,17 @@ def intersect(a: list[Interval], b: list[Interval]) -> list[Interval]:
 
 
 def to_text(intervals: list[Interval]) -> list[list[str]]:
-    """The bundle form: ``[["10.0.0.0", "10.0.255.255"], ...]``."""
-    return [list(pair) for pair in _text_pairs(tuple(intervals))]
+    """The bundle form: ``[["10.0.0.0", "10.0.255.255"], ...]``.
+
+    Large groups are used by thousands of rules, so each distinct set is merged and formatted
+    once and the same list is returned for it: a bundle is read, never modified in place.
+    """
+    return _text_pairs(tuple(intervals))
 
 
 @functools.lru_cache(maxsize=4096)
-def _text_pairs(intervals: tuple[Interval, ...]) -> tuple[tuple[str, str], ...]:
-    # Large groups are used by many rules: each distinct set is merged and formatted once.
-    return tuple((_address(f, lo), _address(f, hi)) for f, lo, hi in normalise(list(intervals)))
+def _text_pairs(intervals: tuple[Interval, ...]) -> list[list[str]]:
+    return [[_address(f, lo), _address(f, hi)] for f, lo, hi in normalise(list(intervals))]
 
 
 def _address(family: int, value: int) -> str:

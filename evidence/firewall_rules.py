@@ -30,6 +30,13 @@ class Service:
     icmp_type: str | None = None  # icmp: only this type (iptables --icmp-type), as written
 
     def as_fact(self) -> dict[str, Any]:
+        """The bundle form, built once: a service object is shared by every rule that names it."""
+        key = (self.protocol, tuple(self.ports), tuple(self.source_ports), self.number, self.icmp_type)
+        if getattr(self, "_fact_key", None) != key:
+            self._fact, self._fact_key = self._build_fact(), key
+        return self._fact
+
+    def _build_fact(self) -> dict[str, Any]:
         out: dict[str, Any] = {"protocol": self.protocol}
         if self.protocol in PORT_PROTOCOLS:
             out["ports"] = [list(p) for p in merge_ports(self.ports)]

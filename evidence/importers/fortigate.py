@@ -21,8 +21,10 @@ from __future__ import annotations
 
 import contextlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from auditor.evidence.addresses import ANY4, ANY6, Interval, complement, normalise, parse_network
 from auditor.evidence.bundle import BundleBuilder
@@ -188,6 +190,7 @@ class Objects:
         self.service_groups = table("service group")
         self.policies = list(table("policy").values())
         self._cache: dict[str, AddressSet] = {}
+        self._services: dict[str, list[Service]] = {}
 
     def address(self, ref: str, trail: tuple[str, ...] = ()) -> AddressSet:
         """The exact set of an address or group (memoised: large groups are used by many policies)."""
@@ -251,6 +254,14 @@ class Objects:
         raise Unresolvable(f"address {ref!r} of type {kind!r} cannot be resolved offline")
 
     def service(self, ref: str, trail: tuple[str, ...] = ()) -> list[Service]:
+        """The services of a custom service or group (memoised, like addresses: the same Service
+        objects are shared by every policy naming them)."""
+        cached = self._services.get(ref)
+        if cached is None:
+            cached = self._services[ref] = self._service_or_group(ref, trail)
+        return list(cached)
+
+    def _service_or_group(self, ref: str, trail: tuple[str, ...]) -> list[Service]:
         if ref in trail:
             raise InputError(self.name, f"service group {ref!r} contains itself", line=self.service_groups[ref].line)
         if ref in self.service_groups:
@@ -328,6 +339,35 @@ def _interfaces(values: list[str]) -> list[str]:
     return [] if "any" in values else list(values)
 
 
+def _side(objects: Objects, settings: dict[str, list[str]], keys: tuple[str, str],
+          first: Callable[[str, str], str]) -> tuple[list[Interval], list[str], list[str]]:
+    """(intervals, unresolved names, problems) of a policy's source or destination side."""
+    resolved = AddressSet()
+    problems: list[str] = []
+    contributions = 0  # one normalised set needs no merging (large groups, many policies)
+    for key in keys:
+        # srcaddr-negate negates srcaddr within IPv4, srcaddr6-negate srcaddr6 within IPv6.
+        part = AddressSet()
+        for ref in settings.get(key, []):
+            try:
+                sub = objects.address(ref)
+            except Unresolvable as exc:
+                problems.append(str(exc))
+                continue
+            part.intervals += sub.intervals
+            part.unresolved += sub.unresolved
+            contributions += 1
+        negate_key = f"{key}-negate"
+        if key in settings and first(negate_key, "disable") == "enable":
+            if part.unresolved:
+                problems.append(f"{negate_key} with an unresolved FQDN")
+            part.intervals = complement(part.intervals, (6,) if key.endswith("6") else (4,))
+        resolved.intervals += part.intervals
+        resolved.unresolved += part.unresolved
+    intervals = resolved.intervals if contributions == 1 else normalise(resolved.intervals)
+    return intervals, sorted(set(resolved.unresolved)), problems
+
+
 def policy_rules(root: Block, name: str) -> list[Rule]:
     """The policies as normalised rules, in list order."""
     objects = Objects(root, name)
@@ -339,6 +379,7 @@ def policy_rules(root: Block, name: str) -> list[Rule]:
         with contextlib.suppress(Unresolvable):
             objects.service(group)
     rules: list[Rule] = []
+    sides: dict[tuple[Any, ...], tuple[list[Interval], list[str], list[str]]] = {}
     for block in objects.policies:
         settings = {k: v for k, (v, _) in block.settings.items()}
 
@@ -356,32 +397,15 @@ def policy_rules(root: Block, name: str) -> list[Rule]:
                     schedule=first("schedule", "always"), log=first("logtraffic", "utm") != "disable")
         problems: list[str] = []
         for side, keys in (("sources", ("srcaddr", "srcaddr6")), ("destinations", ("dstaddr", "dstaddr6"))):
-            resolved = AddressSet()
-            contributions = 0  # one normalised set needs no merging (large groups, many policies)
-            for key in keys:
-                # srcaddr-negate negates srcaddr within IPv4, srcaddr6-negate srcaddr6 within IPv6.
-                part = AddressSet()
-                for ref in settings.get(key, []):
-                    try:
-                        sub = objects.address(ref)
-                    except Unresolvable as exc:
-                        problems.append(str(exc))
-                        continue
-                    part.intervals += sub.intervals
-                    part.unresolved += sub.unresolved
-                    contributions += 1
-                negate_key = f"{key}-negate"
-                if key in settings and first(negate_key, "disable") == "enable":
-                    if part.unresolved:
-                        problems.append(f"{negate_key} with an unresolved FQDN")
-                    part.intervals = complement(part.intervals, (6,) if key.endswith("6") else (4,))
-                resolved.intervals += part.intervals
-                resolved.unresolved += part.unresolved
-            setattr(rule, side, resolved.intervals if contributions == 1 else normalise(resolved.intervals))
-            if side == "sources":
-                rule.unresolved_sources = sorted(set(resolved.unresolved))
-            else:
-                rule.unresolved_destinations = sorted(set(resolved.unresolved))
+            v4, v6 = keys
+            key = (tuple(settings.get(v4, ())), tuple(settings.get(v6, ())),
+                   str(settings.get(f"{v4}-negate")), str(settings.get(f"{v6}-negate")))
+            if key not in sides:  # policies name the same objects again and again: resolve each use once
+                sides[key] = _side(objects, settings, keys, first)
+            intervals, unresolved, side_problems = sides[key]
+            setattr(rule, side, intervals)
+            setattr(rule, f"unresolved_{side}", list(unresolved))
+            problems += side_problems
         for ref in settings.get("service", []):
             try:
                 rule.services += objects.service(ref)
