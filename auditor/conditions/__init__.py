@@ -97,6 +97,15 @@ class Operator:
 
         return judge
 
+    def compile_field(self, field: str, arg: Any) -> Callable[[Any, Context, str], bool] | None:
+        """``{field: FIELD, <op>: arg}`` as one function, for a plain key FIELD (no dots).
+
+        Operators judged per record (comparisons, ages) read the field themselves, which saves
+        a call per record; the function must raise ``MissingFact(field_label(label, field))``
+        for an absent key as the general path does. None: use :meth:`compile` and a lookup.
+        """
+        return None
+
     def describe(self, arg: Any, ctx: Context) -> str:
         """The requirement in words, used as a finding's ``expected``."""
         raise NotImplementedError
@@ -124,6 +133,38 @@ def get_path(subject: Any, dotted: str) -> Any:
         else:
             return MISSING
     return value
+
+
+def getter(dotted: str) -> Callable[[Any], Any]:
+    """:func:`get_path` for one path, split once: for reading a field of every item of a list."""
+    if "." not in dotted:
+        def get(subject: Any) -> Any:
+            return subject.get(dotted, MISSING) if type(subject) is dict else get_path(subject, dotted)
+
+        return get
+    parts = dotted.split(".")
+    if len(parts) == 2:  # a record's sub-record, such as source.line
+        outer, inner = parts
+
+        def get_two(subject: Any) -> Any:
+            if type(subject) is dict:
+                value = subject.get(outer)
+                if type(value) is dict:
+                    return value.get(inner, MISSING)
+            return get_path(subject, dotted)
+
+        return get_two
+
+    def get_deep(subject: Any) -> Any:
+        value = subject
+        for part in parts:
+            if isinstance(value, dict) and part in value:
+                value = value[part]
+            else:
+                return MISSING
+        return value
+
+    return get_deep
 
 
 def lookup(subject: Any, dotted: str, label: str) -> Any:
@@ -212,24 +253,31 @@ def compiled(cond: dict[str, Any]) -> Judge:
     entry = _COMPILED.get(id(cond))
     if entry is None or entry[0] is not cond:
         _, fld, _, arg, op = _parsed(cond)
-        judge = op.compile(arg)
-        if fld is not None:
-            judge = _with_field(fld, judge)
+        judge = op.compile_field(fld, arg) if fld is not None and "." not in fld else None
+        if judge is None:
+            judge = op.compile(arg)
+            if fld is not None:
+                judge = _with_field(fld, judge)
         entry = (cond, judge)
         _COMPILED[id(cond)] = entry
     return entry[1]
 
 
+def field_label(label: str, fld: str) -> str:
+    """The label of a field of the subject labelled ``label``."""
+    return f"{label}.{fld}" if label else fld
+
+
 def _with_field(fld: str, judge: Judge) -> Judge:
     if "." in fld:
         def deep(subject: Any, ctx: Context, label: str) -> bool:
-            return judge(lookup(subject, fld, label), ctx, f"{label}.{fld}" if label else fld)
+            return judge(lookup(subject, fld, label), ctx, field_label(label, fld))
 
         return deep
 
     def shallow(subject: Any, ctx: Context, label: str) -> bool:
         value = subject.get(fld, MISSING) if type(subject) is dict else lookup(subject, fld, label)
-        return judge(value, ctx, f"{label}.{fld}" if label else fld)
+        return judge(value, ctx, field_label(label, fld))
 
     return shallow
 

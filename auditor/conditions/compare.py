@@ -5,6 +5,7 @@ from __future__ import annotations
 import operator
 import re
 from collections.abc import Callable, Iterator
+from functools import partial
 from typing import Any
 
 from auditor.conditions import (
@@ -17,7 +18,9 @@ from auditor.conditions import (
     Outcome,
     Path,
     Problem,
+    field_label,
     is_param,
+    lookup,
     register,
     require_present,
     resolve,
@@ -34,6 +37,9 @@ def show(value: Any) -> str:
     if isinstance(value, list):
         return "[" + ", ".join(show(v) for v in value) + "]"
     return str(value)
+
+
+_UNSET: Any = object()  # a memo not filled yet (None is a value a parameter can have)
 
 
 class _Binary(Operator):
@@ -66,9 +72,9 @@ class _Binary(Operator):
         return self.test(subject, resolve(arg, ctx))
 
     def compile(self, arg: Any) -> Callable[[Any, Context, str], bool]:
-        test = self.test
         if is_param(arg):
             name = arg["param"]
+            test = self.param_test()
 
             def judge_param(subject: Any, ctx: Context, label: str) -> bool:
                 if subject is MISSING:
@@ -76,13 +82,50 @@ class _Binary(Operator):
                 return test(subject, ctx.params[name])
 
             return judge_param
+        bound = self.literal_test(arg)
 
         def judge(subject: Any, ctx: Context, label: str) -> bool:
             if subject is MISSING:
                 raise MissingFact(label)
-            return test(subject, arg)
+            return bound(subject)
 
         return judge
+
+    def compile_field(self, field: str, arg: Any) -> Callable[[Any, Context, str], bool]:
+        # compile() with the field read here: one call per record instead of two.
+        if is_param(arg):
+            name = arg["param"]
+            test = self.param_test()
+
+            def judge_field_param(subject: Any, ctx: Context, label: str) -> bool:
+                value = subject.get(field, MISSING) if type(subject) is dict else lookup(subject, field, label)
+                if value is MISSING:
+                    raise MissingFact(field_label(label, field))
+                return test(value, ctx.params[name])
+
+            return judge_field_param
+        bound = self.literal_test(arg)
+
+        def judge_field(subject: Any, ctx: Context, label: str) -> bool:
+            value = subject.get(field, MISSING) if type(subject) is dict else lookup(subject, field, label)
+            if value is MISSING:
+                raise MissingFact(field_label(label, field))
+            return bound(value)
+
+        return judge_field
+
+    def literal_test(self, expected: Any) -> Callable[[Any], bool]:
+        """:meth:`test` against one literal, for compiled conditions (operators specialise it)."""
+        test = self.test
+
+        def bound(subject: Any) -> bool:
+            return test(subject, expected)
+
+        return bound
+
+    def param_test(self) -> Callable[[Any, Any], bool]:
+        """:meth:`test` for a parameter's value, for compiled conditions (operators may memoise)."""
+        return self.test
 
     def describe(self, arg: Any, ctx: Context) -> str:
         return f"{self.symbol} {show(resolve(arg, ctx))}"
@@ -93,12 +136,24 @@ def _eq(a: Any, b: Any) -> bool:
     return type(a) is type(b) and a == b if isinstance(a, bool) or isinstance(b, bool) else a == b
 
 
+def _eq_literal(expected: Any) -> Callable[[Any], bool]:
+    """``_eq(subject, expected)`` with ``expected`` fixed, as cheap as the literal's type allows."""
+    if type(expected) is bool:
+        return partial(operator.is_, expected)  # only the same boolean is equal to a boolean
+    if expected is None or type(expected) is str:
+        return partial(operator.eq, expected)  # no boolean equals text or null
+    return partial(_eq, b=expected)
+
+
 @register
 class Eq(_Binary):
     name, symbol, fn = "eq", "==", staticmethod(_eq)
 
     def test(self, subject: Any, expected: Any) -> bool:
         return _eq(subject, expected)
+
+    def literal_test(self, expected: Any) -> Callable[[Any], bool]:
+        return _eq_literal(expected)
 
 
 @register
@@ -107,6 +162,14 @@ class Ne(_Binary):
 
     def test(self, subject: Any, expected: Any) -> bool:
         return not _eq(subject, expected)
+
+    def literal_test(self, expected: Any) -> Callable[[Any], bool]:
+        equal = _eq_literal(expected)
+
+        def differs(subject: Any) -> bool:
+            return not equal(subject)
+
+        return differs
 
 
 def _ordered(a: Any, b: Any) -> None:
@@ -184,12 +247,46 @@ class Intersects(_Membership):
     name, symbol = "intersects", "shares an element with"
 
     def test(self, subject: Any, expected: Any) -> bool:
-        if subject is None:
-            return False
-        if not isinstance(subject, list):
-            raise EvaluationError(f"intersects needs a list, got {show(subject)!r}")
-        wanted = {_fold(m) for m in self._members(expected)}
-        return any(_fold(v) in wanted for v in subject)
+        return _a_list(subject) and not self._wanted(expected).isdisjoint(map(_fold, subject))
+
+    def _wanted(self, expected: Any) -> set[Any]:
+        return {_fold(m) for m in self._members(expected)}
+
+    def literal_test(self, expected: Any) -> Callable[[Any], bool]:
+        try:
+            wanted = self._wanted(expected)
+        except (EvaluationError, TypeError):
+            return super().literal_test(expected)  # raises only when a list is judged, as test does
+
+        def test(subject: Any) -> bool:
+            return _a_list(subject) and not wanted.isdisjoint(map(_fold, subject))
+
+        return test
+
+    def param_test(self) -> Callable[[Any, Any], bool]:
+        # The parameter's list is folded once, not once per account: profile parameters are
+        # not changed during a run, so the same list object has the same members.
+        memo: list[Any] = [_UNSET, set()]  # [the parameter's list, its folded members]
+        wanted_of = self._wanted
+
+        def test(subject: Any, expected: Any) -> bool:
+            if not _a_list(subject):
+                return False
+            if memo[0] is not expected:
+                memo[1] = wanted_of(expected)
+                memo[0] = expected
+            return not memo[1].isdisjoint(map(_fold, subject))
+
+        return test
+
+
+def _a_list(subject: Any) -> bool:
+    """Whether ``intersects`` has a list to judge: null has no elements, anything else is an error."""
+    if subject is None:
+        return False
+    if not isinstance(subject, list):
+        raise EvaluationError(f"intersects needs a list, got {show(subject)!r}")
+    return True
 
 
 def _fold(value: Any) -> Any:
@@ -215,14 +312,29 @@ class Regex(_Binary):
             yield path, f"invalid regular expression: {exc}"
 
     def test(self, subject: Any, expected: Any) -> bool:
-        if subject is None:
-            return False
-        if not isinstance(subject, str):
-            raise EvaluationError(f"regex needs text, got {show(subject)!r}")
-        try:
-            return re.search(expected, subject) is not None
-        except (re.error, TypeError) as exc:
-            raise EvaluationError(f"invalid regular expression {expected!r}: {exc}") from None
+        return self.param_test()(subject, expected)
+
+    def param_test(self) -> Callable[[Any, Any], bool]:
+        # re.search would look the pattern up in re's cache on every call; it is compiled once here.
+        memo: list[Any] = [_UNSET, None]  # [the pattern's text, the compiled pattern]
+
+        def test(subject: Any, expected: Any) -> bool:
+            if subject is None:
+                return False
+            if not isinstance(subject, str):
+                raise EvaluationError(f"regex needs text, got {show(subject)!r}")
+            try:
+                if memo[0] is not expected:
+                    memo[1] = re.compile(expected)
+                    memo[0] = expected
+                return memo[1].search(subject) is not None
+            except (re.error, TypeError) as exc:
+                raise EvaluationError(f"invalid regular expression {expected!r}: {exc}") from None
+
+        return test
+
+    def literal_test(self, expected: Any) -> Callable[[Any], bool]:
+        return partial(self.param_test(), expected=expected)
 
     def describe(self, arg: Any, ctx: Context) -> str:
         return f"matches /{resolve(arg, ctx)}/"

@@ -16,7 +16,7 @@ per target, so comparing 100,000 accounts with a 100,000-person roster stays lin
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from auditor.conditions import (
@@ -29,9 +29,10 @@ from auditor.conditions import (
     Outcome,
     Path,
     Problem,
+    compiled,
     describe,
     get_path,
-    holds,
+    getter,
     params_of,
     register,
     validate,
@@ -40,6 +41,8 @@ from auditor.conditions import (
 
 def normalise(value: Any) -> Any:
     if isinstance(value, str):
+        if value.isascii() and value.isalnum():  # an employee number: NFKC and spaces change nothing
+            return value.lower()  # casefold() of ASCII
         return "".join(unicodedata.normalize("NFKC", value).split()).casefold()
     return value
 
@@ -97,12 +100,37 @@ class Match(Operator):
         return index
 
     def holds(self, subject: Any, arg: Any, ctx: Context, label: str) -> bool:
-        index = self._index(arg, ctx)
-        key = _key(subject, tuple(arg["by"].values()))
-        if key is None:
-            return False
+        return self.compile(arg)(subject, ctx, label)
+
+    def compile(self, arg: Any) -> Callable[[Any, Context, str], bool]:
+        # Runs once per account against a roster: the item's key fields and the where filter
+        # are resolved here, once, and the index is found in the per-target cache.
+        records_of = getter(arg["in"])
+        fields = tuple(arg["by"])
+        item_fields = tuple(arg["by"].values())
+        gets = [getter(f) for f in item_fields]
         where = arg.get("where")
-        return any(where is None or holds(where, record, ctx) for record in index.get(key, ()))
+        accept = compiled(where) if where is not None else None
+
+        def judge(subject: Any, ctx: Context, label: str) -> bool:
+            records = records_of(ctx.root)
+            index = ctx.cache.get(("match", id(records), fields)) if type(records) is list else None
+            if index is None:
+                index = self._index(arg, ctx)
+            if not isinstance(subject, dict):
+                return False
+            key = []
+            for get in gets:
+                value = normalise(get(subject))
+                if value is MISSING or value is None or value == "":
+                    return False
+                key.append(value)
+            found = index.get(tuple(key), ())
+            if accept is None:
+                return bool(found)
+            return any(accept(record, ctx, "") for record in found)
+
+        return judge
 
     def evaluate(self, subject: Any, arg: Any, ctx: Context, label: str) -> Outcome:
         if self.holds(subject, arg, ctx, label):

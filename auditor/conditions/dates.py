@@ -6,25 +6,38 @@ never to the auditing machine's clock, so an old export is judged as of its coll
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from typing import Any
 
 from auditor.clock import parse_date
 from auditor.conditions import (
+    MISSING,
     Context,
     EvaluationError,
     Finding,
+    MissingFact,
     Operator,
     Outcome,
     Path,
     Problem,
+    field_label,
+    is_param,
+    lookup,
     register,
     require_present,
     resolve,
     validate_value,
     value_params,
 )
+
+# An instant's date is its text's first ten characters, once the text is known to be valid.
+# A directory's instants are mostly distinct, but their days and their times of day are few:
+# both parts are remembered from instants that parsed, so that most instants are judged by
+# two lookups instead of a datetime (with a time zone object) each.
+_DAYS: dict[str, date] = {}  # "2026-11-02" → its date
+_TIMES: set[str] = set()  # "T08:41:07+09:00": valid after any valid day, and staying on that day
+_MEMO_LIMIT = 200_000
 
 
 def to_date(value: Any) -> date:
@@ -34,11 +47,36 @@ def to_date(value: Any) -> date:
     if isinstance(value, date):
         return value
     if isinstance(value, str):
+        instant = len(value) > 11 and value[10] == "T"
+        if instant:
+            day = _DAYS.get(value[:10])
+            if day is not None and value[10:] in _TIMES:
+                return day
         try:
-            return parse_date(value)
+            found = parse_date(value)
         except ValueError:
             pass
+        else:
+            if instant:
+                _remember(value, found)
+            return found
     raise EvaluationError(f"{value!r} is not an ISO 8601 date")
+
+
+def _remember(instant: str, found: date) -> None:
+    """Note the parts of a valid instant whose date is its first ten characters' date.
+
+    Python reads an instant's date and its time of day separately, so any remembered day
+    followed by any remembered time is valid and has that day's date. A time that moves the
+    date (24:00, which newer Pythons read as the next midnight) is not remembered.
+    """
+    try:
+        day = date.fromisoformat(instant[:10])
+    except ValueError:
+        return
+    if day == found and len(_DAYS) < _MEMO_LIMIT and len(_TIMES) < _MEMO_LIMIT:
+        _DAYS[instant[:10]] = day
+        _TIMES.add(instant[10:])
 
 
 class _Age(Operator):
@@ -52,7 +90,9 @@ class _Age(Operator):
         yield from value_params(arg)
 
     def _days(self, arg: Any, ctx: Context) -> int:
-        days = resolve(arg, ctx)
+        return self._whole(resolve(arg, ctx))
+
+    def _whole(self, days: Any) -> int:
         if isinstance(days, bool) or not isinstance(days, int):
             raise EvaluationError(f"{self.name} needs a whole number of days, got {days!r}")
         return days
@@ -66,6 +106,22 @@ class _Age(Operator):
         if subject is None:
             return self.name == "older_than_days"  # never happened is older than any age
         return self.ok((ctx.as_of - to_date(subject)).days, days)
+
+    def compile_field(self, field: str, arg: Any) -> Callable[[Any, Context, str], bool]:
+        # holds() with the field read here: ages are judged once per account of a directory.
+        whole, ok, never = self._whole, self.ok, self.name == "older_than_days"
+        param = arg["param"] if is_param(arg) else None
+
+        def judge(subject: Any, ctx: Context, label: str) -> bool:
+            value = subject.get(field, MISSING) if type(subject) is dict else lookup(subject, field, label)
+            if value is MISSING:
+                raise MissingFact(field_label(label, field))
+            days = whole(arg if param is None else ctx.params[param])
+            if value is None:
+                return never
+            return ok((ctx.as_of - to_date(value)).days, days)
+
+        return judge
 
     def evaluate(self, subject: Any, arg: Any, ctx: Context, label: str) -> Outcome:
         if self.holds(subject, arg, ctx, label):

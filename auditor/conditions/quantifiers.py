@@ -14,7 +14,7 @@ socket's port), so an inspector can find it.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from auditor.conditions import (
@@ -27,10 +27,10 @@ from auditor.conditions import (
     Outcome,
     Path,
     Problem,
+    compiled,
     describe,
     evaluate,
-    get_path,
-    holds,
+    getter,
     label_path,
     params_of,
     register,
@@ -49,17 +49,46 @@ def _items(subject: Any, label: str) -> list[Any]:
 
 
 _FIELD = re.compile(r"\{([a-z_][a-z0-9_.]*)\}")
+Namer = Callable[[Any, int, str], str]
+_NAMERS: dict[str | None, Namer] = {}
 
 
 def _name(item: Any, index: int, ctx: Context, label: str) -> str:
     """An item's name: one field (``item: name``) or a template of fields (``item: "{protocol}/{port}"``)."""
-    key = ctx.item_key
-    if key and isinstance(item, dict):
-        if "{" in key:
-            return _FIELD.sub(lambda m: _text(get_path(item, m.group(1))), key)
-        if item.get(key) is not None:
-            return str(item[key])
-    return label_path(label, index)
+    return _namer(ctx.item_key)(item, index, label)
+
+
+def _namer(key: str | None) -> Namer:
+    """:func:`_name` for one ``item`` key, its template parsed once (findings can number 100,000)."""
+    namer = _NAMERS.get(key)
+    if namer is None:
+        namer = _NAMERS[key] = _make_namer(key)
+    return namer
+
+
+def _make_namer(key: str | None) -> Namer:
+    if not key:
+        def by_position(item: Any, index: int, label: str) -> str:
+            return label_path(label, index)
+
+        return by_position
+    if "{" not in key:
+        def by_field(item: Any, index: int, label: str) -> str:
+            if isinstance(item, dict) and item.get(key) is not None:
+                return str(item[key])
+            return label_path(label, index)
+
+        return by_field
+    pieces = _FIELD.split(key)  # literal, field, literal, field, ..., literal
+    template = "{}".join(p.replace("{", "{{").replace("}", "}}") for p in pieces[0::2])
+    fields = [getter(f) for f in pieces[1::2]]
+
+    def by_template(item: Any, index: int, label: str) -> str:
+        if not isinstance(item, dict):
+            return label_path(label, index)
+        return template.format(*[_text(get(item)) for get in fields])
+
+    return by_template
 
 
 def _text(value: Any) -> str:
@@ -81,8 +110,18 @@ def fields_of(cond: Any) -> list[str]:
     return found
 
 
-def _matches(where: dict[str, Any] | None, item: Any, ctx: Context, label: str) -> bool:
-    return where is None or holds(where, item, ctx, label)
+def _matching(where: dict[str, Any] | None, items: list[Any], ctx: Context) -> Iterator[tuple[int, Any]]:
+    """(index, item) of the items that satisfy ``where`` (all of them without one), in order.
+
+    The filter is compiled once for the whole list instead of being looked up per item.
+    """
+    if where is None:
+        yield from enumerate(items)
+        return
+    judge = compiled(where)
+    for pair in enumerate(items):
+        if judge(pair[1], ctx, ""):
+            yield pair
 
 
 class _Quantifier(Operator):
@@ -119,11 +158,10 @@ class All(_Quantifier):
 
     def evaluate(self, subject: Any, arg: Any, ctx: Context, label: str) -> Outcome:
         findings: list[Finding] = []
-        for i, item in enumerate(_items(subject, label)):
-            if not _matches(arg.get("where"), item, ctx, ""):
-                continue
+        name_of = _namer(ctx.item_key)
+        for i, item in _matching(arg.get("where"), _items(subject, label), ctx):
             outcome = evaluate(arg["require"], item, ctx, "")
-            name = _name(item, i, ctx, label)
+            name = name_of(item, i, label)
             for f in outcome.findings:
                 findings.append(Finding(name, f.actual, f"{f.item} {f.expected}" if f.item else f.expected))
         return Outcome(not findings, findings)
@@ -138,7 +176,7 @@ class Any_(_Quantifier):
 
     def evaluate(self, subject: Any, arg: Any, ctx: Context, label: str) -> Outcome:
         items = _items(subject, label)
-        if any(_matches(arg["where"], item, ctx, "") for item in items):
+        if next(_matching(arg["where"], items, ctx), None) is not None:
             return Outcome(True)
         return Outcome(False, [Finding(label, f"none of {len(items)} items", self.describe(arg, ctx))])
 
@@ -151,17 +189,20 @@ class None_(_Quantifier):
     name = "none"
 
     def evaluate(self, subject: Any, arg: Any, ctx: Context, label: str) -> Outcome:
+        items = _items(subject, label)
+        matched = list(_matching(arg["where"], items, ctx))
+        if not matched:
+            return Outcome(True)
         fields = fields_of(arg["where"])
         expected = self.describe(arg, ctx)
-        findings = []
-        for i, item in enumerate(_items(subject, label)):
-            if _matches(arg["where"], item, ctx, ""):
-                if len(fields) == 1:
-                    actual = get_path(item, fields[0])
-                else:
-                    actual = {f: get_path(item, f) for f in fields} if fields else item
-                findings.append(Finding(_name(item, i, ctx, label), actual, expected))
-        return Outcome(not findings, findings)
+        name_of = _namer(ctx.item_key)
+        if len(fields) == 1:
+            get = getter(fields[0])
+            return Outcome(False, [Finding(name_of(item, i, label), get(item), expected) for i, item in matched])
+        getters = [(f, getter(f)) for f in fields]
+        return Outcome(False, [
+            Finding(name_of(item, i, label), {f: get(item) for f, get in getters} if fields else item, expected)
+            for i, item in matched])
 
     def describe(self, arg: Any, ctx: Context) -> str:
         return f"no item with {self._where_text(arg, ctx)}"
@@ -202,7 +243,7 @@ class Count(_Quantifier):
 
     def evaluate(self, subject: Any, arg: Any, ctx: Context, label: str) -> Outcome:
         items = _items(subject, label)
-        n = sum(1 for item in items if _matches(arg.get("where"), item, ctx, ""))
+        n = sum(1 for _ in _matching(arg.get("where"), items, ctx))
         cmp = self._cmp(arg)
         if evaluate({cmp: arg[cmp]}, n, ctx, label).passed:
             return Outcome(True)
