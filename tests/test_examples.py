@@ -10,17 +10,18 @@ from auditor.cli import main
 FLEET = Path(__file__).resolve().parents[1] / "examples" / "fleet"
 
 EXPECTED_TARGETS = {  # pass, fail, error, notapplicable, score, grade (examples/README.md)
-    "ad-kakuu-local": (8, 8, 0, 52, 44.4, "C"),
-    "in-kikaku-02": (11, 15, 17, 25, 30.9, "D"),
-    "in-kouhou-01": (30, 0, 14, 24, 62.0, "C"),
-    "kakuu-city": (0, 1, 0, 67, 0.0, "D"),
-    "lg-fs-01": (29, 2, 14, 23, 58.8, "C"),
-    "lg-jousei-04": (27, 4, 14, 23, 48.4, "C"),
-    "lg-shimin-03": (15, 8, 13, 32, 35.4, "D"),
-    "lg-shimin-05": (0, 0, 55, 13, 0.0, "D"),
-    "lg-soumu-02": (19, 3, 13, 33, 49.6, "C"),
-    "mn-jyuki-01": (30, 1, 14, 23, 61.1, "C"),
-    "mn-zeimu-01": (30, 1, 14, 23, 59.9, "C"),
+    "ad-kakuu-local": (8, 8, 0, 59, 44.4, "C"),
+    "in-kikaku-02": (19, 23, 4, 29, 52.5, "C"),
+    "in-kouhou-01": (47, 0, 0, 28, 100.0, "A"),
+    "kakuu-city": (0, 1, 0, 74, 0.0, "D"),
+    "kakuu-fw01": (4, 3, 0, 68, 60.0, "C"),
+    "lg-fs-01": (45, 2, 0, 28, 96.3, "A"),
+    "lg-jousei-04": (42, 6, 0, 27, 77.4, "B"),
+    "lg-shimin-03": (27, 8, 0, 40, 76.7, "B"),
+    "lg-shimin-05": (0, 0, 55, 20, 0.0, "D"),
+    "lg-soumu-02": (30, 4, 0, 41, 90.3, "A"),
+    "mn-jyuki-01": (46, 2, 0, 27, 96.7, "A"),
+    "mn-zeimu-01": (47, 1, 0, 27, 98.3, "A"),
 }
 
 
@@ -40,25 +41,73 @@ def test_fleet_exit_code_and_gate(fleet_json):
     assert code == 1
     assert doc["gate"]["passed"] is False
     failed = [(b["check"], b["target"], b["status"]) for b in doc["gate"]["failed_critical"]]
-    assert [f for f in failed if f[2] == "fail"] == [("no-ip-forwarding", "lg-jousei-04", "fail")]
-    # the bundles predate the segments and removable_media areas: those critical checks cannot be proven
-    endpoints = ["in-kikaku-02", "in-kouhou-01", "lg-fs-01", "lg-jousei-04", "lg-shimin-03", "lg-shimin-05",
-                 "lg-soumu-02", "mn-jyuki-01", "mn-zeimu-01"]
-    assert sorted(f for f in failed if f[2] == "error") == sorted(
-        [("no-ip-forwarding", "lg-shimin-05", "error")]
-        + [("single-segment", t, "error") for t in endpoints]
-        + [("mn-removable-storage-blocked", t, "error") for t in ("mn-jyuki-01", "mn-zeimu-01")])
+    # GL-A13: lg-jousei-04 forwards IP and its maintenance NIC (192.168.100.10, in no zone) is `external`;
+    # GL-A02-A04: the boundary firewall lets the My Number segment out beyond its declared flows
+    # (policy 11 on service ALL to chukan, policy 10 on tcp/8443 to jlis)
+    assert sorted(f for f in failed if f[2] == "fail") == [
+        ("mn-outbound-specified-only", "kakuu-fw01", "fail"),
+        ("no-ip-forwarding", "lg-jousei-04", "fail"),
+        ("single-segment", "lg-jousei-04", "fail")]
+    # only the broken bundle leaves critical checks unproven; every other endpoint has its segments
+    # (collected with --zones) and the My Number hosts their removable_media
+    assert sorted(f for f in failed if f[2] == "error") == [
+        ("no-ip-forwarding", "lg-shimin-05", "error"), ("single-segment", "lg-shimin-05", "error")]
+
+
+def test_fleet_firewall_findings_cite_the_documented_policies(fleet_json):
+    _, doc = fleet_json
+    found = {r["check"]: [f["actual"] for f in r["findings"]] for r in doc["results"]
+             if r["target"] == "kakuu-fw01" and r["status"] == "fail"}
+    cited = {check: sorted(a.split('"')[0].strip() for a in actuals) for check, actuals in found.items()}
+    assert cited == {"mn-outbound-specified-only": ["policy 10", "policy 11"],
+                     "internet-egress-via-security-cloud": ["policy 31"],
+                     "lgwan-to-internet-limited": ["policy 60"]}
+    assert "policy 50" not in str([r for r in doc["results"] if r["target"] == "kakuu-fw01"])  # disabled
+
+
+def test_fleet_endpoint_protection_problems_are_the_documented_ones(fleet_json):
+    _, doc = fleet_json
+    protection_checks = {"removable-media-restricted", "mn-removable-storage-blocked", "antimalware-installed",
+                 "antimalware-realtime", "antimalware-signatures-fresh", "antimalware-signatures-fresh-mynumber",
+                 "disk-encryption-system", "disk-encryption-all-fixed", "screen-lock-timeout", "screen-lock-password",
+                 "shell-idle-timeout", "local-admin-count", "linux-audit-daemon", "os-supported", "single-segment",
+                 "mn-no-wireless", "sshd-root-login", "sshd-password-authentication", "sshd-max-auth-tries",
+                 "sshd-no-empty-passwords", "removable-devices-registered"}
+    problems = sorted((r["target"], r["check"], r["status"]) for r in doc["results"]
+                      if r["check"] in protection_checks and r["status"] in ("fail", "error")
+                      and r["target"] != "lg-shimin-05")  # the broken bundle: everything is error
+    assert problems == [
+        ("in-kikaku-02", "antimalware-realtime", "fail"),
+        ("in-kikaku-02", "antimalware-signatures-fresh", "fail"),  # ClamAV signatures 9 days old
+        ("in-kikaku-02", "disk-encryption-all-fixed", "fail"),
+        ("in-kikaku-02", "disk-encryption-system", "fail"),
+        ("in-kikaku-02", "linux-audit-daemon", "fail"),
+        ("in-kikaku-02", "os-supported", "error"),  # Devuan is not in the end-of-life table
+        ("in-kikaku-02", "removable-media-restricted", "fail"),
+        ("in-kikaku-02", "sshd-max-auth-tries", "fail"),
+        ("in-kikaku-02", "sshd-password-authentication", "fail"),
+        ("lg-jousei-04", "local-admin-count", "fail"),  # root (uid 0 and sudoers), kk-admin, r-kobayashi
+        ("lg-jousei-04", "single-segment", "fail"),
+        ("lg-soumu-02", "removable-media-restricted", "fail"),  # USB storage allowed
+        ("mn-jyuki-01", "os-supported", "fail"),  # Debian 12: regular security support ended 2026-06-10
+    ]
+    by_check = {(r["target"], r["check"]): r["status"] for r in doc["results"]}
+    for host in ("mn-jyuki-01", "mn-zeimu-01"):  # compliant on removable media, Wi-Fi and offline signatures
+        assert by_check[(host, "mn-removable-storage-blocked")] == "pass"
+        assert by_check[(host, "mn-no-wireless")] == "pass"
+        assert by_check[(host, "antimalware-signatures-fresh-mynumber")] == "pass"
 
 
 def test_fleet_totals_and_targets(fleet_json):
     _, doc = fleet_json
-    assert doc["summary"] == {"pass": 199, "fail": 43, "error": 168, "notapplicable": 338, "waived": 0, "manual": 0}
-    assert (doc["score"], doc["grade"]) == (44.2, "C")
+    assert doc["summary"] == {"pass": 315, "fail": 58, "error": 59, "notapplicable": 468, "waived": 0, "manual": 0}
+    assert (doc["score"], doc["grade"]) == (73.4, "B")
     got = {t["id"]: (t["summary"]["pass"], t["summary"]["fail"], t["summary"]["error"],
                      t["summary"]["notapplicable"], t["score"], t["grade"]) for t in doc["targets"]}
     assert got == EXPECTED_TARGETS
+    assert len({r["check"] for r in doc["results"]}) == 75 and len(doc["results"]) == 12 * 75
     assert {s["segment"]: s["score"] for s in doc["segments"]} == {
-        None: 0.0, "internet": 46.5, "lgwan": 36.8, "mynumber": 60.5}
+        None: 56.6, "internet": 76.3, "lgwan": 62.9, "mynumber": 97.5}
 
 
 def test_broken_bundle_target_is_error_and_names_the_field(fleet_json):
@@ -82,7 +131,7 @@ def test_target_in_two_bundles_is_merged(fleet_json):
 def test_japanese_table_for_the_fleet(capsys):
     assert main(["audit", str(FLEET)]) == 1
     out = capsys.readouterr().out
-    assert "スコア: 44.2" in out and "C 着手" in out and "不通過" in out
+    assert "スコア: 73.4" in out and "B 一部達成" in out and "不通過" in out
     assert "マイナンバー利用事務系" in out and "評価不能" in out
 
 
