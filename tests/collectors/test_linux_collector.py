@@ -123,10 +123,9 @@ EXPECTED_FACTS = {
     ],
     "ssh_server": {"installed": True},
     "local_admins": [
-        {"name": "root", "kind": "user", "via": "uid0"},
+        {"name": "root", "kind": "user", "via": "uid0, sudoers"},  # one entry per administrator
         {"name": "sato", "kind": "user", "via": "sudo"},
         {"name": "opsbot", "kind": "user", "via": "sudoers"},
-        {"name": "root", "kind": "user", "via": "sudoers"},
         {"name": "sudo", "kind": "group", "via": "sudoers"},
     ],
     "audit_daemon": {"installed": True, "rule_count": 7, "immutable": True},

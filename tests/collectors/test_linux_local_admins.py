@@ -19,10 +19,9 @@ def test_fake_root(fake_root: Path) -> None:
     builder = collect_area(collect, file_context(fake_root))
     fact = builder.facts[AREA]
     assert fact == [
-        {"name": "root", "kind": "user", "via": "uid0"},
+        {"name": "root", "kind": "user", "via": "uid0, sudoers"},  # one entry per administrator
         {"name": "sato", "kind": "user", "via": "sudo"},
         {"name": "opsbot", "kind": "user", "via": "sudoers"},  # through User_Alias OPS
-        {"name": "root", "kind": "user", "via": "sudoers"},
         {"name": "sudo", "kind": "group", "via": "sudoers"},
     ]
     assert messages(builder, AREA) == []
@@ -51,7 +50,7 @@ def test_netgroups_are_noted(fake_root: Path) -> None:
     builder = collect_area(collect, file_context(fake_root))
     assert messages(builder, AREA) == [
         "sudoers: user-list entries of ALL grants not resolved from local files: +admins, %:Domain\\ Admins, !guest"]
-    assert len(builder.facts[AREA]) == 5
+    assert len(builder.facts[AREA]) == 4  # root (uid0, sudoers), sato, opsbot, %sudo
 
 
 def test_unreadable_sudoers_leaves_the_area_out(fake_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:

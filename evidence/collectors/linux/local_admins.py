@@ -1,6 +1,7 @@
 """Area ``local_admins``: who holds root rights on the host, and through what.
 
-``via`` is ``uid0`` for uid-0 accounts, the group name for members of sudo / wheel / admin
+Each principal is listed once; ``via`` names how it holds the right, comma-separated when
+in several ways: ``uid0`` for uid-0 accounts, the group name for members of sudo / wheel / admin
 (listed members and accounts whose primary group it is), and ``sudoers`` for users and
 ``%groups`` granted ALL commands as root in sudoers (includes followed as sudo does, aliases
 expanded; a grant to every user, ``ALL``, is the entry ``{name: ALL, kind: unknown}``).
@@ -26,13 +27,19 @@ AREA = "local_admins"
 def build_local_admins(passwd: list[PasswdEntry], groups: dict[str, tuple[int, list[str]]],
                        sudo: SudoGrants) -> list[dict[str, Any]]:
     """uid-0 accounts (passwd order), then admin-group members (group order of ADMIN_GROUPS,
-    names sorted), then sudoers users and groups (sorted); exact repeats dropped."""
+    names sorted), then sudoers users and groups (sorted). Each principal is listed once, its
+    ``via`` naming every way it holds the right (``uid0, sudoers``): a count of entries is a
+    count of administrators."""
     out: list[dict[str, Any]] = []
+    seen: dict[tuple[str, str], dict[str, Any]] = {}
 
     def add(name: str, kind: str, via: str) -> None:
-        entry = {"name": name, "kind": kind, "via": via}
-        if entry not in out:
+        entry = seen.get((name, kind))
+        if entry is None:
+            entry = seen[(name, kind)] = {"name": name, "kind": kind, "via": via}
             out.append(entry)
+        elif via not in entry["via"].split(", "):
+            entry["via"] += f", {via}"
 
     for entry in passwd:
         if entry.uid == 0:
