@@ -11,25 +11,23 @@ import argparse
 import gc
 import json
 import sys
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
-from auditor import __version__, bundles
+from auditor import __version__
 from auditor.clock import parse_date
-from auditor.engine import Engine
 from auditor.errors import InputError
-from auditor.evidence import collectors, importers
+from auditor.evidence import importers
 from auditor.evidence.importers import csvrows
-from auditor.evidence.zones import load_zones
 from auditor.i18n import LANGS
-from auditor.policy import load_policy
-from auditor.policy_cli import run as policy_command
 from auditor.reports import formats
-from auditor.results import ResultsBuilder
-from auditor.selection import load_tailoring, resolve
+
+# Each command imports what only it needs (the engine and the policy for audit, the collectors
+# for collect, tabulate for policy): start-up is paid by every command, and an import of a
+# large export or an audit of two bundles is a few seconds in all.
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
 
@@ -149,6 +147,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _collect(args: argparse.Namespace, labels: dict[str, str] | None = None) -> dict[str, Any]:
+    from auditor.evidence import collectors
+    from auditor.evidence.zones import load_zones
+
     collector = collectors.for_this_host()
     if collector is None:
         raise InputError("(this host)", f"no collector supports this platform ({sys.platform}); "
@@ -161,18 +162,38 @@ def _collect(args: argparse.Namespace, labels: dict[str, str] | None = None) -> 
 
 
 def _write(text: str, out: str | None) -> None:
+    _write_parts([text], out)
+
+
+def _write_parts(parts: Iterable[str], out: str | None) -> None:
+    """Write text given in pieces (a large bundle is never joined into one string).
+
+    Every piece is made before the file is opened, so that a failure leaves no partial file.
+    """
+    parts = list(parts)
     if out is None:
-        sys.stdout.write(text)
+        for part in parts:
+            sys.stdout.write(part)
         return
     try:
-        Path(out).write_text(text, encoding="utf-8")
+        with open(out, "w", encoding="utf-8") as stream:
+            for part in parts:
+                stream.write(part)
     except OSError as exc:
         raise InputError(out, f"cannot write: {exc.strerror or exc}") from None
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
+    from auditor import bundles
+    from auditor.engine import Engine
+    from auditor.policy import load_policy
+    from auditor.results import ResultsBuilder
+    from auditor.selection import load_tailoring, resolve
+
     collecting = None
     if not args.evidence:
+        from concurrent.futures import ThreadPoolExecutor
+
         # Collection mostly waits on OS tools: let it run while the policy loads.
         pool = ThreadPoolExecutor(max_workers=1)
         collecting = pool.submit(_collect, args)
@@ -202,7 +223,7 @@ def cmd_import(args: argparse.Namespace) -> int:
                                       utc_offset=args.utc_offset, mapping=args.mapping, sheet=args.sheet,
                                       zones=args.zones)
     bundle = importers.import_files(args.kind, args.files, options)
-    _write(_bundle_json(bundle), args.out)
+    _write_parts(_bundle_parts(bundle), args.out)
     return EXIT_OK
 
 
@@ -213,14 +234,44 @@ def _bundle_json(bundle: dict[str, Any]) -> str:
     (several seconds), while one line per record lets the C encoder do the bulk of the work
     and keeps a record greppable.
     """
+    return "".join(_bundle_parts(bundle))
+
+
+def _bundle_parts(bundle: dict[str, Any]) -> Iterator[str]:
+    """:func:`_bundle_json` in pieces, in order: the head up to each list area, the area's records."""
     lists = {area: value for area, value in bundle["facts"].items() if isinstance(value, list) and value}
     marks = {area: f"\0{area}\0" for area in lists}
-    head = json.dumps({**bundle, "facts": {**bundle["facts"], **marks}}, ensure_ascii=False, indent=2)
-    encode = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode  # a bundle is a tree
+    rest = json.dumps({**bundle, "facts": {**bundle["facts"], **marks}}, ensure_ascii=False, indent=2)
     for area, records in lists.items():
-        body = "[\n" + ",\n".join("      " + encode(r) for r in records) + "\n    ]"
-        head = head.replace(json.dumps(marks[area], ensure_ascii=False), body, 1)
-    return head + "\n"
+        before, rest = rest.split(json.dumps(marks[area], ensure_ascii=False), 1)
+        yield before
+        yield "[\n      "
+        yield ",\n      ".join(_one_line_each(records))
+        yield "\n    ]"
+    yield rest
+    yield "\n"
+
+
+def _one_line_each(records: list[Any]) -> Iterable[str]:
+    """Each record as compact JSON, exactly as ``JSONEncoder(ensure_ascii=False).encode`` writes it.
+
+    That method makes a new C encoder for every call, which costs as much as encoding an
+    account; the C encoder it would make is made here once (json.encoder.c_make_encoder, with
+    the arguments JSONEncoder.iterencode gives it) and checked against the method on the first
+    record. Without the C encoder, or if it disagrees, the method itself is used.
+    """
+    encoder = json.JSONEncoder(ensure_ascii=False, check_circular=False)  # a bundle is a tree
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is not None and records:
+        try:
+            one = make(None, encoder.default, json.encoder.encode_basestring, encoder.indent,
+                       encoder.key_separator, encoder.item_separator, encoder.sort_keys, encoder.skipkeys,
+                       encoder.allow_nan)
+            if "".join(one(records[0], 0)) == encoder.encode(records[0]):
+                return map("".join, map(one, records, repeat(0)))
+        except (TypeError, ValueError):
+            pass
+    return map(encoder.encode, records)
 
 
 def cmd_collect(args: argparse.Namespace) -> int:
@@ -249,6 +300,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_collect(args)
         if args.command == "import":
             return cmd_import(args)
+        from auditor.policy_cli import run as policy_command
+
         return policy_command(args)
     except InputError as exc:
         print(f"auditor: {exc}", file=sys.stderr)

@@ -7,7 +7,6 @@ inputs give the same bytes apart from the run's id and times.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -83,6 +82,8 @@ class ResultsBuilder:
         self.entries.append(entry)
 
     def document(self) -> dict[str, Any]:
+        import uuid  # a slow import (platform), for one call
+
         sel, lang = self.selection, self.lang
         policy = sel.policy
         tailoring = None

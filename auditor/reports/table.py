@@ -9,8 +9,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tabulate import tabulate
-
 from auditor.i18n import t
 from auditor.reports import register
 
@@ -41,6 +39,8 @@ def _segment(segment: str | None, lang: str) -> str:
 
 @register("table")
 def render(doc: dict[str, Any], lang: str) -> str:
+    from tabulate import tabulate  # imported by the one format that uses it (with wcwidth, a slow import)
+
     run = doc["run"]
     policy = run["policy"]
     gate = doc["gate"]
