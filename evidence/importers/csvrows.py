@@ -37,8 +37,6 @@ from typing import Any
 from auditor.evidence.importers.textio import decode
 
 from auditor.errors import InputError
-from auditor.schemas import validated
-from auditor.yamldoc import load_yaml
 
 TYPE_LINE = "#TYPE"  # PowerShell 5.1 Export-Csv without -NoTypeInformation
 HEADER_SEARCH = 10  # records searched for a header row below a title (Excel sheets often have one)
@@ -452,30 +450,33 @@ class Instants:
     def column(self, values: Iterable[Any]) -> list[str | None]:
         """A whole column at once: empty → None, digits → FileTime, text → :meth:`parse`.
 
-        The loop is the import's hot path, so the common ``2026/11/02 8:41:07`` is served from
-        the memos without a call; a value that does not parse raises :class:`BadCell`.
+        Each distinct value is converted once (most of a directory's dates repeat: creation days,
+        password changes, expiry at the end of the fiscal year) and the column is then mapped in C;
+        the common ``2026/11/02 8:41:07`` is served from the day and time memos. A value that
+        does not parse raises :class:`BadCell` with the row of its first appearance, which is the
+        first row that does not parse.
         """
+        values = values if isinstance(values, list) else list(values)
         days, clocks, suffix = self._days, self._clocks, self.suffix
-        out: list[str | None] = []
-        append = out.append
-        for index, value in enumerate(values):
+        memo: dict[Any, str | None] = {}
+        for value in dict.fromkeys(values):  # distinct values, in order of first appearance
             if not value:
-                append(None)
+                memo[value] = None
                 continue
             day, _, clock = value.partition(" ")
             iso_day, iso_clock = days.get(day), clocks.get(clock)
             if iso_day is not None and iso_clock is not None:
-                append(f"{iso_day}T{iso_clock}{suffix}")
+                memo[value] = f"{iso_day}T{iso_clock}{suffix}"
                 continue
             try:
                 text = value.strip()
                 if text.isascii() and text.isdigit():
-                    append(self.filetime(int(text)))
+                    memo[value] = self.filetime(int(text))
                 else:
-                    append(self.parse(text) if text else None)
+                    memo[value] = self.parse(text) if text else None
             except (ValueError, OverflowError):
-                raise BadCell(index, value) from None
-        return out
+                raise BadCell(values.index(value), value) from None
+        return list(map(memo.__getitem__, values))
 
     def filetime(self, value: int) -> str | None:
         """A Windows FileTime (100 ns since 1601-01-01 UTC) as an instant in the zone.
@@ -591,6 +592,9 @@ def load_mapping(path: str, schema: dict[str, Any], values_key: str) -> dict[str
     A label listed under two categories of ``values_key`` is refused: which one is meant
     cannot be told.
     """
+    from auditor.schemas import validated  # Cerberus and YAML: only an import with --mapping needs them
+    from auditor.yamldoc import load_yaml
+
     doc = load_yaml(path)
     data = validated(doc.data, schema, path, line_of=doc.line_of)
     seen: dict[str, str] = {}

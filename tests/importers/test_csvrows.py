@@ -17,6 +17,8 @@ from auditor.evidence.importers.csvrows import (
     value_map,
     xlsx_table,
 )
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from auditor.errors import InputError
 
@@ -249,3 +251,36 @@ def test_labels_are_compared_width_and_case_folded():
     labels = value_map({"completed": ("true", "済")}, {"not_completed": ["Ｎｏ"]})
     assert labels == {"true": "completed", "済": "completed", "no": "not_completed"}
     assert fold_label("ＴＲＵＥ") == fold_label(" True ") == "true"
+
+
+INSTANT_TEXTS = st.sampled_from(["", " ", "2026/11/02 8:41:07", "2026/11/2 8:41", "2026-11-02 08:41:07",
+                                 "2026-11-02T08:41:07+09:00", "2026-11-02T08:41:07", "2026-11-02",
+                                 "133750000000000000", "0", "9223372036854775807", "2026/11/31 8:41:07",
+                                 "2026/11/02 25:00:00", "令和7年4月1日", " 2026/11/02 8:41:07 ", "-1", "x"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(values=st.lists(INSTANT_TEXTS, max_size=12))
+def test_a_column_of_instants_is_converted_as_value_by_value(values):
+    # Each distinct value is converted once; the result and the row named on failure are those
+    # of converting every value in turn.
+    expected, failure = [], None
+    one_by_one = Instants(JST)
+    for index, value in enumerate(values):
+        try:
+            text = value.strip()
+            if not value:
+                expected.append(None)
+            elif text.isascii() and text.isdigit():
+                expected.append(one_by_one.filetime(int(text)))
+            else:
+                expected.append(one_by_one.parse(text) if text else None)
+        except (ValueError, OverflowError):
+            failure = (index, value)
+            break
+    if failure is None:
+        assert Instants(JST).column(values) == expected
+    else:
+        with pytest.raises(BadCell) as bad:
+            Instants(JST).column(values)
+        assert (bad.value.index, bad.value.value) == failure
