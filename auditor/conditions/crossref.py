@@ -47,11 +47,17 @@ def normalise(value: Any) -> Any:
     return value
 
 
-def _key(record: Any, fields: tuple[str, ...]) -> tuple[Any, ...] | None:
+def _key(record: Any, gets: list[Callable[[Any], Any]]) -> tuple[Any, ...] | None:
+    """The normalised values of a record's key fields (read by ``gets``); None if one is absent or empty."""
     if not isinstance(record, dict):
         return None
-    values = tuple(normalise(get_path(record, f)) for f in fields)
-    return None if any(v is MISSING or v is None or v == "" for v in values) else values
+    key = []
+    for get in gets:
+        value = normalise(get(record))
+        if value is MISSING or value is None or value == "":
+            return None
+        key.append(value)
+    return tuple(key)
 
 
 @register
@@ -92,8 +98,9 @@ class Match(Operator):
         index = ctx.cache.get(cache_key)
         if index is None:
             index = {}
+            gets = [getter(f) for f in fields]
             for record in records:
-                key = _key(record, fields)
+                key = _key(record, gets)
                 if key is not None:
                     index.setdefault(key, []).append(record)
             ctx.cache[cache_key] = index
@@ -117,15 +124,10 @@ class Match(Operator):
             index = ctx.cache.get(("match", id(records), fields)) if type(records) is list else None
             if index is None:
                 index = self._index(arg, ctx)
-            if not isinstance(subject, dict):
+            key = _key(subject, gets)
+            if key is None:
                 return False
-            key = []
-            for get in gets:
-                value = normalise(get(subject))
-                if value is MISSING or value is None or value == "":
-                    return False
-                key.append(value)
-            found = index.get(tuple(key), ())
+            found = index.get(key, ())
             if accept is None:
                 return bool(found)
             return any(accept(record, ctx, "") for record in found)
