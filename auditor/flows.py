@@ -646,13 +646,24 @@ def services_text(services: Ivs) -> str:
     return ", ".join(parts)
 
 
+TELLING_PORTS = (445, 3389, 22, 23, 21, 25, 80, 443, 53, 161)  # an example an inspector recognises
+
+
 def example_service(services: Ivs) -> tuple[str, int | None]:
-    """A representative (protocol, port) of a service set: TCP first, then UDP, then what is there."""
+    """A representative (protocol, port) of a service set: TCP first, then UDP, then what is there;
+    a well-known port when the set holds one, else its lowest port above 0."""
     for proto in (6, 17, 1, 58):
         hit = inter(services, ((proto << 16, (proto << 16) + PORT_MAX),))
         if hit:
             name = PROTOCOL_NAMES[proto]
-            return name, (hit[0][0] & 0xFFFF) if name in PORT_PROTOCOLS else None
+            if name not in PORT_PROTOCOLS:
+                return name, None
+            ports = [(lo & 0xFFFF, hi & 0xFFFF) for lo, hi in hit]
+            for port in TELLING_PORTS:
+                if any(lo <= port <= hi for lo, hi in ports):
+                    return name, port
+            lo, hi = ports[0]
+            return name, lo if lo > 0 or hi == 0 else 1
     lo = services[0][0]
     return PROTOCOL_NAMES.get(lo >> 16, f"ip/{lo >> 16}"), None
 

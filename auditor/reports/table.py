@@ -13,7 +13,8 @@ from auditor.i18n import t
 from auditor.reports import register
 
 MAX_FINDINGS = 20
-MAX_CELL = 60
+MAX_CELL = 400  # characters; longer values end in "…" (the JSON report has them whole)
+COLUMN_WIDTHS = [28, 56, 48]  # item, actual, expected: long cells wrap within these widths
 
 
 def _cell(value: Any) -> str:
@@ -78,7 +79,7 @@ def render(doc: dict[str, Any], lang: str) -> str:
         if r["findings"]:
             rows = [[_cell(f["item"]), _cell(f["actual"]), _cell(f["expected"])] for f in r["findings"][:MAX_FINDINGS]]
             table = tabulate(rows, headers=[t("item", lang), t("actual", lang), t("expected", lang)],
-                             disable_numparse=True)
+                             disable_numparse=True, maxcolwidths=COLUMN_WIDTHS)
             lines += ["    " + line for line in table.splitlines()]
             if len(r["findings"]) > MAX_FINDINGS:
                 lines.append("    " + t("more_findings", lang, count=len(r["findings"]) - MAX_FINDINGS))

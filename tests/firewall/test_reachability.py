@@ -277,5 +277,5 @@ def test_services_beyond_the_permitted_ones_are_reported_as_any_except(tmp_path)
     assert main(["audit", str(bundle), "--tailoring", str(tailoring), "--format", "json", "--out", str(report)]) == 1
     result = {r["check"]: r for r in json.loads(report.read_text())["results"]}["mn-inbound-closed"]
     (finding,) = result["findings"]
-    assert "allows any except tcp/443 (e.g. 10.30.0.0 → 10.10.16.0 tcp/0)" in finding["actual"]
+    assert "allows any except tcp/443 (e.g. 10.30.0.0 → 10.10.16.0 tcp/445)" in finding["actual"]
     assert "except from name in-office to segment mynumber on tcp/443" in finding["expected"]
