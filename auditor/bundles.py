@@ -11,9 +11,11 @@ body is broken makes that target's results ``error``, and the rest is audited.
 
 from __future__ import annotations
 
+import functools
+import gc
 import hashlib
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -23,7 +25,7 @@ from auditor.clock import parse_date
 from auditor.errors import InputError
 from auditor.schemas import bundle as B
 from auditor.schemas import with_defaults
-from auditor.schemas.compiled import compile_rules, compile_schema
+from auditor.schemas.compiled import Checker, compile_rules, compile_schema
 from auditor.schemas.facts import FACT_SCHEMAS
 from auditor.yamldoc import format_path
 
@@ -80,11 +82,20 @@ def discover(paths: Iterable[str | Path]) -> list[Path]:
     return found
 
 
-def _read(path: Path) -> tuple[dict[str, Any], bytes]:
+def _read(path: Path) -> tuple[dict[str, Any], bytes, str]:
+    """The parsed bundle, its bytes and their SHA-256."""
     try:
         raw = path.read_bytes()
     except OSError as exc:
         raise InputError(str(path), f"cannot read: {exc.strerror or exc}") from None
+    return _parse(path, raw), raw, hashlib.sha256(raw).hexdigest()
+
+
+def _parse(path: Path, raw: bytes) -> dict[str, Any]:
+    # A large bundle is hundreds of thousands of new, acyclic containers: the cycle collector,
+    # paused while they are made, would otherwise scan them again and again (15% of parsing).
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         data = json.loads(raw.decode("utf-8-sig"))
     except UnicodeDecodeError as exc:
@@ -92,23 +103,26 @@ def _read(path: Path) -> tuple[dict[str, Any], bytes]:
                          line=raw[: exc.start].count(b"\n") + 1) from None
     except json.JSONDecodeError as exc:
         raise InputError(str(path), f"not valid JSON: {exc.msg} (column {exc.colno})", line=exc.lineno) from None
+    finally:
+        if collecting:
+            gc.enable()
     if not isinstance(data, dict):
         raise InputError(str(path), f"expected a JSON object ({B.FORMAT}), got {type(data).__name__}")
-    return data, raw
+    return data
 
 
-def _header(path: Path, data: dict[str, Any], raw: bytes) -> BundleFile:
+def _header(path: Path, data: dict[str, Any], sha256: str) -> BundleFile:
     if data.get("format") != B.FORMAT:
         found = data.get("format")
         raise InputError(str(path), f"expected {B.FORMAT!r}, found {found!r}" if found is not None
                          else f"missing (expected {B.FORMAT!r})", where="format")
     header_doc = {k: data[k] for k in B.HEADER if k in data}
-    found = _HEADER(header_doc)
+    found = _checkers().header(header_doc)
     if found:
         keys, message = sorted(found, key=lambda p: format_path(p[0]))[0]
         raise InputError(str(path), message, where=format_path(keys) or None)
     header = with_defaults(header_doc, B.HEADER)
-    return BundleFile(path=str(path), sha256=hashlib.sha256(raw).hexdigest(), target=header["target"],
+    return BundleFile(path=str(path), sha256=sha256, target=header["target"],
                       collected_at=header["collected_at"])
 
 
@@ -126,8 +140,8 @@ def index(paths: Iterable[str | Path], keep_files: int = KEEP_PARSED_FILES) -> d
     keep = len(files) <= keep_files
     groups: dict[str, list[BundleFile]] = {}
     for path in files:
-        data, raw = _read(path)
-        bundle = _header(path, data, raw)
+        data, _, sha256 = _read(path)
+        bundle = _header(path, data, sha256)
         if keep:
             bundle.document = data
         groups.setdefault(bundle.target["id"], []).append(bundle)
@@ -146,15 +160,24 @@ def _merge_header(target: Target, bundle: BundleFile) -> None:
         target.labels.setdefault(k, v)
 
 
-# Compiled once: Cerberus itself is far too slow for fleets (see auditor/schemas/compiled.py).
-_HEADER = compile_schema(B.HEADER)
-_BODY = compile_schema(B.BODY)
-_AREAS = {area: compile_rules(rules) for area, rules in FACT_SCHEMAS.items()}
+@dataclass(frozen=True)
+class _Checkers:
+    header: Callable[[Any], list[tuple[tuple[Any, ...], str]]]
+    body: Callable[[Any], list[tuple[tuple[Any, ...], str]]]
+    areas: dict[str, Checker]
+
+
+@functools.cache
+def _checkers() -> _Checkers:
+    """The bundle schemas compiled, once, when the first bundle is read (not at every start-up):
+    Cerberus itself is far too slow for fleets (see auditor/schemas/compiled.py)."""
+    return _Checkers(header=compile_schema(B.HEADER), body=compile_schema(B.BODY),
+                     areas={area: compile_rules(rules) for area, rules in FACT_SCHEMAS.items()})
 
 
 def _merge_body(target: Target, bundle: BundleFile, data: dict[str, Any]) -> None:
     body = {k: data[k] for k in B.BODY if k in data}
-    found = _BODY(body)
+    found = _checkers().body(body)
     if found:
         keys, message = found[0]
         target.problem = target.problem or f"{bundle.path}: {format_path(keys)}: {message}"
@@ -164,8 +187,9 @@ def _merge_body(target: Target, bundle: BundleFile, data: dict[str, Any]) -> Non
         target.collector_errors.append({**entry, "file": bundle.path})
     for entry in body["sources"]:
         target.sources.append({**entry, "file": bundle.path})
+    areas = _checkers().areas
     for area, value in body["facts"].items():
-        checker = _AREAS.get(area)
+        checker = areas.get(area)
         if checker is not None:
             bad: list[tuple[tuple[Any, ...], str]] = []
             checker(value, (area,), bad)
@@ -192,8 +216,8 @@ def load_target(target_id: str, bundles: list[BundleFile]) -> Target:
         if bundle.document is not None:
             data = bundle.document
         else:
-            data, raw = _read(Path(bundle.path))
-            if hashlib.sha256(raw).hexdigest() != bundle.sha256:
+            data, _, sha256 = _read(Path(bundle.path))
+            if sha256 != bundle.sha256:
                 target.problem = target.problem or f"{bundle.path}: changed while the audit was reading it"
                 continue
         _merge_body(target, bundle, data)
@@ -216,7 +240,7 @@ def organization(groups: dict[str, list[BundleFile]]) -> Target | None:
 def from_document(name: str, data: dict[str, Any]) -> dict[str, list[BundleFile]]:
     """Index a bundle made in this process (``auditor audit`` with no evidence)."""
     raw = json.dumps(data, ensure_ascii=False, sort_keys=True).encode()
-    bundle = _header(Path(name), data, raw)
+    bundle = _header(Path(name), data, hashlib.sha256(raw).hexdigest())
     bundle.document = data
     return {bundle.target["id"]: [bundle]}
 

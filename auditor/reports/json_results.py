@@ -18,5 +18,5 @@ def render(doc: dict[str, Any], lang: str) -> str:
     head = json.dumps({k: v for k, v in doc.items() if k != "results"}, ensure_ascii=False, indent=2)
     encode = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode  # one encoder for every line
     results = [encode(r) for r in doc.get("results", [])]
-    body = "[\n" + ",\n".join("    " + line for line in results) + "\n  ]" if results else "[]"
-    return head[:-2] + ',\n  "results": ' + body + "\n}\n"
+    body = ["[\n    ", ",\n    ".join(results), "\n  ]"] if results else ["[]"]
+    return "".join([head[:-2], ',\n  "results": ', *body, "\n}\n"])  # one copy of a report of many megabytes
