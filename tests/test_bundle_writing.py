@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import math
 
@@ -73,3 +74,19 @@ def test_a_failing_bundle_leaves_no_partial_file(tmp_path):
     with pytest.raises(TypeError):
         cli._write_parts(cli._bundle_parts(bundle), str(out))
     assert out.read_text(encoding="utf-8") == "old"
+
+
+@pytest.mark.parametrize("broken", [False, True])
+def test_commands_leave_the_cycle_collector_as_they_found_it(write_bundle, tmp_path, capsys, broken):
+    # import and audit pause or freeze the collector for large evidence; in-process callers get it back.
+    from support import make_bundle
+
+    bundle = write_bundle("pc.json", "{not json" if broken else make_bundle())
+    export = tmp_path / "roster.csv"
+    export.write_text("職員番号,氏名,在職区分\n" + ("000001,x\n" if broken else "000001,x,在職\n"), encoding="utf-8")
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    cli.main(["audit", str(bundle), "--format", "json"])
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    cli.main(["import", "hr-roster", str(export), "--out", str(tmp_path / "o.json")])
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    capsys.readouterr()

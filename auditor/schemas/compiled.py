@@ -18,6 +18,7 @@ always did, so the problems and their order do not depend on the fast path.
 
 from __future__ import annotations
 
+import gc
 import re
 from collections.abc import Callable, Mapping, Sequence
 from itertools import chain, repeat
@@ -124,7 +125,7 @@ def compile_rules(rules: Mapping[str, Any]) -> Checker:
 
             def check_items(value: Any, path: tuple[Any, ...], out: list[Problem]) -> None:
                 if isinstance(value, list):
-                    if len(value) >= COLUMN_MIN_ITEMS and all_valid(value):
+                    if len(value) >= COLUMN_MIN_ITEMS and _without_cycle_collection(all_valid, value):
                         return  # the whole list is valid: nothing to report
                     for i, item in enumerate(value):
                         items(item, (*path, i), out)
@@ -253,6 +254,18 @@ _EXACT: dict[str, frozenset[type]] = {
 _SIZED = frozenset({str, list, dict})
 _NUMBERS = frozenset({int, float, bool})
 _NONE = type(None)
+
+
+def _without_cycle_collection(check: ColumnCheck, values: Sequence[Any]) -> bool:
+    """``check(values)`` with the cycle collector paused: reading a long list by columns makes as
+    many short-lived (acyclic) tuples as it has items, which a collection would scan for nothing."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return check(values)
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def compile_column(rules: Mapping[str, Any]) -> ColumnCheck:
