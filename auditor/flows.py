@@ -363,22 +363,23 @@ def _partition(space: Ivs, rules: list[tuple[Any, Ivs, Ivs]], keep_empty: bool =
     """
     points = {lo for lo, _ in space} | {hi + 1 for _, hi in space}
     for _, exact, maybe in rules:
-        for lo, hi in exact + maybe:
+        for lo, hi in maybe:
             points.add(lo)
             points.add(hi + 1)
+        if exact != maybe:
+            for lo, hi in exact:
+                points.add(lo)
+                points.add(hi + 1)
     cuts = sorted(points)
+    at = {cut: k for k, cut in enumerate(cuts)}
     cells: list[list[tuple[int, bool]] | None] = [None] * (len(cuts) - 1)
     for lo, hi in space:
-        for k in range(bisect.bisect_left(cuts, lo), bisect.bisect_left(cuts, hi + 1)):
+        for k in range(at[lo], at[hi + 1]):
             cells[k] = []
-    for position, (_, exact, maybe) in enumerate(rules):
-        sure: set[int] | None = None
-        if exact != maybe:
-            sure = set()
-            for lo, hi in exact:
-                sure.update(range(bisect.bisect_left(cuts, lo), bisect.bisect_left(cuts, hi + 1)))
+    for position, (_, exact, maybe) in enumerate(rules):  # a rule's addresses lie within ``space``
+        sure = None if exact == maybe else {k for lo, hi in exact for k in range(at[lo], at[hi + 1])}
         for lo, hi in maybe:
-            for k in range(bisect.bisect_left(cuts, lo), bisect.bisect_left(cuts, hi + 1)):
+            for k in range(at[lo], at[hi + 1]):
                 cell = cells[k]
                 if cell is not None:
                     cell.append((position, sure is None or k in sure))
