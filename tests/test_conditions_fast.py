@@ -164,6 +164,16 @@ def test_every_comparison_of_a_grid_of_values_agrees_with_its_definition(op):
                 assert outcome(c.compiled(cond), subject, ctx, "x") == expected, (cond, subject)
 
 
+@pytest.mark.parametrize("op", ["older_than_days", "within_days"])
+@pytest.mark.parametrize("days", [0, 92, 93, 94, {"param": "days"}])
+@pytest.mark.parametrize("value", ["2026-08-01T09:00:00+09:00", "2026-08-01", "2026-11-02T23:59:59-05:00", None])
+def test_ages_at_and_around_the_limit(op, days, value):
+    ctx = c.Context(params={**PARAMS, "days": 93}, as_of=AS_OF)
+    cond = {"field": "a", op: days}
+    expected = reference_test(op, value, ctx.params["days"] if isinstance(days, dict) else days)
+    assert c.compiled(cond)({"a": value}, ctx, "") is expected
+
+
 def test_a_parameter_changed_between_runs_is_read_again():
     cond = {"field": "groups", "intersects": {"param": "groups"}}
     judge = c.compiled(cond)

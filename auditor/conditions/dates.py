@@ -6,8 +6,10 @@ never to the auditing machine's clock, so an old export is judged as of its coll
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Iterator
 from datetime import date, datetime
+from functools import partial
 from typing import Any
 
 from auditor.clock import parse_date
@@ -109,17 +111,21 @@ class _Age(Operator):
 
     def compile_field(self, field: str, arg: Any) -> Callable[[Any, Context, str], bool]:
         # holds() with the field read here: ages are judged once per account of a directory.
-        whole, ok, never = self._whole, self.ok, self.name == "older_than_days"
+        whole, ok, never = self._whole, type(self).ok, self.name == "older_than_days"
         param = arg["param"] if is_param(arg) else None
+        # ok() of the two ages as one C comparison (no call of a method per account)
+        compare = {WithinDays.ok: operator.le, OlderThanDays.ok: operator.gt}.get(ok, partial(ok, self))
 
         def judge(subject: Any, ctx: Context, label: str) -> bool:
             value = subject.get(field, MISSING) if type(subject) is dict else lookup(subject, field, label)
             if value is MISSING:
                 raise MissingFact(field_label(label, field))
-            days = whole(arg if param is None else ctx.params[param])
+            days = arg if param is None else ctx.params[param]
+            if days.__class__ is not int:
+                days = whole(days)  # raises: not a whole number of days
             if value is None:
                 return never
-            return ok((ctx.as_of - to_date(value)).days, days)
+            return compare((ctx.as_of - to_date(value)).days, days)
 
         return judge
 
