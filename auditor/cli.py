@@ -208,12 +208,12 @@ def cmd_audit(args: argparse.Namespace) -> int:
         # records) from here on, and each pass of the cycle collector would scan them all again
         # (measured: 0.25 s of an audit of a 100,000-account directory). They are read with it
         # paused, then frozen for the rest of the command; what is made after is collected as usual.
-        collecting = gc.isenabled()
+        cycles = gc.isenabled()
         gc.disable()
         try:
             groups = bundles.index(args.evidence)
         finally:
-            if collecting:
+            if cycles:
                 gc.enable()
     gc.freeze()
     try:
@@ -238,14 +238,14 @@ def cmd_import(args: argparse.Namespace) -> int:
                                       zones=args.zones)
     # An import builds one bundle of up to hundreds of thousands of acyclic records and writes
     # it out: the cycle collector, which would scan them all for nothing, waits until it is done.
-    collecting = gc.isenabled()
+    cycles = gc.isenabled()
     gc.disable()
     try:
         bundle = importers.import_files(args.kind, args.files, options)
         parts = list(_bundle_parts(bundle))
         del bundle
     finally:
-        if collecting:
+        if cycles:
             gc.enable()
     _write_parts(parts, args.out)
     return EXIT_OK

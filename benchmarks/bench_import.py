@@ -125,7 +125,10 @@ def phases(folder: Path) -> dict[str, float]:
         bundle = import_files(kind, [str(folder / export)], ImportOptions(target_id=f"bench-{kind}",
                                                                          collected_at=COLLECTED_AT))
         lap(f"{kind}: read export")
-        cli._write_parts(cli._bundle_parts(bundle), str(folder / out))
+        if hasattr(cli, "_bundle_parts"):
+            cli._write_parts(cli._bundle_parts(bundle), str(folder / out))
+        else:  # the writer before it wrote in parts (to compare with earlier versions)
+            cli._write(cli._bundle_json(bundle), str(folder / out))
         lap(f"{kind}: write bundle")
         del bundle
         gc.enable()
