@@ -58,6 +58,24 @@ def merge_ports(ranges: list[PortRange]) -> list[PortRange]:
     return out
 
 
+def port_intersection(a: list[PortRange], b: list[PortRange]) -> list[PortRange]:
+    """Ports in both range lists (a jump's ports narrowing an inlined rule's)."""
+    return merge_ports([(max(x[0], y[0]), min(x[1], y[1])) for x in a for y in b if max(x[0], y[0]) <= min(x[1], y[1])])
+
+
+def port_complement(ranges: list[PortRange]) -> list[PortRange]:
+    """Every port 0-65535 not in the ranges (a negated port match)."""
+    out: list[PortRange] = []
+    nxt = 0
+    for lo, hi in merge_ports(ranges):
+        if lo > nxt:
+            out.append((nxt, lo - 1))
+        nxt = hi + 1
+    if nxt <= 65535:
+        out.append((nxt, 65535))
+    return out
+
+
 @dataclass
 class Rule:
     """One normalised rule; see docs/facts.md ``firewall_rules`` for each key's meaning."""

@@ -22,7 +22,16 @@ from pathlib import Path
 
 from auditor.evidence.addresses import ANY4, Interval, complement, intersect, normalise, parse_network
 from auditor.evidence.bundle import BundleBuilder
-from auditor.evidence.firewall_rules import ALL_PORTS, PortRange, Rule, Service, merge_ports, rules_fact
+from auditor.evidence.firewall_rules import (
+    ALL_PORTS,
+    PortRange,
+    Rule,
+    Service,
+    merge_ports,
+    port_complement,
+    port_intersection,
+    rules_fact,
+)
 from auditor.evidence.importers import register
 from auditor.evidence.importers.textio import decode
 from auditor.evidence.zones import ZonedImporter, store_zones
@@ -141,18 +150,6 @@ def _port_list(text: str, name: str, number: int) -> list[PortRange]:
     return merge_ports(out)
 
 
-def _port_complement(ranges: list[PortRange]) -> list[PortRange]:
-    out: list[PortRange] = []
-    nxt = 0
-    for lo, hi in merge_ports(ranges):
-        if lo > nxt:
-            out.append((nxt, lo - 1))
-        nxt = hi + 1
-    if nxt <= 65535:
-        out.append((nxt, 65535))
-    return out
-
-
 def parse_rule(words: list[str], chain: str, position: int, number: int, name: str) -> Line:
     """The matches and target of one rule's words (after ``-A CHAIN``)."""
     origin = {"kind": "iptables-rule", "id": f"{chain}#{position}", "chain": chain, "line": number, "file": name}
@@ -225,12 +222,12 @@ def parse_rule(words: list[str], chain: str, position: int, number: int, name: s
                       "--destination-ports", "--source-ports"):
             ports = _port_list(value(), name, number)
             if negate:
-                ports = _port_complement(ports)
+                ports = port_complement(ports)
             # Several port matches in one rule must all hold (-m tcp --dport and -m multiport --dports).
             if word.startswith("--d"):
-                dports = _port_intersection(dports, ports)
+                dports = port_intersection(dports, ports)
             else:
-                sports = _port_intersection(sports, ports)
+                sports = port_intersection(sports, ports)
         elif word in ("--ctstate", "--state"):
             states = [s.upper() for s in value().split(",")]
             unknown = [s for s in states if s not in STATES + ("SNAT", "DNAT")]
@@ -291,8 +288,8 @@ def _narrow(inner: Rule, outer: Rule) -> Rule:
             elif b.protocol == "any":
                 services.append(a)
             elif a.protocol == b.protocol and a.number == b.number:
-                ports = _port_intersection(a.ports, b.ports)
-                source_ports = _port_intersection(a.source_ports, b.source_ports)
+                ports = port_intersection(a.ports, b.ports)
+                source_ports = port_intersection(a.source_ports, b.source_ports)
                 if ports and source_ports:
                     services.append(Service(a.protocol, ports, source_ports, a.number, a.icmp_type or b.icmp_type))
     out.services = services
@@ -316,10 +313,6 @@ def _narrow(inner: Rule, outer: Rule) -> Rule:
             problems.append(f"{side} interfaces of the jump and the rule cannot be combined exactly")
     out.error = "; ".join(problems) or None
     return out
-
-
-def _port_intersection(a: list[PortRange], b: list[PortRange]) -> list[PortRange]:
-    return merge_ports([(max(x[0], y[0]), min(x[1], y[1])) for x in a for y in b if max(x[0], y[0]) <= min(x[1], y[1])])
 
 
 END = -1  # skip_to placeholder: the end of the built-in chain (its policy)

@@ -30,7 +30,16 @@ from pathlib import Path
 
 from auditor.evidence.addresses import ANY4, ANY6, Interval, complement, intersect, normalise, parse_network
 from auditor.evidence.bundle import BundleBuilder
-from auditor.evidence.firewall_rules import ALL_PORTS, PortRange, Rule, Service, merge_ports, rules_fact
+from auditor.evidence.firewall_rules import (
+    ALL_PORTS,
+    PortRange,
+    Rule,
+    Service,
+    merge_ports,
+    port_complement,
+    port_intersection,
+    rules_fact,
+)
 from auditor.evidence.importers import register
 from auditor.evidence.importers.textio import decode
 from auditor.evidence.zones import ZonedImporter, store_zones
@@ -512,22 +521,6 @@ def _and_ifaces(a: Ifaces | None, b: Ifaces) -> Ifaces | str | None:
     return (tuple(kept), False) if kept else "never"
 
 
-def _port_intersection(a: list[PortRange], b: list[PortRange]) -> list[PortRange]:
-    return merge_ports([(max(x[0], y[0]), min(x[1], y[1])) for x in a for y in b if max(x[0], y[0]) <= min(x[1], y[1])])
-
-
-def _port_complement(ranges: list[PortRange]) -> list[PortRange]:
-    out: list[PortRange] = []
-    nxt = 0
-    for lo, hi in merge_ports(ranges):
-        if lo > nxt:
-            out.append((nxt, lo - 1))
-        nxt = hi + 1
-    if nxt <= 65535:
-        out.append((nxt, 65535))
-    return out
-
-
 @dataclass
 class Match:
     """The conjunction of a rule's matches (None: not restricted), before it becomes a Rule."""
@@ -574,7 +567,7 @@ class Match:
             ranges = self._port_op(op, values, text)
             if ranges is not None:
                 current = getattr(self, what)
-                setattr(self, what, ranges if current is None else _port_intersection(current, ranges))
+                setattr(self, what, ranges if current is None else port_intersection(current, ranges))
         elif kind == "ifname":
             side = "inputs" if what == "in" else "outputs"
             combined = _and_ifaces(getattr(self, side), (tuple(values), op == "!="))
@@ -604,7 +597,7 @@ class Match:
         if op == "==":
             return merge_ports(values)
         if op == "!=":
-            return _port_complement(values)
+            return port_complement(values)
         if len(values) != 1 or values[0][0] != values[0][1]:
             self.problems.append(f"'{text} {op}' with a set or range is not modelled")
             return None
@@ -627,7 +620,7 @@ class Match:
         for attr in ("dports", "sports"):
             a, b = getattr(self, attr), getattr(outer, attr)
             if b is not None:
-                setattr(out, attr, list(b) if a is None else _port_intersection(a, b))
+                setattr(out, attr, list(b) if a is None else port_intersection(a, b))
         for side in ("inputs", "outputs"):
             b = getattr(outer, side)
             if b is None:
