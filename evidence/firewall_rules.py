@@ -10,9 +10,11 @@ cannot represent exactly carries ``error`` instead of being guessed as accept or
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from auditor.evidence.addresses import Interval, to_text
+from auditor.evidence.bundle import BundleBuilder
 
 PortRange = tuple[int, int]
 ALL_PORTS: list[PortRange] = [(0, 65535)]
@@ -131,3 +133,14 @@ def rules_fact(device: str, default_action: str, rules: list[Rule], chain: str |
     if chain is not None:
         out["chain"] = chain
     return out
+
+
+def store_rules(builder: BundleBuilder, area: str, path: Path, fact: dict[str, Any], rules: list[Rule]) -> None:
+    """Set a rule-list area, with an ``errors`` entry for each rule the importer could not read exactly,
+    naming its file, line and origin (what every firewall importer writes the same way)."""
+    builder.set_fact(area, fact)
+    for index, rule in enumerate(rules):
+        if rule.error:
+            origin = rule.origin
+            label = f"policy {origin['id']}" if origin["kind"] == "fortigate-policy" else origin["id"]
+            builder.add_error(area, f"{path}:{origin['line']}: {label} (rule {index}): {rule.error}", str(path))

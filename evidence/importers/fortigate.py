@@ -28,7 +28,7 @@ from typing import Any
 
 from auditor.evidence.addresses import ANY4, ANY6, Interval, complement, normalise, parse_network
 from auditor.evidence.bundle import BundleBuilder
-from auditor.evidence.firewall_rules import ALL_PORTS, PortRange, Rule, Service, rules_fact
+from auditor.evidence.firewall_rules import ALL_PORTS, PortRange, Rule, Service, rules_fact, store_rules
 from auditor.evidence.importers import register
 from auditor.evidence.importers.textio import decode
 from auditor.evidence.zones import ZonedImporter, store_zones
@@ -451,11 +451,7 @@ class FortigateImporter(ZonedImporter):
         root = policy_scope(parse_config(text, str(path)), str(path))
         rules = policy_rules(root, str(path))
         builder.add_source(str(path), f"fortigate ({encoding})", data, "firewall_rules")
-        builder.set_fact("firewall_rules", rules_fact("fortigate", "deny", rules))
-        for index, rule in enumerate(rules):
-            if rule.error:
-                builder.add_error("firewall_rules", f"{path}:{rule.origin['line']}: policy {rule.origin['id']} "
-                                  f"(rule {index}): {rule.error}", str(path))
+        store_rules(builder, "firewall_rules", path, rules_fact("fortigate", "deny", rules), rules)
         store_zones(builder, self.zones, self.zones_path)
 
 

@@ -31,6 +31,7 @@ from auditor.evidence.firewall_rules import (
     port_complement,
     port_intersection,
     rules_fact,
+    store_rules,
 )
 from auditor.evidence.importers import register
 from auditor.evidence.importers.textio import decode
@@ -376,11 +377,8 @@ class IptablesImporter(ZonedImporter):
             policy = table.policies.get(chain, ("ACCEPT", 0))[0]
             rules = flatten(table, chain, str(path))
             builder.add_source(str(path), f"iptables-save ({encoding})", data, area)
-            builder.set_fact(area, rules_fact("iptables", "accept" if policy == "ACCEPT" else "deny", rules, chain))
-            for index, rule in enumerate(rules):
-                if rule.error:
-                    builder.add_error(area, f"{path}:{rule.origin['line']}: {rule.origin['id']} (rule {index}): "
-                                      f"{rule.error}", str(path))
+            store_rules(builder, area, path,
+                        rules_fact("iptables", "accept" if policy == "ACCEPT" else "deny", rules, chain), rules)
         store_zones(builder, self.zones, self.zones_path)
 
 

@@ -39,6 +39,7 @@ from auditor.evidence.firewall_rules import (
     port_complement,
     port_intersection,
     rules_fact,
+    store_rules,
 )
 from auditor.evidence.importers import register
 from auditor.evidence.importers.textio import decode
@@ -1166,11 +1167,7 @@ class NftablesImporter(ZonedImporter):
         for hook, area in (("forward", "firewall_rules"), ("input", "firewall_input_rules")):
             rules, default, chain = hook_rules(tables, hook, str(path))
             builder.add_source(str(path), f"nft list ruleset ({encoding})", data, area)
-            builder.set_fact(area, rules_fact("nftables", default, rules, chain))
-            for index, rule in enumerate(rules):
-                if rule.error:
-                    builder.add_error(area, f"{path}:{rule.origin['line']}: {rule.origin['id']} (rule {index}): "
-                                      f"{rule.error}", str(path))
+            store_rules(builder, area, path, rules_fact("nftables", default, rules, chain), rules)
         store_zones(builder, self.zones, self.zones_path)
 
 
