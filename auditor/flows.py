@@ -112,16 +112,6 @@ def union(sets: Iterable[Ivs]) -> Ivs:
     return tuple(out)
 
 
-def box_inter(a: Box, b: Box) -> Box | None:
-    parts = []
-    for x, y in zip(a, b, strict=True):
-        common = x if x is y else inter(x, y)
-        if not common:
-            return None
-        parts.append(common)
-    return (parts[0], parts[1], parts[2], parts[3])
-
-
 def box_minus(a: Box, b: Box) -> list[Box]:
     """``a`` without ``b``: at most four disjoint boxes (one per dimension where ``a`` sticks out)."""
     out: list[Box] = []
@@ -193,18 +183,14 @@ def _pair(pair: tuple[str, ...]) -> tuple[int, int, int]:
         raise ValueError(f"not an address pair: {lo_text!r}, {hi_text!r}") from None
 
 
-def _service_space(service: dict[str, Any]) -> tuple[Ivs, Ivs, bool]:
-    """(service intervals, source ports, exact) of one service entry of a rule."""
-    key = (service["protocol"], service.get("number"), service.get("icmp_type"),
-           tuple(map(tuple, service.get("ports", ()))), tuple(map(tuple, service.get("source_ports", ()))))
-    return _service_space_of(key, service)
-
-
 _SERVICE_SPACES: dict[tuple[Any, ...], tuple[Ivs, Ivs, bool]] = {}
 
 
-def _service_space_of(key: tuple[Any, ...], service: dict[str, Any]) -> tuple[Ivs, Ivs, bool]:
-    """Rule sets repeat a few dozen services thousands of times: each is worked out once."""
+def _service_space(service: dict[str, Any]) -> tuple[Ivs, Ivs, bool]:
+    """(service intervals, source ports, exact) of one service entry of a rule; rule sets repeat a few
+    dozen services thousands of times, so each is worked out once."""
+    key = (service["protocol"], service.get("number"), service.get("icmp_type"),
+           tuple(map(tuple, service.get("ports", ()))), tuple(map(tuple, service.get("source_ports", ()))))
     space = _SERVICE_SPACES.get(key)
     if space is None:
         space = _SERVICE_SPACES[key] = _compute_service_space(service)
@@ -238,14 +224,6 @@ def _icmp_type(text: str, names: dict[str, int]) -> int | None:
     if head.isdigit() and int(head) <= 255:
         return int(head)
     return names.get(head)
-
-
-def service_set(texts: list[str]) -> Ivs:
-    """Services written in a profile (``tcp/443``, ``udp/1024-65535``, ``tcp``, ``icmp``, ``ip/50``, ``any``)."""
-    parts: list[Ivs] = []
-    for text in texts:
-        parts.append(parse_service(text))
-    return union(parts)
 
 
 def parse_service(text: str) -> Ivs:
