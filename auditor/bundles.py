@@ -21,6 +21,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from auditor import jsonio
 from auditor.clock import parse_date
 from auditor.errors import InputError
 from auditor.schemas import bundle as B
@@ -97,7 +98,7 @@ def _parse(path: Path, raw: bytes) -> dict[str, Any]:
     collecting = gc.isenabled()
     gc.disable()
     try:
-        data = json.loads(raw.decode("utf-8-sig"))
+        data = jsonio.decode(raw)
     except UnicodeDecodeError as exc:
         raise InputError(str(path), "not UTF-8 text: an evidence bundle is UTF-8 JSON",
                          line=raw[: exc.start].count(b"\n") + 1) from None

@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import argparse
 import gc
-import json
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Sequence
 from datetime import datetime
-from itertools import repeat
 from pathlib import Path
 from typing import Any
 
-from auditor import __version__
+from auditor import __version__, jsonio
 from auditor.clock import parse_date
 from auditor.errors import InputError
 from auditor.evidence import importers
@@ -161,24 +159,23 @@ def _collect(args: argparse.Namespace, labels: dict[str, str] | None = None) -> 
     return collector.collect(options)
 
 
-def _write(text: str, out: str | None) -> None:
-    _write_parts([text], out)
+def _write(text: str | bytes, out: str | None) -> None:
+    """Write a report or a bundle to ``out``, or to standard output without one.
 
-
-def _write_parts(parts: Iterable[str], out: str | None) -> None:
-    """Write text given in pieces (a large bundle is never joined into one string).
-
-    Every piece is made before the file is opened, so that a failure leaves no partial file.
+    The whole document is made before the file is opened, so a failure leaves no partial file.
     """
-    parts = list(parts)
     if out is None:
-        for part in parts:
-            sys.stdout.write(part)
+        if isinstance(text, bytes) and hasattr(sys.stdout, "buffer"):
+            sys.stdout.flush()
+            sys.stdout.buffer.write(text)
+            sys.stdout.buffer.flush()
+        else:  # text through the console's own encoding
+            sys.stdout.write(text if isinstance(text, str) else text.decode("utf-8"))
         return
+    data = text.encode("utf-8") if isinstance(text, str) else text
     try:
-        with open(out, "w", encoding="utf-8") as stream:
-            for part in parts:
-                stream.write(part)
+        with open(out, "wb") as stream:
+            stream.write(data)
     except OSError as exc:
         raise InputError(out, f"cannot write: {exc.strerror or exc}") from None
 
@@ -241,61 +238,12 @@ def cmd_import(args: argparse.Namespace) -> int:
     cycles = gc.isenabled()
     gc.disable()
     try:
-        bundle = importers.import_files(args.kind, args.files, options)
-        parts = list(_bundle_parts(bundle))
-        del bundle
+        data = jsonio.encode(importers.import_files(args.kind, args.files, options))
     finally:
         if cycles:
             gc.enable()
-    _write_parts(parts, args.out)
+    _write(data, args.out)
     return EXIT_OK
-
-
-def _bundle_json(bundle: dict[str, Any]) -> str:
-    """The bundle indented for reading, except that each record of a list area is one line.
-
-    An imported directory has 100,000 records; indenting them runs the pure-Python encoder
-    (several seconds), while one line per record lets the C encoder do the bulk of the work
-    and keeps a record greppable.
-    """
-    return "".join(_bundle_parts(bundle))
-
-
-def _bundle_parts(bundle: dict[str, Any]) -> Iterator[str]:
-    """:func:`_bundle_json` in pieces, in order: the head up to each list area, the area's records."""
-    lists = {area: value for area, value in bundle["facts"].items() if isinstance(value, list) and value}
-    marks = {area: f"\0{area}\0" for area in lists}
-    rest = json.dumps({**bundle, "facts": {**bundle["facts"], **marks}}, ensure_ascii=False, indent=2)
-    for area, records in lists.items():
-        before, rest = rest.split(json.dumps(marks[area], ensure_ascii=False), 1)
-        yield before
-        yield "[\n      "
-        yield ",\n      ".join(_one_line_each(records))
-        yield "\n    ]"
-    yield rest
-    yield "\n"
-
-
-def _one_line_each(records: list[Any]) -> Iterable[str]:
-    """Each record as compact JSON, exactly as ``JSONEncoder(ensure_ascii=False).encode`` writes it.
-
-    That method makes a new C encoder for every call, which costs as much as encoding an
-    account; the C encoder it would make is made here once (json.encoder.c_make_encoder, with
-    the arguments JSONEncoder.iterencode gives it) and checked against the method on the first
-    record. Without the C encoder, or if it disagrees, the method itself is used.
-    """
-    encoder = json.JSONEncoder(ensure_ascii=False, check_circular=False)  # a bundle is a tree
-    make = getattr(json.encoder, "c_make_encoder", None)
-    if make is not None and records:
-        try:
-            one = make(None, encoder.default, json.encoder.encode_basestring, encoder.indent,
-                       encoder.key_separator, encoder.item_separator, encoder.sort_keys, encoder.skipkeys,
-                       encoder.allow_nan)
-            if "".join(one(records[0], 0)) == encoder.encode(records[0]):
-                return map("".join, map(one, records, repeat(0)))
-        except (TypeError, ValueError):
-            pass
-    return map(encoder.encode, records)
 
 
 def cmd_collect(args: argparse.Namespace) -> int:
@@ -308,7 +256,7 @@ def cmd_collect(args: argparse.Namespace) -> int:
             raise InputError(args.windows_script, f"cannot write: {exc.strerror or exc}") from None
         return EXIT_OK
     bundle = _collect(args, dict(args.label))
-    _write(json.dumps(bundle, ensure_ascii=False, indent=2) + "\n", args.out)
+    _write(jsonio.encode(bundle), args.out)
     return EXIT_OK
 
 

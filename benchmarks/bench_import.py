@@ -102,7 +102,7 @@ def phases(folder: Path) -> dict[str, float]:
     (bundles written to and read from files; no interpreter start-up or module imports)."""
     from auditor.evidence.importers import ImportOptions, import_files
 
-    from auditor import bundles, cli
+    from auditor import bundles, cli, jsonio
     from auditor.engine import Engine
     from auditor.policy import load_policy
     from auditor.reports import formats
@@ -125,10 +125,7 @@ def phases(folder: Path) -> dict[str, float]:
         bundle = import_files(kind, [str(folder / export)], ImportOptions(target_id=f"bench-{kind}",
                                                                          collected_at=COLLECTED_AT))
         lap(f"{kind}: read export")
-        if hasattr(cli, "_bundle_parts"):
-            cli._write_parts(cli._bundle_parts(bundle), str(folder / out))
-        else:  # the writer before it wrote in parts (to compare with earlier versions)
-            cli._write(cli._bundle_json(bundle), str(folder / out))
+        cli._write(jsonio.encode(bundle), str(folder / out))
         lap(f"{kind}: write bundle")
         del bundle
         gc.enable()

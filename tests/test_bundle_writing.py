@@ -1,4 +1,5 @@
-"""Bundles written by ``auditor import``: the fast writer gives exactly the bytes of the plain one."""
+"""Bundles and reports through :mod:`auditor.jsonio`: the layout of ``json.dumps(indent=2)``, every value
+read back as written, and the standard library's errors."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from auditor import cli
+from auditor import cli, jsonio
 
 TEXT = st.text(st.sampled_from(list('aZ0 é架職"\\/\x00\x1f\x7f\u2028\ud7ff😀')), max_size=5)
 SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-(2**70), 2**70), TEXT,
@@ -20,59 +21,96 @@ JSONISH = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=3) | st.d
 RECORDS = st.lists(st.dictionaries(TEXT, JSONISH, max_size=4), max_size=12)
 
 
-def plain_bundle_json(bundle):
-    """The writer as it was: every record through JSONEncoder.encode, the head patched with replace."""
-    lists = {area: value for area, value in bundle["facts"].items() if isinstance(value, list) and value}
-    marks = {area: f"\0{area}\0" for area in lists}
-    head = json.dumps({**bundle, "facts": {**bundle["facts"], **marks}}, ensure_ascii=False, indent=2)
-    encode = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode
-    for area, records in lists.items():
-        body = "[\n" + ",\n".join("      " + encode(r) for r in records) + "\n    ]"
-        head = head.replace(json.dumps(marks[area], ensure_ascii=False), body, 1)
-    return head + "\n"
+def plain(doc):
+    """What the standard library writes: the layout jsonio promises."""
+    return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
 
 
-@settings(max_examples=100, deadline=None)
-@given(records=RECORDS)
-def test_each_record_is_encoded_as_json_encoder_encodes_it(records):
-    encode = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode
-    assert list(cli._one_line_each(records)) == [encode(r) for r in records]
+def same(a, b):
+    """Equal as JSON values, NaN equal to itself (the round trip must keep every value)."""
+    if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
+        return True
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(map(same, a, b))
+    return type(a) is type(b) and a == b
 
 
-@settings(max_examples=60, deadline=None)
-@given(accounts=RECORDS, roster=RECORDS, other=JSONISH, labels=st.dictionaries(TEXT, TEXT, max_size=2))
-def test_bundles_are_written_byte_for_byte_as_before(accounts, roster, other, labels):
-    bundle = {"format": "auditor-evidence/1",
-              "target": {"id": "t", "kind": "directory", "segment": None, "department": None, "labels": labels},
-              "collected_at": "2026-11-02T09:00:00+09:00",
-              "collector": {"name": "auditor-import-ad-users", "version": "0", "host": "h"},
-              "facts": {"directory_accounts": accounts, "hr_roster": roster, "os": other, "zz": []},
-              "sources": [{"name": "ad.csv", "parser": "ad-users (cp932)", "size": 1, "sha256": "0" * 64}],
-              "errors": []}
-    assert cli._bundle_json(bundle) == plain_bundle_json(bundle)
+FINITE = st.recursive(st.one_of(st.none(), st.booleans(), st.integers(-(2**63), 2**64 - 1), TEXT.filter(
+    lambda t: not any("\ud800" <= c <= "\udfff" for c in t))),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(TEXT, inner, max_size=3), max_leaves=8)
 
 
-def test_a_record_the_c_encoder_cannot_write_fails_as_before():
-    for records in ([{"a": {1, 2}}], [{"a": 1}, {"b": object()}]):
-        encoder = json.JSONEncoder(ensure_ascii=False, check_circular=False)
+@settings(max_examples=200, deadline=None)
+@given(doc=FINITE)
+def test_documents_without_floats_are_written_byte_for_byte_as_json_writes_them(doc):
+    assert jsonio.encode(doc) == plain(doc).encode("utf-8")
+
+
+@settings(max_examples=200, deadline=None)
+@given(doc=JSONISH.filter(lambda d: not _has_nan_or_inf(d)))
+def test_every_finite_document_reads_back_as_it_was(doc):
+    assert same(jsonio.decode(jsonio.encode(doc)), doc)
+    assert same(json.loads(jsonio.encode(doc)), doc)  # and the standard library reads it too
+
+
+def _has_nan_or_inf(value):
+    if isinstance(value, float):
+        return not math.isfinite(value)
+    if isinstance(value, dict):
+        return any(map(_has_nan_or_inf, value.values()))
+    if isinstance(value, list):
+        return any(map(_has_nan_or_inf, value))
+    return False
+
+
+def test_what_orjson_refuses_is_written_by_the_standard_library_and_read_back():
+    big = {"filetime": 2**70, "name": "架空", "lone": "a\ud800b"}
+    data = jsonio.encode(big)
+    data.decode("ascii")  # the surrogate has no UTF-8 form: everything is escaped instead
+    assert jsonio.decode(data) == big
+    assert jsonio.encode({"n": 2**70, "name": "架空"}) == plain({"n": 2**70, "name": "架空"}).encode()
+
+
+def test_nan_is_written_as_null_which_json_has():
+    assert json.loads(jsonio.encode({"x": math.nan, "y": math.inf})) == {"x": None, "y": None}
+
+
+@pytest.mark.parametrize("raw", [b"", b"{", b'{"a": 1,\n "b": }', b'{"a": NaN, "b": [1, 2,]}', b"[1e400]",
+                                 b'{"a": "\xff"}', b"\xef\xbb\xbf{\"x\": \"\xe6\x9e\xb6\"}", b'{"s": "\\ud800"}',
+                                 b'{"big": 123456789012345678901234567890}', b"\xef\xbb\xbf[1,\n\n}"])
+def test_reading_fails_and_succeeds_exactly_as_the_standard_library(raw):
+    def outcome(read):
         try:
-            [encoder.encode(r) for r in records]
-        except TypeError as exc:
-            expected = str(exc)
-        try:
-            list(cli._one_line_each(records))
-        except TypeError as exc:
-            assert str(exc) == expected
-        else:
-            raise AssertionError("no error")
+            return "ok", read(raw)
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            return type(exc).__name__, str(exc)
+
+    expected = outcome(lambda r: json.loads(r.decode("utf-8-sig")))
+    got = outcome(jsonio.decode)
+    assert same(got, expected) if expected[0] == "ok" else got == expected
 
 
-def test_a_failing_bundle_leaves_no_partial_file(tmp_path):
+def test_a_bundle_orjson_cannot_write_fails_as_the_standard_library_does():
+    for doc in ({"a": {1, 2}}, {"a": [1], "b": object()}):
+        with pytest.raises(TypeError) as ours:
+            jsonio.encode(doc)
+        with pytest.raises(TypeError) as theirs:
+            json.dumps(doc)
+        assert str(ours.value) == str(theirs.value)
+
+
+def test_a_failing_bundle_leaves_no_partial_file(tmp_path, monkeypatch):
+    from auditor.evidence import importers
+
     out = tmp_path / "bundle.json"
     out.write_text("old", encoding="utf-8")
-    bundle = {"facts": {"a": [{"x": 1}, {"x": math.nan, "y": object()}]}}
+    export = tmp_path / "roster.csv"
+    export.write_text("職員番号,氏名,在職区分\n000001,x,在職\n", encoding="utf-8")
+    monkeypatch.setattr(importers, "import_files", lambda *a, **k: {"facts": {"a": [{"x": object()}]}})
     with pytest.raises(TypeError):
-        cli._write_parts(cli._bundle_parts(bundle), str(out))
+        cli.main(["import", "hr-roster", str(export), "--out", str(out)])
     assert out.read_text(encoding="utf-8") == "old"
 
 

@@ -142,11 +142,10 @@ def test_bad_policy_files_exit_2_with_one_line(capsys, write_bundle, tmp_path, a
     assert len(err.strip().splitlines()) == 1 and re.search(expect, err), err
 
 
-def test_json_report_has_one_result_per_line_and_parses(capsys, write_bundle):
+def test_json_report_is_indented_json_with_every_result(capsys, write_bundle):
     write_bundle("f/a.json", make_bundle(target__id="a"))
     path = write_bundle("f/b.json", make_bundle(target__id="b"))
     _, out, _ = run_main(capsys, "audit", path.parent, "--policy", MINI_POLICY, "--format", "json")
     doc = json.loads(out)
-    result_lines = [line for line in out.splitlines() if line.startswith('    {"check": ')]
-    assert len(result_lines) == len(doc["results"]) == 8
-    assert json.loads(result_lines[0].strip().rstrip(",")) == doc["results"][0]
+    assert len(doc["results"]) == 8 and {r["target"] for r in doc["results"]} == {"a", "b"}
+    assert out == json.dumps(doc, ensure_ascii=False, indent=2) + "\n"

@@ -1,22 +1,17 @@
-"""``--format json``: the `auditor-results/1` document itself.
+"""``--format json``: the `auditor-results/1` document itself, indented by two spaces.
 
-The run, scores and summaries are indented for reading; each result is one compact
-line, which keeps a ten-thousand-target report greppable and lets the C encoder do
-the bulk of the work.
+A report of a large directory holds 100,000 findings (tens of megabytes); it is encoded
+by orjson (see :mod:`auditor.jsonio`).
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+from auditor import jsonio
 from auditor.reports import register
 
 
 @register("json")
 def render(doc: dict[str, Any], lang: str) -> str:
-    head = json.dumps({k: v for k, v in doc.items() if k != "results"}, ensure_ascii=False, indent=2)
-    encode = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode  # one encoder for every line
-    results = [encode(r) for r in doc.get("results", [])]
-    body = ["[\n    ", ",\n    ".join(results), "\n  ]"] if results else ["[]"]
-    return "".join([head[:-2], ',\n  "results": ', *body, "\n}\n"])  # one copy of a report of many megabytes
+    return jsonio.encode(doc).decode("utf-8")

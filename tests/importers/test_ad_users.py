@@ -190,7 +190,8 @@ def test_import_validates_against_the_fact_schemas_end_to_end(tmp_path, capsys):
     assert [s["parser"] for s in target.sources] == ["ad-users (cp932)", "ad-users (utf-8)"]
     text = out.read_text(encoding="utf-8")
     assert json.loads(text)["facts"]["directory_accounts"] == accounts
-    assert '      {"name": "t.ishioka", ' in text  # one record per line: greppable, and quick to write
+    assert text == json.dumps(json.loads(text), ensure_ascii=False, indent=2) + "\n"  # indented as documented
+    assert '        "name": "t.ishioka",\n' in text  # each value on its own line: greppable
 
 
 def test_cli_utc_offset_and_refused_options(tmp_path, capsys):
