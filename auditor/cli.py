@@ -116,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
                          "collecting; run it on the terminal, then: auditor import windows-raw ZIP")
 
     imp = sub.add_parser("import", help="turn exports (secedit, ...) into an evidence bundle")
-    imp.add_argument("kind", choices=list(importers.available()), help="the kind of export")
+    imp.add_argument("kind", choices=importers.kinds(), help="the kind of export")
     imp.add_argument("files", nargs="+", metavar="FILE")
     imp.add_argument("--out", metavar="FILE", help="bundle file (default: standard output)")
     imp.add_argument("--target", metavar="ID", help="target id (default: the first file's name)")
