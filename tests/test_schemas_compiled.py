@@ -190,3 +190,56 @@ def test_a_bad_record_deep_in_a_long_list_is_reported_as_before():
     out = []
     compile_rules(rules)(values, ("directory_accounts",), out)
     assert out == [(("directory_accounts", 777, "source", "line"), "min value is 1")]
+
+
+# ---------------------------------------------------------------- policy documents: the fast "valid" answer
+
+def _policy_documents():
+    """Every control, check, profile and the manifest of the embedded policy, with its schema."""
+    import yaml
+
+    from auditor.policy import default_policy_dir
+    from auditor.schemas import documents as D
+
+    base = default_policy_dir()
+    root = base.parent
+    found = [(D.POLICY, base / "policy.yaml")]
+    found += [(D.CONTROL, p) for p in sorted((base / "controls").glob("*.yaml"))]
+    found += [(D.PROFILE, p) for p in sorted((base / "profiles").glob("*.yaml"))]
+    found += [(D.CHECK, p) for p in sorted((root / "checks").rglob("*.yaml"))]
+    return [(schema, yaml.safe_load(path.read_text(encoding="utf-8"))) for schema, path in found]
+
+
+POLICY_DOCS = _policy_documents()
+DOC_KEYS = sorted({k for _, doc in POLICY_DOCS for k in doc} | {"x"})
+
+
+def test_the_embedded_policy_is_valid_for_both():
+    assert len(POLICY_DOCS) > 150
+    for schema, doc in POLICY_DOCS:
+        assert not compile_schema(schema)(doc) and cerberus.Validator(schema).validate(doc, normalize=False)
+
+
+@settings(max_examples=400, deadline=None)
+@given(which=st.integers(0, 10_000), key=st.sampled_from(DOC_KEYS), value=VALUES | st.sampled_from(
+    [["a.b"], [], ["x", 1], "facts.os", ["Bad-Path"], {"ja": "題", "en": "t"}, ["GL-A01"], ["linux"]]),
+    drop=st.booleans())
+def test_mutated_policy_documents_get_cerberus_verdict(which, key, value, drop):
+    schema, doc = POLICY_DOCS[which % len(POLICY_DOCS)]
+    doc = copy.deepcopy(doc)
+    if drop:
+        doc.pop(key, None)
+    else:
+        doc[key] = value
+    assert (not compile_schema(schema)(doc)) == cerberus.Validator(schema).validate(doc, normalize=False)
+
+
+def test_a_policy_document_with_a_problem_still_gets_cerberus_message():
+    from auditor.schemas import documents as D
+    from auditor.schemas import problems
+
+    schema, doc = next((s, d) for s, d in POLICY_DOCS if s is D.CHECK)
+    bad = {**doc, "reads": ["ok.path", "Bad Path"]}
+    assert problems(bad, schema) == [(("reads",), "does not match any allowed form")]
+    lonely = {k: v for k, v in doc.items() if k not in ("reads", "condition")} | {"item": "name"}
+    assert problems(lonely, schema) == [(("item",), "field 'reads' is required")]

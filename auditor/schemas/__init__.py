@@ -10,10 +10,12 @@ import cerberus
 from cerberus import errors as cerr
 
 from auditor.errors import InputError
+from auditor.schemas.compiled import compile_schema
 from auditor.yamldoc import format_path
 
 _MESSAGES = cerr.BasicErrorHandler.messages
 _validators: dict[int, cerberus.Validator] = {}
+_compiled: dict[int, Callable[[Any], list[Any]] | None] = {}
 
 
 def _validator(schema: dict) -> cerberus.Validator:
@@ -62,6 +64,17 @@ def problems(data: Any, schema: dict) -> list[tuple[tuple[Any, ...], str]]:
     """All validation problems as (key path, message), in document order of paths."""
     if not isinstance(data, dict):
         return [((), f"expected a mapping, got {type(data).__name__}")]
+    # The compiled checker (which agrees with Cerberus on every document's validity, see
+    # tests/test_schemas_compiled.py) answers "valid" ten times faster: an audit loads some 180
+    # policy files. Only a document with a problem goes to Cerberus, for its exact messages.
+    fast = _compiled.get(id(schema), False)
+    if fast is False:
+        try:
+            fast = _compiled[id(schema)] = compile_schema(schema)
+        except ValueError:  # a rule it does not know: Cerberus alone
+            fast = _compiled[id(schema)] = None
+    if fast is not None and not fast(data):
+        return []
     v = _validator(schema)
     # Cerberus' normalisation costs five times its validation; defaults are filled in by with_defaults().
     if v.validate(data, normalize=False):

@@ -39,7 +39,8 @@ _TYPES: dict[str, tuple[type, ...]] = {
 }
 _IGNORED = {"default", "required"}  # required is handled by the enclosing mapping
 _SUPPORTED = {"type", "nullable", "schema", "regex", "allowed", "allow_unknown", "min", "max", "minlength",
-              "empty", "keysrules", "valuesrules", "check_with"} | _IGNORED
+              "empty", "keysrules", "valuesrules", "check_with", "anyof",
+              "dependencies"} | _IGNORED  # dependencies (names of sibling keys) is checked by the mapping
 
 
 def _type_ok(name: str, value: Any) -> bool:
@@ -131,6 +132,8 @@ def compile_rules(rules: Mapping[str, Any]) -> Checker:
                         items(item, (*path, i), out)
 
             steps.append(check_items)
+    if "anyof" in rules:
+        steps.append(_compile_anyof(rules))
     if "keysrules" in rules or "valuesrules" in rules:
         keys = compile_rules(rules["keysrules"]) if "keysrules" in rules else None
         values = compile_rules(rules["valuesrules"]) if "valuesrules" in rules else None
@@ -163,6 +166,34 @@ def compile_rules(rules: Mapping[str, Any]) -> Checker:
     return check
 
 
+def _compile_anyof(rules: Mapping[str, Any]) -> Checker:
+    """``anyof``: at least one alternative holds; as in Cerberus, each inherits the field's ``type``
+    and ``allow_unknown`` when it does not set its own."""
+    alternatives = []
+    for definition in rules["anyof"]:
+        inherited = {k: rules[k] for k in ("type", "allow_unknown") if k in rules and k not in definition}
+        alternatives.append(compile_rules({**definition, **inherited}))
+
+    def check_anyof(value: Any, path: tuple[Any, ...], out: list[Problem]) -> None:
+        for alternative in alternatives:
+            found: list[Problem] = []
+            alternative(value, path, found)
+            if not found:
+                return
+        out.append((path, "does not match any allowed form"))
+
+    return check_anyof
+
+
+def _dependencies(rules: Mapping[str, Any]) -> list[str]:
+    """The sibling keys a field needs (``dependencies`` as one name or a list of names)."""
+    needed = rules.get("dependencies", [])
+    names = [needed] if isinstance(needed, str) else needed
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise ValueError(f"dependencies other than key names are not supported by the compiled checker: {needed!r}")
+    return names
+
+
 _PLAIN = {"string": str, "boolean": bool, "integer": int}
 
 
@@ -190,6 +221,7 @@ def _compile_mapping(schema: Mapping[str, Any], allow_unknown: bool) -> Checker:
     fields = {key: compile_rules(rules) for key, rules in schema.items()}
     simple = {key: spec for key, rules in schema.items() if (spec := _simple(rules)) is not None}
     required = [key for key, rules in schema.items() if rules.get("required")]
+    depending = {key: needs for key, rules in schema.items() if (needs := _dependencies(rules))}
 
     def check(value: Any, path: tuple[Any, ...], out: list[Problem]) -> None:
         if not isinstance(value, Mapping):
@@ -197,6 +229,9 @@ def _compile_mapping(schema: Mapping[str, Any], allow_unknown: bool) -> Checker:
         for key in required:
             if key not in value:
                 out.append(((*path, key), "required field"))
+        for key, needs in depending.items():
+            if key in value:
+                out.extend(((*path, key), f"field {need!r} is required") for need in needs if need not in value)
         for key, item in value.items():
             spec = simple.get(key)
             if spec is not None:
@@ -291,6 +326,8 @@ def compile_column(rules: Mapping[str, Any]) -> ColumnCheck:
     if not names or any(n not in _EXACT for n in names) or (custom is not None
                                                              and not getattr(custom, "rejects_bool", False)):
         return each
+    if "anyof" in rules:
+        return each
     exact = frozenset().union(*(_EXACT[n] for n in names))
     if custom is not None:
         exact -= {bool}  # folded into the types, as _simple does
@@ -347,6 +384,8 @@ def compile_column(rules: Mapping[str, Any]) -> ColumnCheck:
 
 def _compile_records(schema: Mapping[str, Any], allow_unknown: bool) -> ColumnCheck:
     """A column check for records (exact dicts) against a mapping schema, key by key."""
+    if any("dependencies" in rules for rules in schema.values()):
+        return lambda records: False  # a rule between keys of one record: the item checker's
     fields = {key: (bool(rules.get("required")), compile_column(rules)) for key, rules in schema.items()}
     known = set(schema)
 
