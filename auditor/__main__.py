@@ -1,5 +1,5 @@
 """``python -m auditor`` runs the same command line as the ``auditor`` script."""
 
-from auditor.cli import main
+from auditor.cli import run
 
-raise SystemExit(main())
+run()

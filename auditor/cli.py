@@ -8,7 +8,9 @@ file, the field or line, and what was expected).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
+import os
 import sys
 from collections.abc import Sequence
 from datetime import datetime
@@ -222,6 +224,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
             builder.add(result)
         doc = builder.document()
         _write(formats()[args.format](doc, args.lang), args.out)
+        _leave_for_exit(groups, org, engine, builder, doc)
     finally:
         gc.unfreeze()
     below = args.fail_under is not None and (doc["score"] is None or doc["score"] < args.fail_under)
@@ -238,7 +241,9 @@ def cmd_import(args: argparse.Namespace) -> int:
     cycles = gc.isenabled()
     gc.disable()
     try:
-        data = jsonio.encode(importers.import_files(args.kind, args.files, options))
+        bundle = importers.import_files(args.kind, args.files, options)
+        data = jsonio.encode(bundle)
+        _leave_for_exit(bundle)
     finally:
         if cycles:
             gc.enable()
@@ -282,5 +287,32 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+# Large evidence the command no longer needs, kept from being freed object by object when
+# the process is about to end anyway (see run). None: running inside another program (tests).
+_LEFT_FOR_EXIT: list[Any] | None = None
+
+
+def _leave_for_exit(*objects: Any) -> None:
+    if _LEFT_FOR_EXIT is not None:
+        _LEFT_FOR_EXIT.extend(objects)
+
+
+def run() -> None:
+    """The ``auditor`` program: :func:`main`, then the process ends without tearing down its evidence.
+
+    An import or audit of a 100,000-account directory holds a few million small objects; freeing
+    them one by one as the interpreter shuts down costs 0.1–0.2 s per command, while the
+    operating system takes the memory back at once. Output is flushed first, and an unexpected
+    error still ends the usual way, with its traceback.
+    """
+    global _LEFT_FOR_EXIT
+    _LEFT_FOR_EXIT = []
+    code = main()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing more can be shown
+            stream.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

@@ -82,8 +82,11 @@ def steps(folder: Path) -> dict[str, list[str]]:
     }
 
 
-def command(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MB) of ``auditor ARGV`` in a fresh process; exit 0 or 1 expected."""
+def command(argv: list[str], env: dict[str, str]) -> tuple[float, float, float]:
+    """Wall seconds, CPU seconds and peak RSS (MB) of ``auditor ARGV`` in a fresh process; exit 0 or 1 expected.
+
+    The commands are single-threaded, so on a quiet machine wall and CPU time agree; when other
+    work shares the cores the CPU time is the steadier figure."""
     start = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-m", "auditor", *argv], env=env, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)
@@ -94,7 +97,7 @@ def command(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
     code = os.waitstatus_to_exitcode(status)
     if code not in (0, 1):
         sys.exit(f"auditor {' '.join(argv)} exited {code}: {err.strip()}")
-    return wall, usage.ru_maxrss / 1024
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
 def phases(folder: Path) -> dict[str, float]:
@@ -185,11 +188,13 @@ def main() -> None:
             command(argv, env)
         walls: dict[str, list[float]] = {name: [] for name in todo}
         rss: dict[str, list[float]] = {name: [] for name in todo}
+        cpu: dict[str, list[float]] = {name: [] for name in todo}
         inside: dict[str, list[float]] = {}
         for _ in range(args.rounds):  # all commands first: a child's peak RSS counts this process's pages at fork
             for name, argv in todo.items():
-                wall, peak = command(argv, env)
+                wall, used, peak = command(argv, env)
                 walls[name].append(wall)
+                cpu[name].append(used)
                 rss[name].append(peak)
         for _ in range(args.rounds):
             for name, seconds in phases(folder).items():
@@ -198,7 +203,9 @@ def main() -> None:
                  for name in todo if name.startswith("import")}
         sizes["audit"] = f"   report {(folder / 'results.json').stat().st_size / 1e6:.1f} MB"
         table("auditor commands, each a fresh process (as a user runs them):", walls,
-              lambda name: f"   peak RSS {statistics.median(rss[name]):5.0f} MB{sizes[name]}")
+              lambda name: f"   CPU {statistics.median(cpu[name]):5.2f} s"
+                            f"   peak RSS {statistics.median(rss[name]):5.0f} MB{sizes[name]}")
+        print(f"  CPU total         {statistics.median(map(sum, zip(*cpu.values(), strict=True))):6.2f} s")
         table("the same work in this process, phase by phase (no start-up; bundles still through files):", inside)
 
 

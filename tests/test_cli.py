@@ -1,6 +1,7 @@
 """The command line's contract: exit codes, one-line errors, formats, determinism."""
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -149,3 +150,25 @@ def test_json_report_is_indented_json_with_every_result(capsys, write_bundle):
     doc = json.loads(out)
     assert len(doc["results"]) == 8 and {r["target"] for r in doc["results"]} == {"a", "b"}
     assert out == json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
+
+
+@pytest.mark.parametrize("to_file", [False, True])
+def test_the_program_ends_with_its_exit_code_and_all_its_output(write_bundle, tmp_path, capsys, to_file):
+    # The auditor program leaves without freeing its evidence (os._exit): what it wrote must all be there.
+    bundle = write_bundle("a.json", make_bundle(facts__password_policy={"min_length": 6}))
+    expected_code = main(["audit", str(bundle), "--policy", str(MINI_POLICY), "--format", "json"])
+    expected = json.loads(capsys.readouterr().out)
+    out = tmp_path / "r.json"
+    argv = [sys.executable, "-m", "auditor", "audit", str(bundle), "--policy", str(MINI_POLICY), "--format", "json"]
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # buffered, as a pipe usually is
+    proc = subprocess.run(argv + (["--out", str(out)] if to_file else []), capture_output=True, check=False, env=env)
+    report = json.loads(out.read_bytes() if to_file else proc.stdout)
+    assert proc.returncode == expected_code and proc.stderr == b""
+    assert [r["status"] for r in report["results"]] == [r["status"] for r in expected["results"]]
+    assert report["score"] == expected["score"] and len(report["results"]) > 3
+    imported = tmp_path / "roster.json"
+    roster = tmp_path / "roster.csv"
+    roster.write_bytes("職員番号,氏名,在職区分\r\n000001,架空 太郎,在職\r\n".encode("cp932"))
+    proc = subprocess.run([sys.executable, "-m", "auditor", "import", "hr-roster", str(roster), "--out",
+                           str(imported)], capture_output=True, check=False)
+    assert proc.returncode == 0 and json.loads(imported.read_bytes())["facts"]["hr_roster"][0]["name"] == "架空 太郎"
