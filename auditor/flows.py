@@ -24,7 +24,7 @@ import bisect
 import functools
 import ipaddress
 import socket
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -163,6 +163,21 @@ def _addresses(pairs: list[list[str]]) -> dict[int, Ivs]:
     return {family: _merged([(lo, hi) for f, lo, hi in parsed if f == family]) for family in (4, 6)}
 
 
+class _AddressSets:
+    """:func:`_addresses` once per distinct list: rules name the same objects again and again, and a
+    set met again is the very same tuples, which the analysis then places among the zones only once."""
+
+    def __init__(self) -> None:
+        self._sets: dict[tuple[tuple[str, ...], ...], dict[int, Ivs]] = {}
+
+    def __call__(self, pairs: list[list[str]]) -> dict[int, Ivs]:
+        key = tuple(map(tuple, pairs))
+        found = self._sets.get(key)
+        if found is None:
+            found = self._sets[key] = _addresses(pairs)
+        return found
+
+
 def _merged(pairs: list[tuple[int, int]]) -> Ivs:
     for k in range(1, len(pairs)):
         if pairs[k][0] <= pairs[k - 1][1] + 1:
@@ -254,10 +269,16 @@ def parse_service(text: str) -> Ivs:
     return ((base + lo, base + hi),)
 
 
+EVERYWHERE: dict[int, Ivs] = {family: ((0, ADDRESS_MAX[family]),) for family in (4, 6)}
+NOWHERE: dict[int, Ivs] = {4: (), 6: ()}
+
+
 @dataclass
 class CompiledRule:
     """One rule's match, per address family: addresses it surely matches (``*_exact``) and may
-    match (``*_maybe``, a superset), and its services as (service, source ports, exact)."""
+    match (``*_maybe``, a superset), and its services as (service, source ports, exact).
+
+    The address dictionaries are shared between rules naming the same objects (never changed)."""
 
     index: int
     origin: dict[str, Any]
@@ -269,13 +290,16 @@ class CompiledRule:
     source_negated: bool
     destination_negated: bool
     services: list[tuple[Ivs, Ivs, bool]] = field(default_factory=list)
-    src_exact: dict[int, Ivs] = field(default_factory=dict)
-    src_maybe: dict[int, Ivs] = field(default_factory=dict)
-    dst_exact: dict[int, Ivs] = field(default_factory=dict)
-    dst_maybe: dict[int, Ivs] = field(default_factory=dict)
+    src_exact: dict[int, Ivs] = field(default_factory=lambda: NOWHERE)
+    src_maybe: dict[int, Ivs] = field(default_factory=lambda: NOWHERE)
+    dst_exact: dict[int, Ivs] = field(default_factory=lambda: NOWHERE)
+    dst_maybe: dict[int, Ivs] = field(default_factory=lambda: NOWHERE)
 
     def __post_init__(self) -> None:
         self.may_accept = self.action != "deny"  # a deny rule in error can still only deny
+        # what the interface conditions depend on, to judge them once per zone, not once per rule
+        self.source_faces = (tuple(self.source_interfaces), self.source_negated)
+        self.destination_faces = (tuple(self.destination_interfaces), self.destination_negated)
 
     @functools.cached_property
     def plain(self) -> Ivs | None:
@@ -294,7 +318,10 @@ class CompiledRule:
         return [(svc, sport) for svc, sport, exact in self.services if exact]
 
 
-def _compile(rule: dict[str, Any]) -> CompiledRule | None:
+def _compile(rule: dict[str, Any], addresses: Callable[[list[list[str]]], dict[int, Ivs]] = _addresses,
+             ) -> CompiledRule | None:
+    """The rule's match as intervals; None when it never decides a new connection. ``addresses``
+    reads an address list (a memo of :func:`_addresses` when compiling a whole rule set)."""
     if not rule["enabled"] or not rule["new_connections"]:
         return None  # never matches the first packet of a connection
     if rule["action"] == "log" and not rule.get("error"):
@@ -302,76 +329,108 @@ def _compile(rule: dict[str, Any]) -> CompiledRule | None:
     states = rule.get("states")
     if states is not None and not ({"NEW", "UNTRACKED"} & set(states)):
         return None
-    compiled = CompiledRule(
-        index=rule["index"], origin=rule["origin"], action=rule["action"], skip_to=rule.get("skip_to"),
-        error=rule.get("error"),
-        source_interfaces=list(rule.get("source_interfaces", [])),
-        destination_interfaces=list(rule.get("destination_interfaces", [])),
-        source_negated=bool(rule.get("source_interfaces_negated")),
-        destination_negated=bool(rule.get("destination_interfaces_negated")),
-    )
-    if compiled.error:  # its meaning is unknown: it may match anything, surely nothing
-        compiled.services = [(ALL_SERVICES, ALL_PORTS, False)]
-        for family in (4, 6):
-            everything = ((0, ADDRESS_MAX[family]),)
-            compiled.src_exact[family] = compiled.dst_exact[family] = ()
-            compiled.src_maybe[family] = compiled.dst_maybe[family] = everything
-        return compiled
-    compiled.services = [_service_space(s) for s in rule["services"]]
-    sources, destinations = _addresses(rule["sources"]), _addresses(rule["destinations"])
-    for family in (4, 6):
-        everything = ((0, ADDRESS_MAX[family]),)
-        src, dst = sources[family], destinations[family]
-        compiled.src_exact[family], compiled.dst_exact[family] = src, dst
-        compiled.src_maybe[family] = everything if rule.get("unresolved_sources") else src
-        compiled.dst_maybe[family] = everything if rule.get("unresolved_destinations") else dst
-    return compiled
+    error = rule.get("error")
+    if error:  # its meaning is unknown: it may match anything, surely nothing
+        services = [(ALL_SERVICES, ALL_PORTS, False)]
+        src_exact = dst_exact = NOWHERE
+        src_maybe = dst_maybe = EVERYWHERE
+    else:
+        services = [_service_space(s) for s in rule["services"]]
+        src_exact, dst_exact = addresses(rule["sources"]), addresses(rule["destinations"])
+        src_maybe = EVERYWHERE if rule.get("unresolved_sources") else src_exact
+        dst_maybe = EVERYWHERE if rule.get("unresolved_destinations") else dst_exact
+    return CompiledRule(rule["index"], rule["origin"], rule["action"], rule.get("skip_to"), error,
+                        list(rule.get("source_interfaces", ())), list(rule.get("destination_interfaces", ())),
+                        bool(rule.get("source_interfaces_negated")), bool(rule.get("destination_interfaces_negated")),
+                        services, src_exact, src_maybe, dst_exact, dst_maybe)
 
 
-def _partition(space: Ivs, rules: list[tuple[Any, Ivs, Ivs]], keep_empty: bool = True,
-               ) -> list[tuple[Ivs, list[tuple[Any, bool]]]]:
-    """Split ``space`` into groups of addresses that every rule treats alike.
+Placed = tuple[Ivs, Ivs]  # (exact, maybe) addresses of a rule within one zone's space
 
-    ``rules`` are (rule, exact addresses, maybe addresses) in evaluation order. Each group is
-    (addresses, [(rule, exact?)...]) listing, in order, the rules that may match the whole
-    group (``keep_empty=False`` leaves out the addresses no rule may match). Addresses with
-    the same list form one group however scattered they are, so that a thousand
-    department-to-department policies are analysed as a few hundred small problems instead
-    of one problem with a thousand overlapping boxes.
-    """
-    points = {lo for lo, _ in space} | {hi + 1 for _, hi in space}
-    for _, exact, maybe in rules:
-        for lo, hi in maybe:
-            points.add(lo)
-            points.add(hi + 1)
-        if exact != maybe:
-            for lo, hi in exact:
+
+class _Grid:
+    """A zone's address space cut at every bound of the rules' address sets there, with the cells
+    each set covers: the groups of one side are found from it, however many times, without
+    sorting the bounds again (one grid per zone pair and side)."""
+
+    def __init__(self, space: Ivs, sets: Iterable[Placed]) -> None:
+        distinct = list({id(placed): placed for placed in sets}.values())
+        points = {lo for lo, _ in space} | {hi + 1 for _, hi in space}
+        for exact, maybe in distinct:
+            for lo, hi in maybe:
                 points.add(lo)
                 points.add(hi + 1)
-    cuts = sorted(points)
-    at = {cut: k for k, cut in enumerate(cuts)}
-    cells: list[list[tuple[int, bool]] | None] = [None] * (len(cuts) - 1)
-    for lo, hi in space:
-        for k in range(at[lo], at[hi + 1]):
-            cells[k] = []
-    for position, (_, exact, maybe) in enumerate(rules):  # a rule's addresses lie within ``space``
-        sure = None if exact == maybe else {k for lo, hi in exact for k in range(at[lo], at[hi + 1])}
-        for lo, hi in maybe:
-            for k in range(at[lo], at[hi + 1]):
-                cell = cells[k]
-                if cell is not None:
-                    cell.append((position, sure is None or k in sure))
-    groups: dict[tuple[tuple[int, bool], ...], list[tuple[int, int]]] = {}
-    for k, cell in enumerate(cells):
-        if cell is None:
-            continue
-        ivs = groups.setdefault(tuple(cell), [])
-        if ivs and ivs[-1][1] + 1 == cuts[k]:
-            ivs[-1] = (ivs[-1][0], cuts[k + 1] - 1)  # cells come in address order: join neighbours
-        else:
-            ivs.append((cuts[k], cuts[k + 1] - 1))
-    return [(tuple(ivs), [(rules[position][0], exact) for position, exact in signature])
-            for signature, ivs in groups.items() if signature or keep_empty]
+            if exact is not maybe:
+                for lo, hi in exact:
+                    points.add(lo)
+                    points.add(hi + 1)
+        self.cuts = cuts = sorted(points)
+        at = {cut: k for k, cut in enumerate(cuts)}
+        self.space = [k for lo, hi in space for k in range(at[lo], at[hi + 1])]
+        # per set: the cells it may cover, and which of them it surely covers (None: all of them)
+        self.cells: dict[int, tuple[list[int], set[int] | None]] = {}
+        for placed in distinct:  # a rule's addresses lie within ``space``
+            exact, maybe = placed
+            sure = None if exact is maybe else {k for lo, hi in exact for k in range(at[lo], at[hi + 1])}
+            self.cells[id(placed)] = ([k for lo, hi in maybe for k in range(at[lo], at[hi + 1])], sure)
+
+    def partition(self, rules: Iterable[tuple[int, Placed]], keep_empty: bool = True,
+                  ) -> list[tuple[Ivs, tuple[int, ...]]]:
+        """Split the space into groups of addresses that every rule treats alike.
+
+        ``rules`` are (number, addresses) in evaluation order, the numbers ascending. Each group is
+        (addresses, codes) where the codes ``number * 2 + exact?`` list, in order, the rules that
+        may match the whole group (``keep_empty=False`` leaves out the addresses no rule may
+        match). Addresses with the same list form one group however scattered they are, so that
+        a thousand department-to-department policies are analysed as a few hundred small
+        problems instead of one problem with a thousand overlapping boxes.
+        """
+        numbers: list[int] = []
+        found: dict[int, int] = {}  # cell: one bit per rule that may cover it, 2 * position + exact?
+        get = found.get
+        cells = self.cells
+        for position, (number, placed) in enumerate(rules):
+            numbers.append(number)
+            covered, sure = cells[id(placed)]
+            inexact = 1 << 2 * position
+            if sure is None:
+                exact = inexact << 1
+                for k in covered:
+                    found[k] = get(k, 0) | exact
+            else:
+                for k in covered:
+                    found[k] = get(k, 0) | (inexact << 1 if k in sure else inexact)
+        cuts = self.cuts
+        groups: dict[int, list[tuple[int, int]]] = {}
+        for k in (self.space if keep_empty else sorted(found)):
+            signature = get(k, 0)
+            ivs = groups.get(signature)
+            if ivs is None:
+                groups[signature] = [(cuts[k], cuts[k + 1] - 1)]
+            elif ivs[-1][1] + 1 == cuts[k]:
+                ivs[-1] = (ivs[-1][0], cuts[k + 1] - 1)  # cells come in address order: join neighbours
+            else:
+                ivs.append((cuts[k], cuts[k + 1] - 1))
+        out: list[tuple[Ivs, tuple[int, ...]]] = []
+        for signature, ivs in groups.items():
+            codes: list[int] = []
+            while signature:
+                low = signature & -signature
+                bit = low.bit_length() - 1
+                codes.append(numbers[bit >> 1] * 2 + (bit & 1))
+                signature ^= low
+            out.append((tuple(ivs), tuple(codes)))
+        return out
+
+
+def _place(memo: dict[tuple[int, int], Placed], exact: Ivs, maybe: Ivs, space: Ivs) -> Placed:
+    """A rule's (exact, maybe) addresses within ``space``: one object per distinct set, as sets repeat."""
+    key = (id(exact), id(maybe))
+    placed = memo.get(key)
+    if placed is None:
+        within = inter(maybe, space)
+        placed = memo[key] = (within if exact is maybe else inter(exact, space), within)
+    return placed
 
 
 # --- zones -----------------------------------------------------------------------------------
@@ -446,10 +505,12 @@ class RuleSet:
         self.fact = rules_fact
         self.default_action = rules_fact["default_action"]
         self.rules = rules_fact["rules"]
-        self.compiled = [c for c in (_compile(r) for r in self.rules) if c is not None]
+        addresses = _AddressSets()
+        self.compiled = [c for c in (_compile(r, addresses) for r in self.rules) if c is not None]
         self.zones = zones_of(zones_fact)
         self._cache: dict[tuple[int, str, str], PairFlows] = {}
         self._relevant: dict[int, dict[tuple[str, str], list[CompiledRule]]] = {}
+        self._faces: dict[tuple[tuple[tuple[str, ...], bool], tuple[str, ...]], str] = {}
 
     def _touched(self, family: int) -> dict[tuple[str, str], list[CompiledRule]]:
         """For each zone pair, the rules that may match some of its traffic, in order.
@@ -462,21 +523,26 @@ class RuleSet:
             return self._relevant[family]
         spans = sorted((lo, hi, z.name) for z in self.zones for lo, hi in z.addresses[family])
         starts = [lo for lo, _, _ in spans]
+        found: dict[int, list[str]] = {}  # by address set: rules naming the same objects share the set
 
-        def zones_in(ivs: Ivs) -> set[str]:
-            found: set[str] = set()
-            for lo, hi in ivs:
-                at = max(bisect.bisect_right(starts, lo) - 1, 0)
-                while at < len(spans) and spans[at][0] <= hi:
-                    if spans[at][1] >= lo:
-                        found.add(spans[at][2])
-                    at += 1
-            return found
+        def zones_in(ivs: Ivs) -> list[str]:
+            zones = found.get(id(ivs))
+            if zones is None:
+                names: dict[str, None] = {}
+                for lo, hi in ivs:
+                    at = max(bisect.bisect_right(starts, lo) - 1, 0)
+                    while at < len(spans) and spans[at][0] <= hi:
+                        if spans[at][1] >= lo:
+                            names[spans[at][2]] = None
+                        at += 1
+                zones = found[id(ivs)] = list(names)
+            return zones
 
         table: dict[tuple[str, str], list[CompiledRule]] = {}
         for rule in self.compiled:
+            destinations = zones_in(rule.dst_maybe[family])
             for s in zones_in(rule.src_maybe[family]):
-                for d in zones_in(rule.dst_maybe[family]):
+                for d in destinations:
                     table.setdefault((s, d), []).append(rule)
         self._relevant[family] = table
         return table
@@ -495,36 +561,60 @@ class RuleSet:
         src_space, dst_space = source.addresses[family], destination.addresses[family]
         if not src_space or not dst_space:
             return flows
-        candidates: list[tuple[CompiledRule, bool]] = []
+        faces = self._faces
+        rules: list[CompiledRule] = []
+        sure_faces: list[bool] = []
+        sources: list[Placed] = []
+        destinations: list[Placed] = []
+        src_placed: dict[tuple[int, int], Placed] = {}
+        dst_placed: dict[tuple[int, int], Placed] = {}
         for rule in self._touched(family).get((source.name, destination.name), []):
-            src_if = _interface_match(rule.source_interfaces, rule.source_negated, source.interfaces)
-            dst_if = _interface_match(rule.destination_interfaces, rule.destination_negated, destination.interfaces)
-            if "no" not in (src_if, dst_if):
-                candidates.append((rule, src_if == dst_if == "yes"))
-        by_source = _partition(src_space, [((rule, sure), inter(rule.src_exact[family], src_space),
-                                            inter(rule.src_maybe[family], src_space)) for rule, sure in candidates])
-        destinations = {id(rule): (inter(rule.dst_exact[family], dst_space), inter(rule.dst_maybe[family], dst_space))
-                        for rule, _ in candidates}
+            key = (rule.source_faces, source.interfaces)
+            src_if = faces.get(key)
+            if src_if is None:
+                src_if = faces[key] = _interface_match(*rule.source_faces, source.interfaces)
+            key = (rule.destination_faces, destination.interfaces)
+            dst_if = faces.get(key)
+            if dst_if is None:
+                dst_if = faces[key] = _interface_match(*rule.destination_faces, destination.interfaces)
+            if src_if == "no" or dst_if == "no":
+                continue
+            rules.append(rule)
+            sure_faces.append(src_if == dst_if == "yes")
+            sources.append(_place(src_placed, rule.src_exact[family], rule.src_maybe[family], src_space))
+            destinations.append(_place(dst_placed, rule.dst_exact[family], rule.dst_maybe[family], dst_space))
         deny_by_default = self.default_action == "deny"
-        for src_ivs, src_rules in by_source:
-            if deny_by_default and not any(rule.may_accept for (rule, _), _ in src_rules):
+        dst_grid = _Grid(dst_space, destinations)
+        accepted, undetermined = flows.accepted, flows.undetermined
+        sweeps: dict[tuple[int, ...], list[Decided]] = {}  # codes number * 2 + exact: the rules' verdicts
+        for src_ivs, src_codes in _Grid(src_space, sources).partition(enumerate(sources)):
+            if deny_by_default and not any(rules[code >> 1].may_accept for code in src_codes):
                 continue  # only denies here: nothing gets through
-            by_destination = _partition(dst_space, [((rule, sure and src_exact), *destinations[id(rule)])
-                                                    for (rule, sure), src_exact in src_rules],
-                                        keep_empty=not deny_by_default)
-            for dst_ivs, cell_rules in by_destination:
-                if deny_by_default and len(cell_rules) == 1 and not cell_rules[0][0][0].may_accept:
+            sure = {code >> 1: sure_faces[code >> 1] and code & 1 for code in src_codes}
+            surely = all(sure.values())  # then a destination group's codes are its rules' codes
+            by_destination = dst_grid.partition([(code >> 1, destinations[code >> 1]) for code in src_codes],
+                                                keep_empty=not deny_by_default)
+            for dst_ivs, codes in by_destination:
+                if deny_by_default and len(codes) == 1 and not rules[codes[0] >> 1].may_accept:
                     continue
-                self._sweep(src_ivs, dst_ivs, [(rule, sure and dst_exact) for (rule, sure), dst_exact in cell_rules],
-                            flows)
+                signature = codes if surely else tuple(code & ~1 | (sure[code >> 1] and code & 1) for code in codes)
+                decided = sweeps.get(signature)
+                if decided is None:
+                    decided = sweeps[signature] = self._sweep([(rules[code >> 1], code & 1 == 1)
+                                                               for code in signature])
+                for (services, sports), index, unsure in decided:
+                    (accepted if unsure is None else undetermined).append(
+                        Verdict((src_ivs, dst_ivs, services, sports), index, unsure))
         return flows
 
-    def _sweep(self, src: Ivs, dst: Ivs, rules: list[tuple[CompiledRule, bool]], flows: PairFlows) -> None:
+    def _sweep(self, rules: list[tuple[CompiledRule, bool]]) -> list[Decided]:
         """First match over the services of one group of addresses, which every rule here covers whole:
-        the space left is two-dimensional (service, source port)."""
+        the space left is two-dimensional (service, source port). The verdicts do not depend on the
+        addresses, so one list serves every group with the same rules (most groups have one rule)."""
+        out: list[Decided] = []
         if all(sure and rule.plain is not None for rule, sure in rules):
-            self._sweep_services(src, dst, rules, flows)
-            return
+            self._sweep_services(rules, out)
+            return out
         region: list[tuple[Cell, tuple[Taint, ...]]] = [((ALL_SERVICES, ALL_PORTS), ())]
         pending: dict[int, list[tuple[Cell, tuple[Taint, ...]]]] = {}  # skipped space, by where it resumes
         for rule, sure in rules:
@@ -534,13 +624,14 @@ class RuleSet:
                 if not pending:
                     break
                 continue
-            region = self._apply(rule, sure, region, pending, (src, dst), flows)
+            region = self._apply(rule, sure, region, pending, out)
         for leftover in pending.values():
             region.extend(leftover)
         for cell, taints in region:
-            self._decide((src, dst, *cell), taints, self.default_action, None, flows)
+            _decide(cell, taints, self.default_action, None, out)
+        return out
 
-    def _sweep_services(self, src: Ivs, dst: Ivs, rules: list[tuple[CompiledRule, bool]], flows: PairFlows) -> None:
+    def _sweep_services(self, rules: list[tuple[CompiledRule, bool]], out: list[Decided]) -> None:
         """:meth:`_sweep` when every rule decides exactly and ignores source ports: one dimension left."""
         left = ALL_SERVICES
         for rule, _ in rules:
@@ -548,16 +639,16 @@ class RuleSet:
             taken = left if services is ALL_SERVICES else inter(left, services)
             if taken:
                 if rule.action == "accept":
-                    flows.accepted.append(Verdict((src, dst, taken, ALL_PORTS), rule.index))
+                    out.append(((taken, ALL_PORTS), rule.index, None))
                 left = () if taken is left else minus(left, taken)
                 if not left:
                     return
         if self.default_action == "accept":
-            flows.accepted.append(Verdict((src, dst, left, ALL_PORTS), None))
+            out.append(((left, ALL_PORTS), None, None))
 
     def _apply(self, rule: CompiledRule, sure: bool, region: list[tuple[Cell, tuple[Taint, ...]]],
-               pending: dict[int, list[tuple[Cell, tuple[Taint, ...]]]], addresses: tuple[Ivs, Ivs],
-               flows: PairFlows) -> list[tuple[Cell, tuple[Taint, ...]]]:
+               pending: dict[int, list[tuple[Cell, tuple[Taint, ...]]]], out: list[Decided],
+               ) -> list[tuple[Cell, tuple[Taint, ...]]]:
         verdict = rule.action if rule.action in ("accept", "deny") else None  # uncertain skip: either way
         maybe = rule.maybe_cells
         exact = rule.exact_cells if sure else []
@@ -572,22 +663,26 @@ class RuleSet:
                         target = rule.skip_to if rule.skip_to is not None else len(self.rules)
                         pending.setdefault(target, []).append((common, taints))
                     else:
-                        self._decide((*addresses, *common), taints, rule.action, rule.index, flows)
+                        _decide(common, taints, rule.action, rule.index, out)
                 kept.extend((piece, taints + ((rule.index, verdict),)) for piece in unsure)
         return kept
 
-    def _decide(self, box: Box, taints: tuple[Taint, ...], action: str, index: int | None,
-                flows: PairFlows) -> None:
-        possible = {action}
-        for _, verdict in taints:
-            possible |= {verdict} if verdict else {"accept", "deny"}
-        if possible == {"deny"}:
-            return
-        if possible == {"accept"}:
-            flows.accepted.append(Verdict(box, index))
-            return
-        first = next(i for i, v in taints if v != action)
-        flows.undetermined.append(Verdict(box, index, first))
+
+Decided = tuple[Cell, int | None, int | None]  # a cell let through: (cell, deciding rule, undetermined by)
+
+
+def _decide(cell: Cell, taints: tuple[Taint, ...], action: str, index: int | None, out: list[Decided]) -> None:
+    """Record ``cell`` if a new connection may pass there: undetermined when a rule it is tainted by
+    could have given another verdict than ``action``."""
+    possible = {action}
+    for _, verdict in taints:
+        possible |= {verdict} if verdict else {"accept", "deny"}
+    if possible == {"deny"}:
+        return
+    if possible == {"accept"}:
+        out.append((cell, index, None))
+        return
+    out.append((cell, index, next(i for i, v in taints if v != action)))
 
 
 # --- presenting a box --------------------------------------------------------------------------

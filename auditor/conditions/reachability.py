@@ -42,13 +42,12 @@ from auditor.conditions import (
 )
 from auditor.flows import (
     ALL_SERVICES,
+    Box,
     Ivs,
     RuleSet,
     Verdict,
     Zone,
-    box_minus,
     example_flow,
-    inter,
     minus,
     origin_text,
     parse_service,
@@ -251,21 +250,31 @@ class Reachability(Operator):
     def _findings(self, ruleset: RuleSet, verdicts: list[Verdict], family: int, source: Zone, destination: Zone,
                   allowed: Ivs, expected: str, undetermined: bool) -> list[Finding]:
         """One finding per deciding rule, with the services beyond ``allowed`` and an example."""
-        by_rule: dict[tuple[int | None, int | None], list[Any]] = {}
+        if allowed == ALL_SERVICES:
+            return []
+        beyond: dict[int, Ivs] = {}  # by services object: the analysis shares them between verdicts
+        by_rule: dict[tuple[int | None, int | None], tuple[Box, dict[int, Ivs]]] = {}
         for verdict in verdicts:
-            if allowed == ALL_SERVICES:
-                break
-            if allowed and not minus(verdict.box[2], allowed):
-                continue
-            rest = box_minus(verdict.box, (verdict.box[0], verdict.box[1], allowed, verdict.box[3])) \
-                if allowed and inter(verdict.box[2], allowed) else [verdict.box]
-            by_rule.setdefault((verdict.rule, verdict.undetermined_by), []).extend(rest)
+            box = verdict.box
+            services = box[2]
+            rest = beyond.get(id(services))
+            if rest is None:
+                rest = beyond[id(services)] = minus(services, allowed) if allowed else services
+            if not rest:
+                continue  # every service here is permitted
+            key = (verdict.rule, verdict.undetermined_by)
+            found = by_rule.get(key)
+            if found is None:  # the first box is the example: (addresses, the services not permitted)
+                by_rule[key] = ((box[0], box[1], rest, box[3]), {id(rest): rest})
+            else:
+                found[1][id(rest)] = rest
         findings = []
-        for (rule, unsure), boxes in sorted(by_rule.items(), key=lambda kv: (kv[0][0] is None, kv[0][0] or 0)):
-            services = union(b[2] for b in boxes)
+        for (rule, unsure), (example, distinct) in sorted(by_rule.items(),
+                                                          key=lambda kv: (kv[0][0] is None, kv[0][0] or 0)):
+            services = union(distinct.values())
             item = f"{source.name} → {destination.name}"
             deciding = origin_text(ruleset.origin(rule), ruleset.default_action)
-            flow = f"{services_text(services)} (e.g. {example_flow(family, boxes[0])})"
+            flow = f"{services_text(services)} (e.g. {example_flow(family, example)})"
             actual = f"{deciding} allows {flow}"
             if undetermined and unsure is not None:
                 uncertain = ruleset.rules[unsure]

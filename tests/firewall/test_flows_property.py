@@ -16,7 +16,7 @@ import itertools
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from auditor.flows import PROTOCOLS, RuleSet, inter, minus, union
+from auditor.flows import PROTOCOLS, RuleSet, _Grid, inter, minus, union
 
 ADDRESSES = range(8)  # the universe: 8 addresses per family, ports 0-3, source ports 0-1
 PORTS = range(4)
@@ -239,3 +239,40 @@ def test_a_rule_with_an_error_makes_exactly_the_flows_it_could_change_undetermin
             expected = "accept" if possible == {"accept"} else "deny" if possible == {"deny"} else "undetermined"
             got = "accept" if holds(flows.accepted) else "undetermined" if holds(flows.undetermined) else "deny"
             assert got == expected, (family, src, dst, protocol, port, sport, possible)
+
+
+@st.composite
+def placed_rules(draw):
+    space = draw(interval_sets.filter(bool))
+    rules = []
+    for _ in range(draw(st.integers(0, 6))):
+        maybe = inter(draw(interval_sets), space)
+        exact = maybe if draw(st.booleans()) else inter(draw(interval_sets), maybe)
+        rules.append((exact, maybe))
+    return space, rules
+
+
+@given(placed_rules(), st.booleans(), st.data())
+def test_grid_groups_are_the_addresses_every_rule_treats_alike(case, keep_empty, data):
+    space, rules = case
+    numbers = sorted(data.draw(st.sets(st.integers(0, 50), min_size=len(rules), max_size=len(rules))))
+    groups = _Grid(space, rules).partition(list(zip(numbers, rules, strict=True)), keep_empty=keep_empty)
+
+    def inside(ivs, value):
+        return any(lo <= value <= hi for lo, hi in ivs)
+
+    seen = {}
+    for ivs, codes in groups:
+        assert ivs == union([ivs]) and codes not in seen  # merged, and one group per list of rules
+        for value in range(41):
+            if inside(ivs, value):
+                assert value not in seen
+                seen[value] = codes
+    for value in range(41):
+        expected = tuple(n * 2 + inside(exact, value) for n, (exact, maybe) in zip(numbers, rules, strict=True)
+                         if inside(maybe, value))
+        if inside(space, value) and (expected or keep_empty):
+            assert seen.pop(value) == expected, value
+    assert not seen  # nothing outside the space, nor (keep_empty=False) where no rule may match
+    firsts = [ivs[0][0] for ivs, _ in groups]
+    assert firsts == sorted(firsts)  # in address order
