@@ -239,11 +239,24 @@ def organization(groups: dict[str, list[BundleFile]]) -> Target | None:
 
 
 def from_document(name: str, data: dict[str, Any]) -> dict[str, list[BundleFile]]:
-    """Index a bundle made in this process (``auditor audit`` with no evidence)."""
-    raw = json.dumps(data, ensure_ascii=False, sort_keys=True).encode()
-    bundle = _header(Path(name), data, hashlib.sha256(raw).hexdigest())
+    """Index a bundle made in this process (collected from this host, or imported by ``audit --import``).
+
+    Its sha256 is that of its canonical JSON (compact, keys sorted), as it is never a file.
+    """
+    if not isinstance(data, dict):
+        raise InputError(name, f"expected a JSON object ({B.FORMAT}), got {type(data).__name__}")
+    bundle = _header(Path(name), data, hashlib.sha256(jsonio.canonical(data)).hexdigest())
     bundle.document = data
     return {bundle.target["id"]: [bundle]}
+
+
+def merged(*indexes: dict[str, list[BundleFile]]) -> dict[str, list[BundleFile]]:
+    """Several indexes as one, the files of one target together (ids sorted, as :func:`index` gives them)."""
+    groups: dict[str, list[BundleFile]] = {}
+    for found in indexes:
+        for target_id, files in found.items():
+            groups.setdefault(target_id, []).extend(files)
+    return dict(sorted(groups.items()))
 
 
 def stream(groups: dict[str, list[BundleFile]], loaded: Target | None = None) -> Iterator[Target]:

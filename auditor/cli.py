@@ -30,6 +30,7 @@ from auditor.reports import formats
 # large export or an audit of two bundles is a few seconds in all.
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
+ORGANIZATION_TARGET = "organization"  # the target of the organisation's records read by audit --import
 
 
 class _Parser(argparse.ArgumentParser):
@@ -102,8 +103,14 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("--segment", choices=["mynumber", "lgwan", "internet"],
                        help="with no EVIDENCE: the segment this host belongs to")
     audit.add_argument("--department", metavar="NAME", help="with no EVIDENCE: this host's department")
+    audit.add_argument("--import", dest="imports", nargs=2, action="append", default=[], metavar=("KIND", "FILE"),
+                       help="read an export as `auditor import KIND FILE` would, and audit it without writing a "
+                       "bundle (repeatable; the files of one kind are one target)")
+    audit.add_argument("--utc-offset", type=_offset_arg, default="+09:00", metavar="OFFSET",
+                       help="for --import: time zone of times an export writes without one (default: +09:00)")
     audit.add_argument("--zones", metavar="FILE",
-                       help="with no EVIDENCE: auditor-zones/1 file for this host's segments")
+                       help="auditor-zones/1 file: this host's segments (with no EVIDENCE), and the zones of "
+                       "--import firewall rule sets")
 
     collect = sub.add_parser("collect", help="collect this host's evidence into a bundle")
     collect.add_argument("--out", metavar="FILE", help="bundle file (default: standard output)")
@@ -190,7 +197,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
     from auditor.selection import load_tailoring, resolve
 
     collecting = None
-    if not args.evidence:
+    if not args.evidence and not args.imports:
         from concurrent.futures import ThreadPoolExecutor
 
         # Collection mostly waits on OS tools: let it run while the policy loads.
@@ -210,7 +217,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
         cycles = gc.isenabled()
         gc.disable()
         try:
-            groups = bundles.index(args.evidence)
+            found = [bundles.index(args.evidence)] if args.evidence else []
+            groups = bundles.merged(*found, *_imported(args))
         finally:
             if cycles:
                 gc.enable()
@@ -229,6 +237,29 @@ def cmd_audit(args: argparse.Namespace) -> int:
         gc.unfreeze()
     below = args.fail_under is not None and (doc["score"] is None or doc["score"] < args.fail_under)
     return EXIT_FINDINGS if below or not doc["gate"]["passed"] else EXIT_OK
+
+
+def _imported(args: argparse.Namespace) -> list[dict[str, Any]]:
+    """The bundles of ``audit --import KIND FILE``, indexed: the files of one kind make one
+    target, exactly as one ``auditor import KIND FILE ...`` of them would, named after the first
+    file; the organisation's records (HR roster, training) make the one target ``organization``,
+    as the checks that compare them need."""
+    from auditor import bundles
+
+    by_kind: dict[str, list[str]] = {}
+    for kind, file in args.imports:
+        by_kind.setdefault(kind, []).append(file)
+    found = []
+    for kind, files in by_kind.items():
+        factory = importers.load(kind)
+        if factory is None:
+            raise InputError(kind, f"unknown import kind (available: {', '.join(importers.kinds())})")
+        shared = ORGANIZATION_TARGET if factory().target_kind == "organization" else None
+        zones = args.zones if args.zones and importers.uses_zones(kind) else None
+        document = importers.import_files(kind, files, importers.ImportOptions(
+            target_id=shared, utc_offset=args.utc_offset, zones=zones))
+        found.append(bundles.from_document(f"{', '.join(files)} (imported as {kind})", document))
+    return found
 
 
 def cmd_import(args: argparse.Namespace) -> int:

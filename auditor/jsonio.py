@@ -41,6 +41,14 @@ def encode(doc: Any) -> bytes:
         return (json.dumps(doc, indent=2) + "\n").encode("ascii")
 
 
+def canonical(doc: Any) -> bytes:
+    """Compact UTF-8 JSON with sorted keys: what a document made in memory is hashed as."""
+    try:
+        return orjson.dumps(doc, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
+    except TypeError:
+        return json.dumps(doc, sort_keys=True, separators=(",", ":")).encode("ascii")
+
+
 def decode(raw: bytes) -> Any:
     """The parsed document (a UTF-8 byte-order mark allowed).
 

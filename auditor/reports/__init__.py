@@ -11,7 +11,9 @@ import pkgutil
 from collections.abc import Callable
 from typing import Any
 
-Renderer = Callable[[dict[str, Any], str], str]
+# A renderer returns text, or bytes where the format is encoded already (JSON of many megabytes,
+# binary formats): the command line writes either as it is.
+Renderer = Callable[[dict[str, Any], str], str | bytes]
 
 _REGISTRY: dict[str, Renderer] = {}
 

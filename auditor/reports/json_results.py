@@ -13,5 +13,5 @@ from auditor.reports import register
 
 
 @register("json")
-def render(doc: dict[str, Any], lang: str) -> str:
-    return jsonio.encode(doc).decode("utf-8")
+def render(doc: dict[str, Any], lang: str) -> bytes:
+    return jsonio.encode(doc)

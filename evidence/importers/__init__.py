@@ -84,6 +84,15 @@ def available() -> dict[str, Callable[[], Importer]]:
     return dict(sorted(_REGISTRY.items()))
 
 
+def uses_zones(kind: str) -> bool:
+    """Whether the kind's importer reads a zones file (firewall rule sets, endpoint collections)."""
+    factory = load(kind)
+    if factory is None:
+        return False
+    importer = factory()
+    return bool(getattr(importer, "uses_zones", importer.target_kind == "network"))
+
+
 def _mtime_iso(path: Path) -> str:
     return datetime.fromtimestamp(path.stat().st_mtime).astimezone().isoformat(timespec="seconds")
 
@@ -94,7 +103,7 @@ def import_files(kind: str, files: list[str], options: ImportOptions) -> dict[st
     if factory is None:
         raise InputError(kind, f"unknown import kind (available: {', '.join(kinds())})")
     importer = factory()
-    if options.zones and not getattr(importer, "uses_zones", importer.target_kind == "network"):
+    if options.zones and not uses_zones(kind):
         raise InputError(options.zones, f"--zones is for firewall and endpoint imports; {kind} does not use it")
     configure = getattr(importer, "configure", None)
     if configure is not None:
