@@ -241,11 +241,11 @@ def organization(groups: dict[str, list[BundleFile]]) -> Target | None:
 def from_document(name: str, data: dict[str, Any]) -> dict[str, list[BundleFile]]:
     """Index a bundle made in this process (collected from this host, or imported by ``audit --import``).
 
-    Its sha256 is that of its canonical JSON (compact, keys sorted), as it is never a file.
+    Its sha256 is that of its compact JSON (keys in order), as it is never a file.
     """
     if not isinstance(data, dict):
         raise InputError(name, f"expected a JSON object ({B.FORMAT}), got {type(data).__name__}")
-    bundle = _header(Path(name), data, hashlib.sha256(jsonio.canonical(data)).hexdigest())
+    bundle = _header(Path(name), data, hashlib.sha256(jsonio.compact(data)).hexdigest())
     bundle.document = data
     return {bundle.target["id"]: [bundle]}
 

@@ -41,12 +41,13 @@ def encode(doc: Any) -> bytes:
         return (json.dumps(doc, indent=2) + "\n").encode("ascii")
 
 
-def canonical(doc: Any) -> bytes:
-    """Compact UTF-8 JSON with sorted keys: what a document made in memory is hashed as."""
+def compact(doc: Any) -> bytes:
+    """Compact UTF-8 JSON, keys in the document's order: what a document made in memory is hashed
+    as (anyone holding it as a file gets the same bytes by parsing it and writing it compactly)."""
     try:
-        return orjson.dumps(doc, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
+        return orjson.dumps(doc, option=orjson.OPT_NON_STR_KEYS)
     except TypeError:
-        return json.dumps(doc, sort_keys=True, separators=(",", ":")).encode("ascii")
+        return json.dumps(doc, separators=(",", ":")).encode("ascii")
 
 
 def decode(raw: bytes) -> Any:
