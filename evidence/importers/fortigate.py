@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +29,7 @@ from auditor.evidence.addresses import ANY4, ANY6, Interval, complement, normali
 from auditor.evidence.bundle import BundleBuilder
 from auditor.evidence.firewall_rules import ALL_PORTS, PortRange, Rule, Service, rules_fact, store_rules
 from auditor.evidence.importers import register
+from auditor.evidence.importers.csvrows import paused_gc
 from auditor.evidence.importers.textio import decode
 from auditor.evidence.zones import ZonedImporter, store_zones
 
@@ -45,10 +45,16 @@ _QUOTED_ESCAPE = re.compile(r"""\\(["\\])""")
 def _split(line: str) -> list[str]:
     """Words of a line as POSIX shell quoting reads them (``shlex.split``, which FortiOS quoting
     follows), at a fraction of shlex's cost on a 10,000-policy file; ValueError on an open quote."""
-    if '"' not in line and "'" not in line and "\\" not in line:
-        return line.split()
-    if _CANONICAL.fullmatch(line):  # set srcaddr "a b" "c": whole words, plain double quotes
-        return [w[1:-1] if w[0] == '"' else w for w in _CANONICAL_WORD.findall(line)]
+    if "'" not in line and "\\" not in line:
+        if '"' not in line:
+            return line.split()
+        parts = line.split('"')
+        if len(parts) == 3 and not parts[2] and (not parts[0] or parts[0][-1] in " \t"):
+            words = parts[0].split()  # set name "p1": one quoted word at the end, the usual line
+            words.append(parts[1])
+            return words
+        if _CANONICAL.fullmatch(line):  # set srcaddr "a b" "c": whole words, plain double quotes
+            return [w[1:-1] if w[0] == '"' else w for w in _CANONICAL_WORD.findall(line)]
     words: list[str] = []
     end = 0
     for match in _WORD.finditer(line):
@@ -83,40 +89,42 @@ def parse_config(text: str, name: str) -> Block:
     """The tree of ``config``/``edit``/``set``/``next``/``end`` lines."""
     root = Block("", 0)
     stack: list[tuple[str, Block]] = [("root", root)]
+    kind, top = "root", root  # stack[-1], kept at hand: a large file is mostly 'set' lines
     lines = text.split("\n")
+    count = len(lines)
     index = 0
-    while index < len(lines):
-        number = index + 1
+    while index < count:
         line = lines[index].strip()
         index += 1
-        if not line or line.startswith("#"):
+        if not line or line[0] == "#":
             continue
-        while True:
-            try:
-                words = _split(line)
-                break
-            except ValueError:
-                # A quoted value may span lines (certificates, multi-line comments): read on.
-                if index >= len(lines):
-                    raise InputError(name, f"unbalanced quotes in {line.splitlines()[0][:60]!r}",
-                                     line=number) from None
-                line += "\n" + lines[index]
-                index += 1
-        verb, args = words[0], words[1:]
-        kind, top = stack[-1]
-        if verb == "config":
-            # A block opened again (multi-VDOM files repeat 'config vdom') continues the first.
-            block = top.configs.setdefault(" ".join(args), Block(" ".join(args), number))
-            stack.append(("config", block))
-        elif verb == "edit":
-            if kind != "config" or not args:
-                raise InputError(name, "'edit' outside a 'config' block", line=number)
-            entry = top.edits.setdefault(args[0], Block(args[0], number))
-            stack.append(("edit", entry))
+        number = index
+        try:
+            words = _split(line)
+        except ValueError:
+            words, index = _continued(lines, line, index, name)
+        verb = words[0]
+        if verb == "set":
+            if kind == "root" or len(words) < 2:
+                raise InputError(name, "'set' outside a 'config' block", line=number)
+            top.settings[words[1]] = (words[2:], number)
         elif verb == "next":
             if kind != "edit":
                 raise InputError(name, "'next' without a matching 'edit'", line=number)
             stack.pop()
+            kind, top = stack[-1]
+        elif verb == "edit":
+            if kind != "config" or len(words) < 2:
+                raise InputError(name, "'edit' outside a 'config' block", line=number)
+            top = top.edits.get(words[1]) or top.edits.setdefault(words[1], Block(words[1], number))
+            kind = "edit"
+            stack.append((kind, top))
+        elif verb == "config":
+            # A block opened again (multi-VDOM files repeat 'config vdom') continues the first.
+            title = " ".join(words[1:])
+            top = top.configs.get(title) or top.configs.setdefault(title, Block(title, number))
+            kind = "config"
+            stack.append((kind, top))
         elif verb == "end":
             if kind == "edit" and len(stack) == 3 and stack[1][1].name == "vdom":
                 stack.pop()  # multi-VDOM files close 'config vdom' / 'edit NAME' with one 'end'
@@ -125,16 +133,15 @@ def parse_config(text: str, name: str) -> Block:
                 what = "an 'edit' not closed by 'next'" if kind == "edit" else "'end' without a matching 'config'"
                 raise InputError(name, what, line=number)
             stack.pop()
-        elif verb in ("set", "unset", "append"):
-            if kind == "root" or not args:
+            kind, top = stack[-1]
+        elif verb in ("unset", "append"):
+            if kind == "root" or len(words) < 2:
                 raise InputError(name, f"'{verb}' outside a 'config' block", line=number)
-            if verb == "set":
-                top.settings[args[0]] = (args[1:], number)
-            elif verb == "append":
-                old = top.settings.get(args[0], ([], number))[0]
-                top.settings[args[0]] = (old + args[1:], number)
+            if verb == "append":
+                old = top.settings.get(words[1], ([], number))[0]
+                top.settings[words[1]] = (old + words[2:], number)
             else:
-                top.settings.pop(args[0], None)
+                top.settings.pop(words[1], None)
         else:
             raise InputError(name, f"unexpected {verb!r} (expected config, edit, set, next or end)", line=number)
     if len(stack) > 1:
@@ -143,6 +150,21 @@ def parse_config(text: str, name: str) -> Block:
         raise InputError(name, f"{what} is not terminated (no '{'end' if kind == 'config' else 'next'}')",
                          line=block.line)
     return root
+
+
+def _continued(lines: list[str], line: str, index: int, name: str) -> tuple[list[str], int]:
+    """The words of a line whose quoted value spans the lines after it (certificates, multi-line
+    comments), and the index of the line after the value."""
+    number = index
+    while True:
+        if index >= len(lines):
+            raise InputError(name, f"unbalanced quotes in {line.splitlines()[0][:60]!r}", line=number)
+        line += "\n" + lines[index]
+        index += 1
+        try:
+            return _split(line), index
+        except ValueError:
+            continue
 
 
 BUILTIN_SERVICES: dict[str, list[Service]] = {
@@ -339,8 +361,12 @@ def _interfaces(values: list[str]) -> list[str]:
     return [] if "any" in values else list(values)
 
 
+def _first(settings: dict[str, list[str]], key: str, default: str) -> str:
+    return (settings.get(key) or [default])[0]
+
+
 def _side(objects: Objects, settings: dict[str, list[str]], keys: tuple[str, str],
-          first: Callable[[str, str], str]) -> tuple[list[Interval], list[str], list[str]]:
+          ) -> tuple[list[Interval], list[str], list[str]]:
     """(intervals, unresolved names, problems) of a policy's source or destination side."""
     resolved = AddressSet()
     problems: list[str] = []
@@ -358,7 +384,7 @@ def _side(objects: Objects, settings: dict[str, list[str]], keys: tuple[str, str
             part.unresolved += sub.unresolved
             contributions += 1
         negate_key = f"{key}-negate"
-        if key in settings and first(negate_key, "disable") == "enable":
+        if key in settings and _first(settings, negate_key, "disable") == "enable":
             if part.unresolved:
                 problems.append(f"{negate_key} with an unresolved FQDN")
             part.intervals = complement(part.intervals, (6,) if key.endswith("6") else (4,))
@@ -366,6 +392,9 @@ def _side(objects: Objects, settings: dict[str, list[str]], keys: tuple[str, str
         resolved.unresolved += part.unresolved
     intervals = resolved.intervals if contributions == 1 else normalise(resolved.intervals)
     return intervals, sorted(set(resolved.unresolved)), problems
+
+
+SIDES = (("srcaddr", "srcaddr6"), ("dstaddr", "dstaddr6"))
 
 
 def policy_rules(root: Block, name: str) -> list[Rule]:
@@ -379,45 +408,58 @@ def policy_rules(root: Block, name: str) -> list[Rule]:
         with contextlib.suppress(Unresolvable):
             objects.service(group)
     rules: list[Rule] = []
+    # Policies name the same objects, interfaces and services again and again: each is read once.
     sides: dict[tuple[Any, ...], tuple[list[Interval], list[str], list[str]]] = {}
+    interfaces: dict[tuple[str, ...], list[str]] = {}
+    services: dict[tuple[str, ...], tuple[list[Service], list[str]]] = {}
     for block in objects.policies:
         settings = {k: v for k, (v, _) in block.settings.items()}
-
-        def first(key: str, default: str, values: dict[str, list[str]] = settings) -> str:
-            return (values.get(key) or [default])[0]
-
+        get = settings.get
         origin = {"kind": "fortigate-policy", "id": block.name, "line": block.line, "file": name}
         if "name" in settings:
-            origin["name"] = first("name", "")
-        action = first("action", "deny")
-        rule = Rule(origin=origin, action="deny" if action == "deny" else "accept", sources=[], destinations=[],
-                    services=[], enabled=first("status", "enable") != "disable",
-                    source_interfaces=_interfaces(settings.get("srcintf", [])),
-                    destination_interfaces=_interfaces(settings.get("dstintf", [])),
-                    schedule=first("schedule", "always"), log=first("logtraffic", "utm") != "disable")
+            origin["name"] = (get("name") or [""])[0]
+        action = (get("action") or ["deny"])[0]
         problems: list[str] = []
-        for side, keys in (("sources", ("srcaddr", "srcaddr6")), ("destinations", ("dstaddr", "dstaddr6"))):
+        found = []
+        for keys in SIDES:
             v4, v6 = keys
-            key = (tuple(settings.get(v4, ())), tuple(settings.get(v6, ())),
-                   str(settings.get(f"{v4}-negate")), str(settings.get(f"{v6}-negate")))
-            if key not in sides:  # policies name the same objects again and again: resolve each use once
-                sides[key] = _side(objects, settings, keys, first)
-            intervals, unresolved, side_problems = sides[key]
-            setattr(rule, side, intervals)
-            setattr(rule, f"unresolved_{side}", list(unresolved))
-            problems += side_problems
-        for ref in settings.get("service", []):
-            try:
-                rule.services += objects.service(ref)
-            except Unresolvable as exc:
-                problems.append(str(exc))
-        if first("service-negate", "disable") == "enable":
+            key = (tuple(get(v4, ())), tuple(get(v6, ())), str(get(f"{v4}-negate")), str(get(f"{v6}-negate")))
+            side = sides.get(key)
+            if side is None:
+                side = sides[key] = _side(objects, settings, keys)
+            found.append(side)
+            problems += side[2]
+        (sources, unresolved_sources, _), (destinations, unresolved_destinations, _) = found
+        wanted = tuple(get("service", ()))
+        offered = services.get(wanted)
+        if offered is None:
+            offered = services[wanted] = ([], [])
+            for ref in wanted:
+                try:
+                    offered[0].extend(objects.service(ref))
+                except Unresolvable as exc:
+                    offered[1].append(str(exc))
+        problems += offered[1]
+        faces = []
+        for side in ("srcintf", "dstintf"):
+            named = tuple(get(side, ()))
+            face = interfaces.get(named)
+            if face is None:
+                face = interfaces[named] = _interfaces(list(named))
+            faces.append(list(face))
+        rule = Rule(origin, "deny" if action == "deny" else "accept", sources, destinations, list(offered[0]),
+                    enabled=(get("status") or ["enable"])[0] != "disable",
+                    source_interfaces=faces[0], destination_interfaces=faces[1],
+                    unresolved_sources=list(unresolved_sources),
+                    unresolved_destinations=list(unresolved_destinations),
+                    schedule=(get("schedule") or ["always"])[0], log=(get("logtraffic") or ["utm"])[0] != "disable")
+        if (get("service-negate") or ["disable"])[0] == "enable":
             problems.append("service-negate is not modelled")
-        if not settings.get("srcaddr") and not settings.get("srcaddr6"):
+        if not get("srcaddr") and not get("srcaddr6"):
             problems.append("no srcaddr")
-        if not settings.get("dstaddr") and not settings.get("dstaddr6"):
+        if not get("dstaddr") and not get("dstaddr6"):
             problems.append("no dstaddr")
-        if not settings.get("service"):
+        if not get("service"):
             problems.append("no service")
         if action not in ("accept", "deny", "ipsec"):
             problems.append(f"action {action!r} is not modelled")
@@ -448,10 +490,13 @@ class FortigateImporter(ZonedImporter):
 
     def read(self, path: Path, data: bytes, builder: BundleBuilder) -> None:
         text, encoding = decode(data, str(path))
-        root = policy_scope(parse_config(text, str(path)), str(path))
-        rules = policy_rules(root, str(path))
-        builder.add_source(str(path), f"fortigate ({encoding})", data, "firewall_rules")
-        store_rules(builder, "firewall_rules", path, rules_fact("fortigate", "deny", rules), rules)
+        # A large configuration is hundreds of thousands of new acyclic containers: the cycle collector
+        # waits until they are made, and the parse tree is freed before it runs, leaving it the rules.
+        with paused_gc():
+            rules = policy_rules(policy_scope(parse_config(text, str(path)), str(path)), str(path))
+            builder.add_source(str(path), f"fortigate ({encoding})", data, "firewall_rules")
+            store_rules(builder, "firewall_rules", path, rules_fact("fortigate", "deny", rules), rules)
+            del rules
         store_zones(builder, self.zones, self.zones_path)
 
 
