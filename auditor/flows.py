@@ -22,9 +22,11 @@ from __future__ import annotations
 
 import bisect
 import functools
+import gc
 import ipaddress
 import socket
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -477,6 +479,19 @@ def _interface_match(patterns: list[str], negated: bool, faces: tuple[str, ...])
     return "yes" if hits == {True} else "no" if hits == {False} else "maybe"
 
 
+@contextmanager
+def _paused_gc() -> Iterator[None]:
+    """Pause the cycle collector: compiling and analysing a large rule set makes hundreds of thousands
+    of acyclic tuples, which collections would scan again and again along with the whole bundle."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
+
+
 # --- the analysis ------------------------------------------------------------------------------
 
 
@@ -506,7 +521,8 @@ class RuleSet:
         self.default_action = rules_fact["default_action"]
         self.rules = rules_fact["rules"]
         addresses = _AddressSets()
-        self.compiled = [c for c in (_compile(r, addresses) for r in self.rules) if c is not None]
+        with _paused_gc():
+            self.compiled = [c for c in (_compile(r, addresses) for r in self.rules) if c is not None]
         self.zones = zones_of(zones_fact)
         self._cache: dict[tuple[int, str, str], PairFlows] = {}
         self._relevant: dict[int, dict[tuple[str, str], list[CompiledRule]]] = {}
@@ -553,7 +569,8 @@ class RuleSet:
     def pair(self, family: int, source: Zone, destination: Zone) -> PairFlows:
         key = (family, source.name, destination.name)
         if key not in self._cache:
-            self._cache[key] = self._analyse(family, source, destination)
+            with _paused_gc():
+                self._cache[key] = self._analyse(family, source, destination)
         return self._cache[key]
 
     def _analyse(self, family: int, source: Zone, destination: Zone) -> PairFlows:
