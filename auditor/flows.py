@@ -480,7 +480,7 @@ def _interface_match(patterns: list[str], negated: bool, faces: tuple[str, ...])
 
 
 @contextmanager
-def _paused_gc() -> Iterator[None]:
+def paused_gc() -> Iterator[None]:
     """Pause the cycle collector: compiling and analysing a large rule set makes hundreds of thousands
     of acyclic tuples, which collections would scan again and again along with the whole bundle."""
     collecting = gc.isenabled()
@@ -495,7 +495,7 @@ def _paused_gc() -> Iterator[None]:
 # --- the analysis ------------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(slots=True)
 class Verdict:
     """Part of a zone pair's space that a new connection may take, and why."""
 
@@ -521,7 +521,7 @@ class RuleSet:
         self.default_action = rules_fact["default_action"]
         self.rules = rules_fact["rules"]
         addresses = _AddressSets()
-        with _paused_gc():
+        with paused_gc():
             self.compiled = [c for c in (_compile(r, addresses) for r in self.rules) if c is not None]
         self.zones = zones_of(zones_fact)
         self._cache: dict[tuple[int, str, str], PairFlows] = {}
@@ -569,7 +569,7 @@ class RuleSet:
     def pair(self, family: int, source: Zone, destination: Zone) -> PairFlows:
         key = (family, source.name, destination.name)
         if key not in self._cache:
-            with _paused_gc():
+            with paused_gc():
                 self._cache[key] = self._analyse(family, source, destination)
         return self._cache[key]
 

@@ -51,6 +51,7 @@ from auditor.flows import (
     minus,
     origin_text,
     parse_service,
+    paused_gc,
     services_text,
     union,
 )
@@ -222,6 +223,10 @@ class Reachability(Operator):
         return ruleset
 
     def evaluate(self, subject: Any, arg: Any, ctx: Context, label: str) -> Outcome:
+        with paused_gc():  # the analysis and its findings are many acyclic objects; see flows.paused_gc
+            return self._evaluate(subject, arg, ctx)
+
+    def _evaluate(self, subject: Any, arg: Any, ctx: Context) -> Outcome:
         ruleset = self._ruleset(subject, arg, ctx)
         permits = _permits(arg, ctx)
         sources = [z for z in ruleset.zones if _selects(arg["from"], z, ctx, "from")]
