@@ -547,30 +547,31 @@ def text_column(table: Table, index: int | None) -> list[str | None] | None:
     """A column's stripped text (None where empty); None when the column is not in the table."""
     if index is None:
         return None
-    return [v.strip() or None if type(v) is str else _cell_text(v) for v in table.values(index)]
+    values = table.values(index)
+    if table.sheet is None:  # CSV: every cell is text; stripped in C, and empties made None only if any
+        stripped = list(map(str.strip, values))
+        return [v or None for v in stripped] if "" in stripped else stripped
+    return [v.strip() or None if type(v) is str else _cell_text(v) for v in values]
 
 
 def date_column(table: Table, index: int | None) -> list[str | None] | None:
     """A column's dates as ISO text (None where empty); XLSX dates, serial numbers and text alike."""
     if index is None:
         return None
-    memo: dict[Any, str | None] = {"": None, None: None}
-    out: list[str | None] = []
-    for row, value in enumerate(table.values(index)):
+    values = table.values(index)
+    # Each distinct cell is parsed once, in order of first appearance (so the first bad row is the
+    # one named). Sheet cells are told apart by type too (True and 1 are equal dict keys).
+    keys = values if table.sheet is None else list(zip(map(type, values), values, strict=True))
+    memo: dict[Any, str | None] = {}
+    for key in dict.fromkeys(keys):
+        value = key if table.sheet is None else key[1]
         try:
-            found = memo.get(value, memo)
-        except TypeError:
-            found = memo
-        if found is memo:
-            try:
-                found = _cell_date(value)
-            except (ValueError, OverflowError) as exc:
-                why = f" ({exc})" if isinstance(exc, BeforeEra) else ""
-                raise table.error(f"expected a date such as {DATE_FORMS}, found {value!r}{why}",
-                                  table.lines[row], index) from None
-            memo[value] = found
-        out.append(found)
-    return out
+            memo[key] = None if value is None or value == "" else _cell_date(value)
+        except (ValueError, OverflowError) as exc:
+            why = f" ({exc})" if isinstance(exc, BeforeEra) else ""
+            raise table.error(f"expected a date such as {DATE_FORMS}, found {value!r}{why}",
+                              table.lines[keys.index(key)], index) from None
+    return list(map(memo.__getitem__, keys))
 
 
 def _cell_date(value: Any) -> str | None:

@@ -284,3 +284,48 @@ def test_a_column_of_instants_is_converted_as_value_by_value(values):
         with pytest.raises(BadCell) as bad:
             Instants(JST).column(values)
         assert (bad.value.index, bad.value.value) == failure
+
+
+def _cells_one_by_one(table, index):
+    """date_column as it was written first: cell by cell, no memo."""
+    from auditor.evidence.importers.csvrows import _cell_date
+
+    return [_cell_date(v) if v not in ("", None) else None for v in table.values(index)]
+
+
+DATE_CELLS = st.sampled_from(["", " ", "2026/4/1", "令和7年4月1日", "R7.4.1", "2026-04-01", " 2026/4/1 ", "x",
+                              "令和1年4月30日", None, 1, 1.0, True, 45748, 45748.0, datetime(2026, 6, 1),
+                              date(2025, 3, 31)])
+
+
+@settings(max_examples=200, deadline=None)
+@given(cells=st.lists(DATE_CELLS, min_size=1, max_size=12), sheet=st.booleans())
+def test_date_and_text_columns_match_cell_by_cell_reading(cells, sheet):
+    from auditor.evidence.importers.csvrows import Table, date_column, text_column
+
+    if not sheet:  # a CSV table holds text only
+        cells = ["" if c is None else c if isinstance(c, str) else str(c) for c in cells]
+    table = Table(name="t", header=["発令日"], rows=[[c] for c in cells], lines=list(range(2, len(cells) + 2)),
+                  sheet="S" if sheet else None)
+    try:
+        expected = _cells_one_by_one(table, 0)
+    except ValueError:
+        with pytest.raises(InputError) as err:
+            date_column(table, 0)
+        first_bad = next(i for i, c in enumerate(cells) if c not in ("", None) and _fails(c))
+        assert err.value.line == first_bad + 2
+    else:
+        assert date_column(table, 0) == expected
+    texts = text_column(table, 0)
+    assert texts == [(c.strip() or None) if isinstance(c, str) else None if c is None else texts[i]
+                     for i, c in enumerate(cells)]
+
+
+def _fails(cell):
+    from auditor.evidence.importers.csvrows import _cell_date
+
+    try:
+        _cell_date(cell)
+    except ValueError:
+        return True
+    return False
