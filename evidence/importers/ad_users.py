@@ -133,10 +133,11 @@ class _Columns:
         present = [self.column(i) for i in map(self.table.column, names) if i is not None]
         if not present:
             return None
-        values = [v or None for v in map(str.strip, present[0])]
+        values = list(map(str.strip, present[0]))  # stripped in C; the rest only where a value is empty
         for fallback in present[1:]:
-            values = [v or w or None for v, w in zip(values, map(str.strip, fallback), strict=True)]
-        return values
+            if "" in values:
+                values = [v or w for v, w in zip(values, map(str.strip, fallback), strict=True)]
+        return [v or None for v in values] if "" in values else values
 
     def _mapped(self, index: int, memo: dict[str, Any], convert: Callable[[str], Any]) -> Column:
         column = self.column(index)
