@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -266,6 +267,10 @@ class Objects:
                 return AddressSet([parse_network(settings["ip6"][0])])
             if kind in ("ipmask", "subnet"):
                 subnet = settings.get("subnet", ANY_SUBNET)
+                if len(subnet) > 1:
+                    found = _ipv4_subnet(subnet[0], subnet[1])
+                    if found is not None:
+                        return AddressSet([found])
                 return AddressSet([parse_network("/".join(subnet[:2]) if len(subnet) > 1 else subnet[0])])
             if kind == "iprange":
                 return AddressSet([parse_network(f"{settings['start-ip'][0]}-{settings['end-ip'][0]}")])
@@ -336,6 +341,23 @@ class Objects:
                 except ValueError:
                     raise InputError(self.name, f"service {ref!r}: bad port range {value!r}", line=line) from None
         return out
+
+
+NETMASKS = {".".join(str(m >> s & 255) for s in (24, 16, 8, 0)): m
+            for m in ((0xFFFFFFFF << (32 - n)) & 0xFFFFFFFF for n in range(33))}
+
+
+def _ipv4_subnet(address: str, netmask: str) -> Interval | None:
+    """``set subnet 10.1.2.0 255.255.255.0`` as parse_network reads it, without ipaddress (thousands of
+    addresses); None for any other form, which is left to parse_network."""
+    mask = NETMASKS.get(netmask)
+    if mask is None:
+        return None
+    try:  # inet_pton is as strict as ipaddress: four decimal octets, no leading zeros
+        first = int.from_bytes(socket.inet_pton(socket.AF_INET, address), "big") & mask
+    except OSError:
+        return None
+    return (4, first, first | (~mask & 0xFFFFFFFF))
 
 
 def _ports(text: str) -> PortRange:

@@ -3,7 +3,15 @@ import shlex
 from pathlib import Path
 
 import pytest
-from auditor.evidence.importers.fortigate import _split, parse_config, policy_rules, policy_scope
+from auditor.evidence.addresses import parse_network
+from auditor.evidence.importers.fortigate import (
+    NETMASKS,
+    _ipv4_subnet,
+    _split,
+    parse_config,
+    policy_rules,
+    policy_scope,
+)
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -227,3 +235,19 @@ def test_word_splitting_agrees_with_shlex(line):
             _split(line)
         return
     assert _split(line) == expected
+
+
+octets = st.one_of(st.integers(0, 300).map(str), st.sampled_from(["010", "00", "1e1", " 1", "٣", ""]))
+
+
+netmasks = st.sampled_from(sorted(NETMASKS) + ["0.0.0.255", "255.0.255.0", "24", "255.255.255.0 "])
+
+
+@given(st.lists(octets, min_size=3, max_size=5).map(".".join), netmasks)
+def test_the_subnet_fast_path_reads_what_parse_network_reads(address, netmask):
+    try:
+        expected = parse_network(f"{address}/{netmask}")
+    except ValueError:
+        expected = None
+    found = _ipv4_subnet(address, netmask)
+    assert found == expected or (found is None and netmask not in NETMASKS)
