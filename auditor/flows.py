@@ -25,7 +25,7 @@ import functools
 import gc
 import ipaddress
 import socket
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -165,18 +165,30 @@ def _addresses(pairs: list[list[str]]) -> dict[int, Ivs]:
     return {family: _merged([(lo, hi) for f, lo, hi in parsed if f == family]) for family in (4, 6)}
 
 
-class _AddressSets:
-    """:func:`_addresses` once per distinct list: rules name the same objects again and again, and a
-    set met again is the very same tuples, which the analysis then places among the zones only once."""
+class _Reader:
+    """Address lists and services read once each while one rule set is compiled: rules name the
+    same objects again and again. Looked up by identity first (a bundle made in this process shares
+    them between rules; the rule set holds them all while it is compiled), then by value, so that a
+    set met again is the very same tuples, which the analysis then places among the zones once."""
 
     def __init__(self) -> None:
         self._sets: dict[tuple[tuple[str, ...], ...], dict[int, Ivs]] = {}
+        self._seen: dict[int, Any] = {}
 
-    def __call__(self, pairs: list[list[str]]) -> dict[int, Ivs]:
-        key = tuple(map(tuple, pairs))
-        found = self._sets.get(key)
+    def addresses(self, pairs: list[list[str]]) -> dict[int, Ivs]:
+        found = self._seen.get(id(pairs))
         if found is None:
-            found = self._sets[key] = _addresses(pairs)
+            key = tuple(map(tuple, pairs))
+            found = self._sets.get(key)
+            if found is None:
+                found = self._sets[key] = _addresses(pairs)
+            self._seen[id(pairs)] = found
+        return found
+
+    def service(self, service: dict[str, Any]) -> tuple[Ivs, Ivs, bool]:
+        found = self._seen.get(id(service))
+        if found is None:
+            found = self._seen[id(service)] = _service_space(service)
         return found
 
 
@@ -320,10 +332,9 @@ class CompiledRule:
         return [(svc, sport) for svc, sport, exact in self.services if exact]
 
 
-def _compile(rule: dict[str, Any], addresses: Callable[[list[list[str]]], dict[int, Ivs]] = _addresses,
-             ) -> CompiledRule | None:
-    """The rule's match as intervals; None when it never decides a new connection. ``addresses``
-    reads an address list (a memo of :func:`_addresses` when compiling a whole rule set)."""
+def _compile(rule: dict[str, Any], reader: _Reader | None = None) -> CompiledRule | None:
+    """The rule's match as intervals; None when it never decides a new connection. ``reader``
+    reads its address lists and services (one for a whole rule set)."""
     if not rule["enabled"] or not rule["new_connections"]:
         return None  # never matches the first packet of a connection
     if rule["action"] == "log" and not rule.get("error"):
@@ -337,8 +348,9 @@ def _compile(rule: dict[str, Any], addresses: Callable[[list[list[str]]], dict[i
         src_exact = dst_exact = NOWHERE
         src_maybe = dst_maybe = EVERYWHERE
     else:
-        services = [_service_space(s) for s in rule["services"]]
-        src_exact, dst_exact = addresses(rule["sources"]), addresses(rule["destinations"])
+        reader = reader or _Reader()
+        services = list(map(reader.service, rule["services"]))
+        src_exact, dst_exact = reader.addresses(rule["sources"]), reader.addresses(rule["destinations"])
         src_maybe = EVERYWHERE if rule.get("unresolved_sources") else src_exact
         dst_maybe = EVERYWHERE if rule.get("unresolved_destinations") else dst_exact
     return CompiledRule(rule["index"], rule["origin"], rule["action"], rule.get("skip_to"), error,
@@ -371,10 +383,23 @@ class _Grid:
         self.space = [k for lo, hi in space for k in range(at[lo], at[hi + 1])]
         # per set: the cells it may cover, and which of them it surely covers (None: all of them)
         self.cells: dict[int, tuple[list[int], set[int] | None]] = {}
+        covering: dict[int, list[int]] = {}
         for placed in distinct:  # a rule's addresses lie within ``space``
             exact, maybe = placed
             sure = None if exact is maybe else {k for lo, hi in exact for k in range(at[lo], at[hi + 1])}
-            self.cells[id(placed)] = ([k for lo, hi in maybe for k in range(at[lo], at[hi + 1])], sure)
+            covered = [k for lo, hi in maybe for k in range(at[lo], at[hi + 1])]
+            self.cells[id(placed)] = (covered, sure)
+            for k in covered:
+                covering.setdefault(k, []).append(id(placed))
+        # per set that is exact and not empty: the other sets it shares addresses with
+        self.near: dict[int, set[int]] = {id(p): set() for p in distinct if p[0] is p[1] and p[1]}
+        for sets in covering.values():
+            if len(sets) > 1:
+                for one in sets:
+                    if one in self.near:
+                        self.near[one].update(sets)
+        for one, near in self.near.items():
+            near.discard(one)
 
     def partition(self, rules: Iterable[tuple[int, Placed]], keep_empty: bool = True,
                   ) -> list[tuple[Ivs, tuple[int, ...]]]:
@@ -423,6 +448,31 @@ class _Grid:
                 signature ^= low
             out.append((tuple(ivs), tuple(codes)))
         return out
+
+
+    def groups(self, rules: list[tuple[int, Placed]]) -> list[tuple[Ivs, tuple[int, ...]]]:
+        """:meth:`partition` with ``keep_empty=False``, quicker when the rules' sets mostly overlap
+        no other set of the list (the usual destination side): such a set is a group by itself."""
+        present: dict[int, int] = {}
+        for _, placed in rules:
+            present[id(placed)] = present.get(id(placed), 0) + 1
+        alone: list[tuple[Ivs, tuple[int, ...]]] = []
+        tangled: list[tuple[int, Placed]] = []
+        near = self.near
+        for number, placed in rules:
+            others = near.get(id(placed))
+            if others is not None and present[id(placed)] == 1 and others.isdisjoint(present):
+                alone.append((placed[1], (number * 2 + 1,)))
+            else:
+                tangled.append((number, placed))
+        out = self.partition(tangled, keep_empty=False) + alone if tangled else alone
+        if len(out) > 1:
+            out.sort(key=_first_address)  # groups are disjoint: in address order, as partition gives them
+        return out
+
+
+def _first_address(group: tuple[Ivs, tuple[int, ...]]) -> int:
+    return group[0][0][0]
 
 
 def _place(memo: dict[tuple[int, int], Placed], exact: Ivs, maybe: Ivs, space: Ivs) -> Placed:
@@ -520,9 +570,9 @@ class RuleSet:
         self.fact = rules_fact
         self.default_action = rules_fact["default_action"]
         self.rules = rules_fact["rules"]
-        addresses = _AddressSets()
+        reader = _Reader()
         with paused_gc():
-            self.compiled = [c for c in (_compile(r, addresses) for r in self.rules) if c is not None]
+            self.compiled = [c for c in (_compile(r, reader) for r in self.rules) if c is not None]
         self.zones = zones_of(zones_fact)
         self._cache: dict[tuple[int, str, str], PairFlows] = {}
         self._relevant: dict[int, dict[tuple[str, str], list[CompiledRule]]] = {}
@@ -602,15 +652,18 @@ class RuleSet:
             destinations.append(_place(dst_placed, rule.dst_exact[family], rule.dst_maybe[family], dst_space))
         deny_by_default = self.default_action == "deny"
         dst_grid = _Grid(dst_space, destinations)
-        accepted, undetermined = flows.accepted, flows.undetermined
         sweeps: dict[tuple[int, ...], list[Decided]] = {}  # codes number * 2 + exact: the rules' verdicts
+        # Source groups whose destination group and rules are the same share their verdicts: one
+        # verdict per (destination addresses, verdict list), the source groups joined, in the order
+        # they first come (so that the first verdict of each rule is the one at its lowest address).
+        joined: dict[tuple[int, int], tuple[Ivs, list[Decided], list[Ivs]]] = {}
         for src_ivs, src_codes in _Grid(src_space, sources).partition(enumerate(sources)):
             if deny_by_default and not any(rules[code >> 1].may_accept for code in src_codes):
                 continue  # only denies here: nothing gets through
             sure = {code >> 1: sure_faces[code >> 1] and code & 1 for code in src_codes}
             surely = all(sure.values())  # then a destination group's codes are its rules' codes
-            by_destination = dst_grid.partition([(code >> 1, destinations[code >> 1]) for code in src_codes],
-                                                keep_empty=not deny_by_default)
+            placed = [(code >> 1, destinations[code >> 1]) for code in src_codes]
+            by_destination = dst_grid.groups(placed) if deny_by_default else dst_grid.partition(placed)
             for dst_ivs, codes in by_destination:
                 if deny_by_default and len(codes) == 1 and not rules[codes[0] >> 1].may_accept:
                     continue
@@ -619,9 +672,19 @@ class RuleSet:
                 if decided is None:
                     decided = sweeps[signature] = self._sweep([(rules[code >> 1], code & 1 == 1)
                                                                for code in signature])
-                for (services, sports), index, unsure in decided:
-                    (accepted if unsure is None else undetermined).append(
-                        Verdict((src_ivs, dst_ivs, services, sports), index, unsure))
+                if decided:
+                    key = (id(dst_ivs), id(decided))  # both kept alive by ``joined`` and ``sweeps``
+                    found = joined.get(key)
+                    if found is None:
+                        joined[key] = (dst_ivs, decided, [src_ivs])
+                    else:
+                        found[2].append(src_ivs)
+        accepted, undetermined = flows.accepted, flows.undetermined
+        for dst_ivs, decided, parts in joined.values():
+            src_ivs = parts[0] if len(parts) == 1 else union(parts)
+            for (services, sports), index, unsure in decided:
+                (accepted if unsure is None else undetermined).append(
+                    Verdict((src_ivs, dst_ivs, services, sports), index, unsure))
         return flows
 
     def _sweep(self, rules: list[tuple[CompiledRule, bool]]) -> list[Decided]:
