@@ -769,9 +769,12 @@ def _decide(cell: Cell, taints: tuple[Taint, ...], action: str, index: int | Non
 
 
 def address_text(family: int, value: int) -> str:
-    return str(ipaddress.IPv4Address(value) if family == 4 else ipaddress.IPv6Address(value))
+    if family == 4:  # as ipaddress writes it, without making an address object for each finding
+        return f"{value >> 24}.{value >> 16 & 255}.{value >> 8 & 255}.{value & 255}"
+    return str(ipaddress.IPv6Address(value))
 
 
+@functools.lru_cache(maxsize=4096)  # findings of a large rule set name the same few service sets
 def services_text(services: Ivs) -> str:
     """``tcp/445, tcp/3389-3390, udp, icmp`` for a service interval set; ``any`` for all of it."""
     if services == ALL_SERVICES:
@@ -803,6 +806,7 @@ def services_text(services: Ivs) -> str:
 TELLING_PORTS = (445, 3389, 22, 23, 21, 25, 80, 443, 53, 161)  # an example an inspector recognises
 
 
+@functools.lru_cache(maxsize=4096)
 def example_service(services: Ivs) -> tuple[str, int | None]:
     """A representative (protocol, port) of a service set: TCP first, then UDP, then what is there;
     a well-known port when the set holds one, else its lowest port above 0."""

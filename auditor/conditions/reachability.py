@@ -231,7 +231,7 @@ class Reachability(Operator):
         permits = _permits(arg, ctx)
         sources = [z for z in ruleset.zones if _selects(arg["from"], z, ctx, "from")]
         destinations = [z for z in ruleset.zones if _selects(arg["to"], z, ctx, "to")]
-        expected = self.describe(arg, ctx)
+        expected = _expected(arg, ctx, permits)
         definite: list[Finding] = []
         open_: list[Finding] = []
         for source in sources:
@@ -291,24 +291,33 @@ class Reachability(Operator):
         return findings
 
     def describe(self, arg: Any, ctx: Context) -> str:
-        text = f"no new connection from {_selector_text(arg['from'], ctx)} to {_selector_text(arg['to'], ctx)}"
         try:
             permits = _permits(arg, ctx)
         except EvaluationError:
-            return text + " except the permitted flows"
-        if not permits:
-            return text
-        parts = []
-        for entry in permits:
-            services = resolve(entry.get("services", ["any"]), ctx)
-            sides = []
-            if "from" in entry:
-                sides.append(f"from {_selector_text(entry['from'], ctx)}")
-            if "to" in entry:
-                sides.append(f"to {_selector_text(entry['to'], ctx)}")
-            listed = ", ".join(services) if isinstance(services, list) else str(services)
-            parts.append(" ".join(sides + [f"on {listed}"]))
-        return text + " except " + "; ".join(parts)
+            return _forbidden(arg, ctx) + " except the permitted flows"
+        return _expected(arg, ctx, permits)
+
+
+def _forbidden(arg: dict[str, Any], ctx: Context) -> str:
+    return f"no new connection from {_selector_text(arg['from'], ctx)} to {_selector_text(arg['to'], ctx)}"
+
+
+def _expected(arg: dict[str, Any], ctx: Context, permits: list[dict[str, Any]]) -> str:
+    """:meth:`Reachability.describe` for permits already read (evaluate reads them once)."""
+    text = _forbidden(arg, ctx)
+    if not permits:
+        return text
+    parts = []
+    for entry in permits:
+        services = resolve(entry.get("services", ["any"]), ctx)
+        sides = []
+        if "from" in entry:
+            sides.append(f"from {_selector_text(entry['from'], ctx)}")
+        if "to" in entry:
+            sides.append(f"to {_selector_text(entry['to'], ctx)}")
+        listed = ", ".join(services) if isinstance(services, list) else str(services)
+        parts.append(" ".join(sides + [f"on {listed}"]))
+    return text + " except " + "; ".join(parts)
 
 
 def _verdict(ruleset: RuleSet, index: int | None) -> str:
