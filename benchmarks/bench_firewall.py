@@ -110,10 +110,13 @@ def main() -> None:
         rules = len(bundle["facts"]["firewall_rules"]["rules"])
         print(f"FortiGate configuration: {args.policies} policies, {conf.stat().st_size / 1e6:.1f} MB, "
               f"{rules} rules imported")
-        print("                        wall      CPU (the CPU figure is stable on a busy machine)")
+        print("                        wall      CPU (less disturbed than wall time by other work, not immune)")
         print(f"  parse + normalise:    {parsed - start:6.2f} s  {cpu_parsed - cpu_start:6.2f} s")
         print(f"  analyse ({len(checks)} checks):  {done - parsed:6.2f} s  {cpu_done - cpu_parsed:6.2f} s")
-        print(f"  total in process:     {done - start:6.2f} s  {cpu_done - cpu_start:6.2f} s   (goal: under 2 s)")
+        wall, cpu = done - start, cpu_done - cpu_start
+        goal = "met" if wall < 2 else "NOT met on the clock, met in CPU time (a busy machine)" if cpu < 2 \
+            else "NOT met"
+        print(f"  total in process:     {wall:6.2f} s  {cpu:6.2f} s   (goal, under 2 s: {goal})")
         print(f"  statuses: {statuses}")
 
         command = [sys.executable, "-m", "auditor"]
