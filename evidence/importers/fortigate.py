@@ -416,7 +416,8 @@ def _side(objects: Objects, settings: dict[str, list[str]], keys: tuple[str, str
     return intervals, sorted(set(resolved.unresolved)), problems
 
 
-SIDES = (("srcaddr", "srcaddr6"), ("dstaddr", "dstaddr6"))
+SIDES = (("srcaddr", "srcaddr6", "srcaddr-negate", "srcaddr6-negate"),
+         ("dstaddr", "dstaddr6", "dstaddr-negate", "dstaddr6-negate"))
 
 
 def policy_rules(root: Block, name: str) -> list[Rule]:
@@ -443,12 +444,11 @@ def policy_rules(root: Block, name: str) -> list[Rule]:
         action = (get("action") or ["deny"])[0]
         problems: list[str] = []
         found = []
-        for keys in SIDES:
-            v4, v6 = keys
-            key = (tuple(get(v4, ())), tuple(get(v6, ())), str(get(f"{v4}-negate")), str(get(f"{v6}-negate")))
+        for v4, v6, negate4, negate6 in SIDES:
+            key = (tuple(get(v4, ())), tuple(get(v6, ())), str(get(negate4)), str(get(negate6)))
             side = sides.get(key)
             if side is None:
-                side = sides[key] = _side(objects, settings, keys)
+                side = sides[key] = _side(objects, settings, (v4, v6))
             found.append(side)
             problems += side[2]
         (sources, unresolved_sources, _), (destinations, unresolved_destinations, _) = found

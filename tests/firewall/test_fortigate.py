@@ -250,4 +250,6 @@ def test_the_subnet_fast_path_reads_what_parse_network_reads(address, netmask):
     except ValueError:
         expected = None
     found = _ipv4_subnet(address, netmask)
-    assert found == expected or (found is None and netmask not in NETMASKS)
+    assert found is None or found == expected  # None: left to parse_network
+    if expected is not None and netmask in NETMASKS and address == address.strip():
+        assert found == expected  # the usual form is read by the fast path
