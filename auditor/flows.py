@@ -449,7 +449,6 @@ class _Grid:
             out.append((tuple(ivs), tuple(codes)))
         return out
 
-
     def groups(self, rules: list[tuple[int, Placed]]) -> list[tuple[Ivs, tuple[int, ...]]]:
         """:meth:`partition` with ``keep_empty=False``, quicker when the rules' sets mostly overlap
         no other set of the list (the usual destination side): such a set is a group by itself."""
