@@ -50,9 +50,15 @@ def test_empty_keys_match_nothing_and_missing_lists_are_missing():
 def test_match_index_is_built_once_per_target():
     context = ctx()
     cond = {"match": {"in": "org.hr_roster", "by": {"employee_id": "employee_id"}}}
+    c.holds(cond, ACCOUNTS[0], context)
+    c.select(cond, ACCOUNTS, context)
+    built = dict(context.cache)
+    assert any(key[0] == "match" for key in built)
     for account in ACCOUNTS:
         c.holds(cond, account, context)
-    assert len(context.cache) == 1
+    c.select(cond, ACCOUNTS, context)
+    assert context.cache.keys() == built.keys()
+    assert all(context.cache[key] is index for key, index in built.items())
 
 
 @pytest.mark.parametrize(

@@ -14,10 +14,13 @@ here: nothing in a policy file is ever passed to eval or exec.
 from __future__ import annotations
 
 import importlib
+import operator
 import pkgutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from functools import partial
+from itertools import compress, repeat
 from typing import Any, ClassVar
 
 from auditor.yamldoc import format_path
@@ -103,6 +106,18 @@ class Operator:
         Operators judged per record (comparisons, ages) read the field themselves, which saves
         a call per record; the function must raise ``MissingFact(field_label(label, field))``
         for an absent key as the general path does. None: use :meth:`compile` and a lookup.
+        """
+        return None
+
+    def compile_select(self, field: str | None, arg: Any) -> ListJudge | None:
+        """``{field: FIELD, <op>: arg}`` (FIELD may be None) over a list of plain dicts, for ``where`` filters.
+
+        A directory has a hundred thousand accounts: the list judge reads a field of all of
+        them at once and judges with C-level loops where it can. It may raise anything where
+        the data are unusual (an absent key, a wrong type): :func:`select_positions` then
+        judges item by item, which raises what the user must see. When it returns, its answer
+        must be the per-item judge's, and the per-item judge must raise for none of the items.
+        None: the per-item judge is used.
         """
         return None
 
@@ -280,6 +295,218 @@ def _with_field(fld: str, judge: Judge) -> Judge:
         return judge(value, ctx, field_label(label, fld))
 
     return shallow
+
+
+def plain(items: list[Any]) -> bool:
+    """Whether every item is a dict itself (not a subclass): what the list forms may assume."""
+    return set(map(type, items)) == {dict}
+
+
+def columns(items: list[Any], fields: Iterable[str]) -> dict[str, list[Any]]:
+    """``getter(f)`` of every item for each field (MISSING where absent), in C where it can."""
+    return _columns(items, list(dict.fromkeys(fields)))[0]
+
+
+def _columns(items: list[Any], fields: list[str], known: dict[str, list[Any]] | None = None,
+             is_plain: bool = False) -> tuple[dict[str, list[Any]], set[str]]:
+    """:func:`columns`, and the fields known to be present in every item (no MISSING to look for).
+
+    ``known``: columns already read, of which the fields' sub-fields are read instead of the
+    items again; ``is_plain``: the items are known to be plain dicts.
+    """
+    if not fields or not items or not (is_plain or plain(items)):
+        return {f: list(map(getter(f), items)) for f in fields}, set()
+    known = known or {}
+    heads = [h for h in dict.fromkeys(f.split(".", 1)[0] for f in fields) if h not in known]
+    # One pass per field: a pass taking several fields at once would build a tuple per item,
+    # which the cycle collector then traverses with all its scattered values.
+    found = dict(known)
+    present = set()
+    for head in heads:
+        try:
+            found[head] = list(map(operator.itemgetter(head), items))
+            present.add(head)
+        except KeyError:  # some record lacks the field
+            found[head] = list(map(dict.get, items, repeat(head), repeat(MISSING)))
+    rests: dict[str, list[str]] = {}
+    for f in fields:
+        head, _, rest = f.partition(".")
+        if rest:
+            rests.setdefault(head, []).append(rest)
+    for head, inner in rests.items():
+        below, whole = _columns(found[head], inner)
+        found.update((f"{head}.{f}", values) for f, values in below.items())
+        present.update(f"{head}.{f}" for f in whole)
+    return {f: found[f] for f in fields}, present & set(fields)
+
+
+def take(values: list[Any], positions: list[int]) -> list[Any]:
+    """The values at ``positions`` (increasing positions in ``values``)."""
+    return values if len(positions) == len(values) else list(map(values.__getitem__, positions))
+
+
+class Frame:
+    """A list of plain dicts being filtered, with the columns of its fields read so far.
+
+    One frame serves every check of a target (see :meth:`of`): eight checks of a directory
+    read nine fields of its accounts, each once (a pass over a hundred thousand records
+    scattered in memory costs more than judging the values it reads).
+    """
+
+    def __init__(self, items: list[Any]) -> None:
+        self.items = items
+        self.everything = list(range(len(items)))  # the positions of all items (never to be changed)
+        self.columns: dict[str, list[Any]] = {}
+        self.present: set[str] = set()  # fields whose columns hold no MISSING
+        self._kinds: dict[str, set[type]] = {}
+        self._verdicts: dict[Any, list[Any]] = {}  # whole columns judged (see judge) or derived
+
+    @staticmethod
+    def of(items: list[Any], ctx: Context) -> Frame | None:
+        """The frame of a list of plain dicts, kept in the per-target cache; None for any other list.
+
+        Like ``match``'s indexes, it assumes that evidence does not change while a target is judged.
+        """
+        key = ("frame", id(items))
+        entry = ctx.cache.get(key)
+        if entry is None or entry[0] is not items:
+            entry = ctx.cache[key] = (items, Frame(items) if items and plain(items) else None)
+        return entry[1]
+
+    def read(self, fields: Iterable[str]) -> None:
+        """Read the fields not read yet."""
+        new = [f for f in dict.fromkeys(fields) if f not in self.columns]
+        if not new:
+            return
+        known = {f: self.columns[f] for f in {f.split(".", 1)[0] for f in new} if f in self.columns}
+        found, present = _columns(self.items, new, known, is_plain=True)
+        self.columns.update(found)
+        self.present |= present
+
+    def column(self, field: str) -> list[Any]:
+        """``getter(field)`` of every item (MISSING where absent)."""
+        if field not in self.columns:
+            self.read([field])
+        return self.columns[field]
+
+    def derived(self, key: Any, compute: Callable[[], list[Any]]) -> list[Any]:
+        """A list computed from the frame's columns once for the target, kept under ``key``."""
+        found = self._verdicts.get(key)
+        if found is None:
+            found = self._verdicts[key] = compute()
+        return found
+
+    def kinds(self, field: str) -> set[type]:
+        """The types of the field's values in all items: a superset of those of any selection."""
+        found = self._kinds.get(field)
+        if found is None:
+            found = self._kinds[field] = set(map(type, self.column(field)))
+        return found
+
+    def judge(self, field: str, positions: list[int], key: Any,
+              verdicts: Callable[[list[Any], Callable[[], set[type]]], Iterable[Any]]) -> list[int]:
+        """The ``positions`` whose values of ``field`` ``verdicts`` accepts (given the values and
+        a function giving their :meth:`kinds`, it returns a truthy verdict for each value).
+
+        Where every item has the field and the positions are most of the list, the whole column
+        is judged, once per ``key`` (None: not to be kept) for the target: a directory's checks
+        share filters, such as enabled accounts. If a value the positions leave out makes
+        ``verdicts`` raise, only the positions' values are judged.
+        """
+        column = self.column(field)
+        memo = None if key is None else ("verdicts", field, key)
+        found = self._verdicts.get(memo) if memo is not None else None
+        if found is None and field in self.present and 2 * len(positions) >= len(column):
+            try:
+                found = list(verdicts(column, partial(self.kinds, field)))
+            except Exception:  # noqa: BLE001 - judged below on the positions alone, which raises if it must
+                found = None
+            else:
+                if memo is not None:
+                    self._verdicts[memo] = found
+        if found is not None:
+            if len(positions) == len(found):
+                return list(compress(positions, found))
+            return list(compress(positions, map(found.__getitem__, positions)))
+        return list(compress(positions, verdicts(self.values(field, positions), partial(self.kinds, field))))
+
+    def values(self, field: str, positions: list[int]) -> list[Any]:
+        """The field of the items at ``positions``; raises LookupError if one lacks it.
+
+        :func:`lookup` would give MISSING or raise MissingFact there: operators that read
+        a field raise MissingFact on the per-item path, and :func:`select_positions` falls
+        back to it.
+        """
+        found = take(self.column(field), positions)
+        if field not in self.present and MISSING in found:
+            raise LookupError(field)
+        return found
+
+
+@dataclass(frozen=True)
+class ListJudge:
+    """A condition over a list (see :meth:`Operator.compile_select`): what it reads, and how it judges.
+
+    ``run(frame, positions, ctx)`` returns those of the increasing ``positions`` whose items
+    satisfy the condition; ``fields`` are read for every item before it runs.
+    It must not change the lists it is given.
+    """
+
+    fields: tuple[str, ...]
+    run: Callable[[Frame, list[int], Context], list[int]]
+
+
+_SELECTORS: dict[int, tuple[dict[str, Any], ListJudge]] = {}
+
+
+def selector(cond: dict[str, Any]) -> ListJudge:
+    """The condition's :class:`ListJudge`, built once per condition (kept alive like ``_COMPILED``).
+
+    An operator without a list form is judged item by item. Only :func:`select_positions`
+    may run one outside another list judge: it alone falls back when one raises.
+    """
+    entry = _SELECTORS.get(id(cond))
+    if entry is None or entry[0] is not cond:
+        _, fld, _, arg, op = _parsed(cond)
+        chosen = op.compile_select(fld, arg) or _one_by_one(compiled(cond))
+        entry = (cond, chosen)
+        _SELECTORS[id(cond)] = entry
+    return entry[1]
+
+
+def _one_by_one(judge: Judge) -> ListJudge:
+    def run(frame: Frame, positions: list[int], ctx: Context) -> list[int]:
+        items = frame.items
+        return [i for i in positions if judge(items[i], ctx, "")]
+
+    return ListJudge((), run)
+
+
+def select_positions(cond: dict[str, Any], items: list[Any], ctx: Context,
+                     also: Iterable[str] = ()) -> tuple[list[int], Frame | None]:
+    """The positions of the items that satisfy ``cond`` (a ``where`` filter), as :func:`holds` judges them.
+
+    Lists of plain dicts are judged by the condition's :class:`ListJudge`, and its frame is
+    returned for the caller to reuse the columns read (with the fields ``also``, read in the
+    same pass for the caller's use). If the list judge meets anything
+    unusual, the whole list is judged again item by item (frame None), so that errors are
+    exactly those of the per-item path.
+    """
+    frame = Frame.of(items, ctx)
+    if frame is not None:
+        judge = selector(cond)
+        try:
+            frame.read((*judge.fields, *also))
+            return judge.run(frame, frame.everything, ctx), frame
+        except Exception:  # noqa: BLE001, S110 - judged again below, where the error is raised as it must be
+            pass
+    judge_one = compiled(cond)
+    return [i for i, item in enumerate(items) if judge_one(item, ctx, "")], None
+
+
+def select(cond: dict[str, Any], items: list[Any], ctx: Context) -> list[Any]:
+    """The items that satisfy ``cond``, in order (see :func:`select_positions`)."""
+    return list(map(items.__getitem__, select_positions(cond, items, ctx)[0]))
 
 
 def holds(cond: dict[str, Any], subject: Any, ctx: Context, label: str = "") -> bool:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import operator
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from functools import partial
+from itertools import chain, repeat
 from typing import Any
 
 from auditor.conditions import (
@@ -13,6 +14,8 @@ from auditor.conditions import (
     Context,
     EvaluationError,
     Finding,
+    Frame,
+    ListJudge,
     MissingFact,
     Operator,
     Outcome,
@@ -114,6 +117,29 @@ class _Binary(Operator):
 
         return judge_field
 
+    def compile_select(self, field: str | None, arg: Any) -> ListJudge | None:
+        # The field's values from the frame, then the test against the literal or the
+        # parameter's value, bound once for the list.
+        if field is None:
+            return None
+        name = arg["param"] if is_param(arg) else None
+        flags = self.flags
+
+        op = self.name
+
+        def run(frame: Frame, positions: list[int], ctx: Context) -> list[int]:
+            expected = arg if name is None else ctx.params[name]
+            key = _memo_key(expected)
+            return frame.judge(field, positions, None if key is None else (op, key),
+                               lambda values, kinds: flags(values, expected, kinds))
+
+        return ListJudge((field,), run)
+
+    def flags(self, values: list[Any], expected: Any, kinds: Callable[[], set[type]]) -> Iterable[Any]:
+        """The verdict on each value, truthy or not, given a function that gives a superset of
+        the values' types (operators judge whole lists faster where they can)."""
+        return map(self.literal_test(expected), values)
+
     def literal_test(self, expected: Any) -> Callable[[Any], bool]:
         """:meth:`test` against one literal, for compiled conditions (operators specialise it)."""
         test = self.test
@@ -129,6 +155,18 @@ class _Binary(Operator):
 
     def describe(self, arg: Any, ctx: Context) -> str:
         return f"{self.symbol} {show(resolve(arg, ctx))}"
+
+
+_SCALARS = (str, bool, int, float, type(None))
+
+
+def _memo_key(expected: Any) -> Any:
+    """``expected`` as part of a memo key, its type kept (True equals 1); None if it cannot be one."""
+    if type(expected) in _SCALARS:
+        return type(expected), expected
+    if type(expected) is list and all(type(m) in _SCALARS for m in expected):
+        return tuple((type(m), m) for m in expected)
+    return None
 
 
 def _eq(a: Any, b: Any) -> bool:
@@ -222,10 +260,22 @@ class _Membership(_Binary):
     def _contains(self, subject: Any, expected: Any) -> bool:
         return any(_eq(subject, m) for m in self._members(expected))
 
+    inside: bool  # the verdict for a value that is one of the members
+
+    def flags(self, values: list[Any], expected: Any, kinds: Callable[[], set[type]]) -> Iterable[Any]:
+        # Text among text members is a set lookup: _eq of text is ==, and no other value equals text.
+        members = self._members(expected)
+        if not members:
+            return repeat(not self.inside, len(values))
+        if {type(m) for m in members} == {str} and kinds() == {str}:
+            found = map(frozenset(members).__contains__, values)
+            return found if self.inside else map(operator.not_, found)
+        return super().flags(values, expected, kinds)
+
 
 @register
 class In(_Membership):
-    name, symbol = "in", "one of"
+    name, symbol, inside = "in", "one of", True
 
     def test(self, subject: Any, expected: Any) -> bool:
         return self._contains(subject, expected)
@@ -233,7 +283,7 @@ class In(_Membership):
 
 @register
 class NotIn(_Membership):
-    name, symbol = "not_in", "none of"
+    name, symbol, inside = "not_in", "none of", False
 
     def test(self, subject: Any, expected: Any) -> bool:
         return not self._contains(subject, expected)
@@ -262,6 +312,17 @@ class Intersects(_Membership):
             return _a_list(subject) and not wanted.isdisjoint(map(_fold, subject))
 
         return test
+
+    def flags(self, values: list[Any], expected: Any, kinds: Callable[[], set[type]]) -> Iterable[Any]:
+        # Group names are few: the distinct elements that fold into a wanted one are found once,
+        # then each list is checked against them in C (null has no elements).
+        if not kinds() <= {list, type(None)}:
+            return super().flags(values, expected, kinds)
+        wanted = self._wanted(expected)
+        if type(None) in kinds():
+            values = [() if v is None else v for v in values]
+        hits = {e for e in set(chain.from_iterable(values)) if _fold(e) in wanted}
+        return map(operator.not_, map(hits.isdisjoint, values))
 
     def param_test(self) -> Callable[[Any, Any], bool]:
         # The parameter's list is folded once, not once per account: profile parameters are
@@ -335,6 +396,14 @@ class Regex(_Binary):
 
     def literal_test(self, expected: Any) -> Callable[[Any], bool]:
         return partial(self.param_test(), expected=expected)
+
+    def flags(self, values: list[Any], expected: Any, kinds: Callable[[], set[type]]) -> Iterable[Any]:
+        if type(expected) is not str or not kinds() <= {str, type(None)}:
+            return super().flags(values, expected, kinds)
+        search = re.compile(expected).search
+        if type(None) in kinds():
+            return [v is not None and search(v) is not None for v in values]
+        return map(operator.is_not, map(search, values), repeat(None))  # no match object kept
 
     def describe(self, arg: Any, ctx: Context) -> str:
         return f"matches /{resolve(arg, ctx)}/"

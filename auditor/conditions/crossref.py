@@ -15,8 +15,10 @@ per target, so comparing 100,000 accounts with a 100,000-person roster stays lin
 
 from __future__ import annotations
 
+import operator
 import unicodedata
 from collections.abc import Callable, Iterator
+from itertools import chain, compress, repeat
 from typing import Any
 
 from auditor.conditions import (
@@ -24,17 +26,22 @@ from auditor.conditions import (
     Context,
     EvaluationError,
     Finding,
+    Frame,
+    ListJudge,
     MissingFact,
     Operator,
     Outcome,
     Path,
     Problem,
+    columns,
     compiled,
     describe,
     get_path,
     getter,
     params_of,
     register,
+    selector,
+    take,
     validate,
 )
 
@@ -45,6 +52,40 @@ def normalise(value: Any) -> Any:
             return value.lower()  # casefold() of ASCII
         return "".join(unicodedata.normalize("NFKC", value).split()).casefold()
     return value
+
+
+_NO_KEY: Any = object()  # in place of an absent or empty key field: equal to nothing in an index
+
+
+def _normalised(values: list[Any]) -> list[Any]:
+    """:func:`normalise` of each value, _NO_KEY for those that make no key (absent, null, empty)."""
+    if set(map(type, values)) == {str}:
+        if all(map(str.isascii, values)) and all(map(str.isalnum, values)):  # employee numbers
+            return list(map(str.lower, values))
+        folded = map(str.casefold, map("".join, map(str.split, map(unicodedata.normalize, repeat("NFKC"), values))))
+        return [v or _NO_KEY for v in folded]
+    return [_NO_KEY if v is MISSING or v is None or v == "" else v for v in map(normalise, values)]
+
+
+def _lookup_keys(cols: list[list[Any]]) -> list[Any]:
+    """The keys of a list index: the normalised value itself for one field (no tuple per record), or tuples."""
+    return cols[0] if len(cols) == 1 else list(zip(*cols, strict=True))
+
+
+def _positions_by_key(keys: list[Any]) -> tuple[bool, dict[Any, Any]]:
+    """(unique, index): each key's position (unique keys) or positions (otherwise); keys holding _NO_KEY left out."""
+    index: dict[Any, Any] = dict(zip(keys, range(len(keys)), strict=True))
+    if len(index) == len(keys):  # every key once, as employee numbers are: built in C
+        index.pop(_NO_KEY, None)
+        if keys and type(keys[0]) is tuple:
+            for key in [key for key in index if _NO_KEY in key]:
+                del index[key]
+        return True, index
+    index = {}
+    for i, key in enumerate(keys):
+        if key is not _NO_KEY and not (type(key) is tuple and _NO_KEY in key):
+            index.setdefault(key, []).append(i)
+    return False, index
 
 
 def _key(record: Any, gets: list[Callable[[Any], Any]]) -> tuple[Any, ...] | None:
@@ -85,24 +126,27 @@ class Match(Operator):
         if "where" in arg:
             yield from params_of(arg["where"])
 
-    def _index(self, arg: dict[str, Any], ctx: Context) -> dict[tuple[Any, ...], list[Any]]:
+    @staticmethod
+    def _index_records(arg: dict[str, Any], ctx: Context) -> list[Any]:
         records = get_path(ctx.root, arg["in"])
         if records is MISSING:
             raise MissingFact(arg["in"])
         if records is None:
-            records = []
+            return []
         if not isinstance(records, list):
             raise EvaluationError(f"{arg['in']} is not a list")
+        return records
+
+    def _index(self, arg: dict[str, Any], ctx: Context) -> dict[tuple[Any, ...], list[Any]]:
+        records = self._index_records(arg, ctx)
         fields = tuple(arg["by"])
         cache_key = ("match", id(records), fields)
         index = ctx.cache.get(cache_key)
         if index is None:
-            index = {}
-            gets = [getter(f) for f in fields]
-            for record in records:
-                key = _key(record, gets)
-                if key is not None:
-                    index.setdefault(key, []).append(record)
+            unique, positions = self._positions(arg, ctx)[1:]
+            single = len(fields) == 1
+            index = {(key,) if single else key: [records[found]] if unique else list(map(records.__getitem__, found))
+                     for key, found in positions.items()}
             ctx.cache[cache_key] = index
         return index
 
@@ -133,6 +177,62 @@ class Match(Operator):
             return any(accept(record, ctx, "") for record in found)
 
         return judge
+
+    def _positions(self, arg: dict[str, Any], ctx: Context) -> tuple[list[Any], bool, dict[Any, Any]]:
+        """The records and :meth:`_index` by position instead of record, keyed as :func:`_lookup_keys`
+        says, with whether each key is one record's (its position) or several records' (a list)."""
+        records = self._index_records(arg, ctx)
+        fields = tuple(arg["by"])
+        cache_key = ("match positions", id(records), fields)
+        entry = ctx.cache.get(cache_key)
+        if entry is None:
+            frame = Frame.of(records, ctx)
+            keyed = columns(records, fields) if frame is None else {f: frame.column(f) for f in fields}
+            # a non-record has no fields: MISSING, and no key
+            entry = ctx.cache[cache_key] = _positions_by_key(_lookup_keys([_normalised(keyed[f]) for f in fields]))
+        return records, *entry
+
+    def compile_select(self, field: str | None, arg: Any) -> ListJudge | None:
+        # The items' keys are normalised and looked up all at once, and the records found are
+        # filtered by ``where`` together; an item matches if one of its records passed.
+        if field is not None:
+            return None
+        item_fields = tuple(arg["by"].values())
+        where = arg.get("where")
+        accept = selector(where) if where is not None else None
+
+        def run(frame: Frame, positions: list[int], ctx: Context) -> list[int]:
+            theirs = Frame.of(self._index_records(arg, ctx), ctx)
+            if theirs is not None:  # the records' keys and what where reads
+                theirs.read((*arg["by"], *(accept.fields if accept is not None else ())))
+            records, unique, index = self._positions(arg, ctx)
+            if 2 * len(positions) >= len(frame.items):  # most items: all keys made once for the target
+                keys = take(frame.derived(("match keys", item_fields), lambda: _lookup_keys(
+                    [_normalised(frame.column(f)) for f in item_fields])), positions)
+            else:
+                keys = _lookup_keys([_normalised(take(frame.column(f), positions)) for f in item_fields])
+            if unique:  # each item's record: its position, or None
+                found: list[Any] = list(map(index.get, keys))
+                if accept is None:
+                    return list(compress(positions, map(operator.is_not, found, repeat(None))))
+                candidates = sorted(set(found).difference((None,)))
+            else:  # each item's records: a list of positions
+                found = list(map(index.get, keys, repeat(())))
+                if accept is None:
+                    return list(compress(positions, found))
+                candidates = sorted(set(chain.from_iterable(found)))
+            if not candidates:
+                return []
+            if theirs is not None:
+                passed = set(accept.run(theirs, candidates, ctx))
+            else:
+                judge = compiled(where)
+                passed = {i for i in candidates if judge(records[i], ctx, "")}
+            if unique:
+                return list(compress(positions, map(passed.__contains__, found)))
+            return list(compress(positions, map(operator.not_, map(passed.isdisjoint, found))))
+
+        return ListJudge(item_fields, run)
 
     def evaluate(self, subject: Any, arg: Any, ctx: Context, label: str) -> Outcome:
         if self.holds(subject, arg, ctx, label):

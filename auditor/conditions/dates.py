@@ -7,8 +7,9 @@ never to the auditing machine's clock, so an old export is judged as of its coll
 from __future__ import annotations
 
 import operator
+import re
 from collections.abc import Callable, Iterator
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -18,6 +19,8 @@ from auditor.conditions import (
     Context,
     EvaluationError,
     Finding,
+    Frame,
+    ListJudge,
     MissingFact,
     Operator,
     Outcome,
@@ -63,6 +66,49 @@ def to_date(value: Any) -> date:
                 _remember(value, found)
             return found
     raise EvaluationError(f"{value!r} is not an ISO 8601 date")
+
+
+_HEAD = operator.itemgetter(slice(None, 10))
+_NONE = type(None)
+# The dates and instants importers write. Such a text is a valid date or instant if its first
+# ten characters are a valid date, which is then its date (an instant keeps its own offset's).
+_CANONICAL = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+                        r"(?:T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:[+-](?:[01][0-9]|2[0-3]):[0-5][0-9]|Z)?)?")
+
+
+def iso_days(values: list[Any], kinds: set[type]) -> list[str | None] | None:
+    """The date of each value as ``YYYY-MM-DD`` text (which orders as dates do), null kept as None;
+    None unless every value is null or a canonical date or instant (raises for an invalid date).
+
+    ``kinds``: a superset of the values' types. Directory exports have a distinct instant per
+    account: they are checked by one regular expression each and their days parsed once each.
+    """
+    if not kinds <= {str, _NONE}:
+        return None
+    texts = [v for v in values if v is not None] if _NONE in kinds else values
+    if not all(map(_CANONICAL.fullmatch, texts)):
+        return None
+    heads = list(map(_HEAD, texts))
+    for head in set(heads).difference(_DAYS):
+        day = date.fromisoformat(head)  # ValueError for a day that does not exist: judged per item
+        if len(_DAYS) < _MEMO_LIMIT:
+            _DAYS[head] = day
+    if texts is values:
+        return heads
+    days = iter(heads)
+    return [None if v is None else next(days) for v in values]
+
+
+def dates_of(values: list[Any], kinds: set[type]) -> list[date | None]:
+    """:func:`to_date` of each value, null kept as None (raises as to_date does, for any value).
+
+    ``kinds``: a superset of the values' types. Text is parsed once per distinct value.
+    """
+    if not kinds <= {str, _NONE}:
+        return [None if v is None else to_date(v) for v in values]
+    distinct = {text: to_date(text) for text in set(values) if text is not None}
+    distinct[None] = None
+    return list(map(distinct.__getitem__, values))
 
 
 def _remember(instant: str, found: date) -> None:
@@ -129,6 +175,38 @@ class _Age(Operator):
 
         return judge
 
+    def compile_select(self, field: str | None, arg: Any) -> ListJudge | None:
+        # An age above (or within) the days is a date before (or from) one cutoff date: the
+        # dates of the whole list are read at once and each compared with it in C.
+        if field is None or type(self).ok not in (WithinDays.ok, OlderThanDays.ok):
+            return None
+        whole, never = self._whole, self.name == "older_than_days"
+        param = arg["param"] if is_param(arg) else None
+
+        def run(frame: Frame, positions: list[int], ctx: Context) -> list[int]:
+            days = arg if param is None else ctx.params[param]
+            if days.__class__ is not int:
+                days = whole(days)  # raises: not a whole number of days
+            cutoff = ctx.as_of - timedelta(days=days)  # OverflowError for absurd days: judged per item
+            text = cutoff.isoformat()
+
+            def verdicts(values: list[Any], kinds_of: Callable[[], set[type]]) -> list[bool]:
+                kinds = kinds_of()
+                found: list[Any] | None = iso_days(values, kinds)
+                bound: Any = text
+                if found is None:
+                    found, bound = dates_of(values, kinds), cutoff
+                flags = list(map(bound.__gt__ if never else bound.__le__, found))
+                if None in found:
+                    for i, day in enumerate(found):
+                        if day is None:
+                            flags[i] = never
+                return flags
+
+            return frame.judge(field, positions, (self.name, cutoff), verdicts)
+
+        return ListJudge((field,), run)
+
     def evaluate(self, subject: Any, arg: Any, ctx: Context, label: str) -> Outcome:
         if self.holds(subject, arg, ctx, label):
             return Outcome(True)
@@ -180,6 +258,27 @@ class InFiscalYear(Operator):
         inside = subject is not None and start <= to_date(subject) <= ctx.as_of.replace(
             year=start.year + 1, month=3, day=31)
         return inside == arg
+
+    def compile_select(self, field: str | None, arg: Any) -> ListJudge | None:
+        if field is None:
+            return None
+
+        def run(frame: Frame, positions: list[int], ctx: Context) -> list[int]:
+            start = fiscal_year_start(ctx.as_of)
+            end = ctx.as_of.replace(year=start.year + 1, month=3, day=31)
+
+            def verdicts(values: list[Any], kinds_of: Callable[[], set[type]]) -> list[bool]:
+                kinds = kinds_of()
+                found: list[Any] | None = iso_days(values, kinds)
+                first: Any = start.isoformat()
+                last: Any = end.isoformat()
+                if found is None:
+                    found, first, last = dates_of(values, kinds), start, end
+                return [(day is not None and first <= day <= last) == arg for day in found]
+
+            return frame.judge(field, positions, (self.name, start, end, arg), verdicts)
+
+        return ListJudge((field,), run)
 
     def evaluate(self, subject: Any, arg: Any, ctx: Context, label: str) -> Outcome:
         if self.holds(subject, arg, ctx, label):

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Iterator
+from itertools import compress
 from typing import Any
 
 from auditor.conditions import (
     Context,
     Finding,
+    Frame,
+    ListJudge,
     MissingFact,
     Operator,
     Outcome,
@@ -19,8 +23,19 @@ from auditor.conditions import (
     holds,
     params_of,
     register,
+    selector,
     validate,
 )
+
+
+def _without(positions: list[int], chosen: list[int]) -> list[int]:
+    """The positions not among ``chosen``, in order."""
+    gone = set(chosen)
+    return list(compress(positions, map(operator.not_, map(gone.__contains__, positions))))
+
+
+def _fields(judges: list[ListJudge]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(f for judge in judges for f in judge.fields))
 
 
 class _Many(Operator):
@@ -69,6 +84,22 @@ class _Many(Operator):
 class AllOf(_Many):
     name, joiner, decisive = "all_of", " and ", False
 
+    def compile_select(self, field: str | None, arg: Any) -> ListJudge | None:
+        # Each part judges the survivors of the parts before it, as the per-item judge does.
+        # A part whose fact is missing raises here; the per-item path then decides.
+        if field is not None:
+            return None
+        parts = [selector(cond).run for cond in arg]
+
+        def run(frame: Frame, positions: list[int], ctx: Context) -> list[int]:
+            for part in parts:
+                if not positions:
+                    break
+                positions = part(frame, positions, ctx)
+            return positions
+
+        return ListJudge(_fields([selector(cond) for cond in arg]), run)
+
     def evaluate(self, subject: Any, arg: Any, ctx: Context, label: str) -> Outcome:
         # A missing fact leaves a branch unknown; one failing branch still decides the whole.
         findings: list[Finding] = []
@@ -87,6 +118,24 @@ class AllOf(_Many):
 @register
 class AnyOf(_Many):
     name, joiner, decisive = "any_of", " or ", True
+
+    def compile_select(self, field: str | None, arg: Any) -> ListJudge | None:
+        # Each part judges the items the parts before it rejected, as the per-item judge does.
+        if field is not None:
+            return None
+        parts = [selector(cond).run for cond in arg]
+
+        def run(frame: Frame, positions: list[int], ctx: Context) -> list[int]:
+            rest = positions  # not chosen by any part yet
+            for part in parts:
+                if not rest:
+                    break
+                found = part(frame, rest, ctx)
+                if found:
+                    rest = _without(rest, found)
+            return _without(positions, rest) if rest is not positions else []
+
+        return ListJudge(_fields([selector(cond) for cond in arg]), run)
 
     def evaluate(self, subject: Any, arg: Any, ctx: Context, label: str) -> Outcome:
         # One passing branch decides the whole even when another branch's fact is missing.
@@ -129,6 +178,16 @@ class Not(Operator):
             return not inner(subject, ctx, label)
 
         return judge
+
+    def compile_select(self, field: str | None, arg: Any) -> ListJudge | None:
+        if field is not None:
+            return None
+        inner = selector(arg).run
+
+        def run(frame: Frame, positions: list[int], ctx: Context) -> list[int]:
+            return _without(positions, inner(frame, positions, ctx))
+
+        return ListJudge(selector(arg).fields, run)
 
     def evaluate(self, subject: Any, arg: Any, ctx: Context, label: str) -> Outcome:
         if self.holds(subject, arg, ctx, label):

@@ -14,7 +14,9 @@ socket's port), so an inspector can find it.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from functools import partial
+from itertools import repeat
 from typing import Any
 
 from auditor.conditions import (
@@ -23,18 +25,22 @@ from auditor.conditions import (
     Context,
     EvaluationError,
     Finding,
+    Frame,
     Operator,
     Outcome,
     Path,
     Problem,
-    compiled,
+    columns,
     describe,
     evaluate,
     getter,
     label_path,
     params_of,
+    plain,
     register,
     require_present,
+    select_positions,
+    take,
     validate,
 )
 
@@ -49,8 +55,7 @@ def _items(subject: Any, label: str) -> list[Any]:
 
 
 _FIELD = re.compile(r"\{([a-z_][a-z0-9_.]*)\}")
-Namer = Callable[[Any, int, str], str]
-_NAMERS: dict[str | None, Namer] = {}
+_NAMERS: dict[str | None, _Namer] = {}
 
 
 def _name(item: Any, index: int, ctx: Context, label: str) -> str:
@@ -58,41 +63,86 @@ def _name(item: Any, index: int, ctx: Context, label: str) -> str:
     return _namer(ctx.item_key)(item, index, label)
 
 
-def _namer(key: str | None) -> Namer:
+def _namer(key: str | None) -> _Namer:
     """:func:`_name` for one ``item`` key, its template parsed once (findings can number 100,000)."""
     namer = _NAMERS.get(key)
     if namer is None:
-        namer = _NAMERS[key] = _make_namer(key)
+        namer = _NAMERS[key] = _Namer(key)
     return namer
 
 
-def _make_namer(key: str | None) -> Namer:
-    if not key:
-        def by_position(item: Any, index: int, label: str) -> str:
+class _Namer:
+    """Names items by one ``item`` key: one at a time, or all the matches of a list at once."""
+
+    def __init__(self, key: str | None) -> None:
+        self.key = key
+        self.fields: list[str] = []
+        self.template = ""
+        if key and "{" in key:
+            pieces = _FIELD.split(key)  # literal, field, literal, field, ..., literal
+            self.template = "{}".join(p.replace("{", "{{").replace("}", "}}") for p in pieces[0::2])
+            self.fields = pieces[1::2]
+        self.gets = [getter(f) for f in self.fields]
+
+    def __call__(self, item: Any, index: int, label: str) -> str:
+        key = self.key
+        if not key or not isinstance(item, dict):
             return label_path(label, index)
+        if self.template:
+            return self.template.format(*[_text(get(item)) for get in self.gets])
+        if item.get(key) is not None:
+            return str(item[key])
+        return label_path(label, index)
 
-        return by_position
-    if "{" not in key:
-        def by_field(item: Any, index: int, label: str) -> str:
-            if isinstance(item, dict) and item.get(key) is not None:
-                return str(item[key])
-            return label_path(label, index)
+    def reads(self) -> list[str]:
+        """The fields a name is made of (none read as paths for a plain key, which may hold a dot)."""
+        return self.fields if self.template else [self.key] if self.key and "." not in self.key else []
 
-        return by_field
-    pieces = _FIELD.split(key)  # literal, field, literal, field, ..., literal
-    template = "{}".join(p.replace("{", "{{").replace("}", "}}") for p in pieces[0::2])
-    fields = [getter(f) for f in pieces[1::2]]
+    def all(self, chosen: list[Any], positions: list[int], label: str, frame: Frame | None) -> list[str]:
+        """The names of ``chosen``, the items at ``positions`` of a list (of ``frame`` if there is one)."""
+        fields = self.reads()
+        if (self.template or fields) and (frame is not None or plain(chosen)):
+            found = columns(chosen, fields) if frame is None else {f: take(frame.column(f), positions)
+                                                                   for f in fields}
+            if not self.template:
+                values = found[fields[0]]
+                if set(map(type, values)) <= _SHOWN_AS_STR:
+                    return list(map(str, values))
+            elif not fields:
+                return [self.template.format()] * len(chosen)
+            else:
+                return list(map(self.template.format, *(_texts(found[f]) for f in fields)))
+        return list(map(self, chosen, positions, repeat(label)))
 
-    def by_template(item: Any, index: int, label: str) -> str:
-        if not isinstance(item, dict):
-            return label_path(label, index)
-        return template.format(*[_text(get(item)) for get in fields])
 
-    return by_template
+_SHOWN_AS_STR = {str, int, float, bool, list, dict}  # str() of these is the name; not None or MISSING
 
 
 def _text(value: Any) -> str:
     return "?" if value is MISSING or value is None else str(value)
+
+
+def _texts(values: list[Any]) -> list[str]:
+    """:func:`_text` of each value."""
+    kinds = set(map(type, values))
+    if kinds == {str}:
+        return values
+    if kinds <= _SHOWN_AS_STR:
+        return list(map(str, values))
+    return list(map(_text, values))
+
+
+def _records(fields: list[str], shown: list[list[Any]]) -> list[Any]:
+    """The value of each item (one field), or a {field: value} dict (several), from the fields' columns."""
+    if len(fields) == 1:
+        return shown[0]
+    if len(fields) == 2:  # a dict display builds a dict several times faster than dict(zip(...))
+        a, b = fields
+        return [{a: x, b: y} for x, y in zip(*shown, strict=True)]
+    if len(fields) == 3:
+        a, b, c = fields
+        return [{a: x, b: y, c: z} for x, y, z in zip(*shown, strict=True)]
+    return list(map(dict, map(partial(zip, fields), zip(*shown, strict=True))))
 
 
 def fields_of(cond: Any) -> list[str]:
@@ -110,18 +160,12 @@ def fields_of(cond: Any) -> list[str]:
     return found
 
 
-def _matching(where: dict[str, Any] | None, items: list[Any], ctx: Context) -> Iterator[tuple[int, Any]]:
-    """(index, item) of the items that satisfy ``where`` (all of them without one), in order.
-
-    The filter is compiled once for the whole list instead of being looked up per item.
-    """
+def _matching(where: dict[str, Any] | None, items: list[Any], ctx: Context) -> tuple[list[int], Frame | None]:
+    """The positions of the items that satisfy ``where`` (all of them without one), judged as one list,
+    and the frame of the columns read for it if there is one."""
     if where is None:
-        yield from enumerate(items)
-        return
-    judge = compiled(where)
-    for pair in enumerate(items):
-        if judge(pair[1], ctx, ""):
-            yield pair
+        return list(range(len(items))), None
+    return select_positions(where, items, ctx)
 
 
 class _Quantifier(Operator):
@@ -159,9 +203,11 @@ class All(_Quantifier):
     def evaluate(self, subject: Any, arg: Any, ctx: Context, label: str) -> Outcome:
         findings: list[Finding] = []
         name_of = _namer(ctx.item_key)
-        for i, item in _matching(arg.get("where"), _items(subject, label), ctx):
+        items = _items(subject, label)
+        for i in _matching(arg.get("where"), items, ctx)[0]:
+            item = items[i]
             outcome = evaluate(arg["require"], item, ctx, "")
-            name = name_of(item, i, label)
+            name = name_of(item, i, label) if outcome.findings else ""
             for f in outcome.findings:
                 findings.append(Finding(name, f.actual, f"{f.item} {f.expected}" if f.item else f.expected))
         return Outcome(not findings, findings)
@@ -176,7 +222,7 @@ class Any_(_Quantifier):
 
     def evaluate(self, subject: Any, arg: Any, ctx: Context, label: str) -> Outcome:
         items = _items(subject, label)
-        if next(_matching(arg["where"], items, ctx), None) is not None:
+        if _matching(arg["where"], items, ctx)[0]:
             return Outcome(True)
         return Outcome(False, [Finding(label, f"none of {len(items)} items", self.describe(arg, ctx))])
 
@@ -190,19 +236,19 @@ class None_(_Quantifier):
 
     def evaluate(self, subject: Any, arg: Any, ctx: Context, label: str) -> Outcome:
         items = _items(subject, label)
-        matched = list(_matching(arg["where"], items, ctx))
-        if not matched:
+        namer = _namer(ctx.item_key)
+        positions, frame = select_positions(arg["where"], items, ctx, namer.reads())
+        if not positions:
             return Outcome(True)
+        matched = take(items, positions)
         fields = fields_of(arg["where"])
-        expected = self.describe(arg, ctx)
-        name_of = _namer(ctx.item_key)
-        if len(fields) == 1:
-            get = getter(fields[0])
-            return Outcome(False, [Finding(name_of(item, i, label), get(item), expected) for i, item in matched])
-        getters = [(f, getter(f)) for f in fields]
-        return Outcome(False, [
-            Finding(name_of(item, i, label), {f: get(item) for f, get in getters} if fields else item, expected)
-            for i, item in matched])
+        names = namer.all(matched, positions, label, frame)
+        # the values the filter read are in its frame; others are read from the matches
+        read = columns(matched, [f for f in fields if frame is None or f not in frame.columns])
+        shown = [read[f] if f in read else take(frame.column(f), positions) for f in fields] if frame else \
+            [read[f] for f in fields]
+        actuals = _records(fields, shown) if fields else matched
+        return Outcome(False, list(map(Finding, names, actuals, repeat(self.describe(arg, ctx)))))
 
     def describe(self, arg: Any, ctx: Context) -> str:
         return f"no item with {self._where_text(arg, ctx)}"
@@ -243,7 +289,7 @@ class Count(_Quantifier):
 
     def evaluate(self, subject: Any, arg: Any, ctx: Context, label: str) -> Outcome:
         items = _items(subject, label)
-        n = sum(1 for _ in _matching(arg.get("where"), items, ctx))
+        n = len(_matching(arg.get("where"), items, ctx)[0])
         cmp = self._cmp(arg)
         if evaluate({cmp: arg[cmp]}, n, ctx, label).passed:
             return Outcome(True)
