@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable, Iterator
 from datetime import date, datetime, timedelta
 from functools import partial
+from itertools import compress, repeat
 from typing import Any
 
 from auditor.clock import parse_date
@@ -70,6 +71,8 @@ def to_date(value: Any) -> date:
 
 _HEAD = operator.itemgetter(slice(None, 10))
 _NONE = type(None)
+_SAMPLE = 1000  # values looked at to tell whether a column's values are few
+_NULL_AS = {None: "2000-01-01"}
 # The dates and instants importers write. Such a text is a valid date or instant if its first
 # ten characters are a valid date, which is then its date (an instant keeps its own offset's).
 _CANONICAL = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
@@ -85,18 +88,27 @@ def iso_days(values: list[Any], kinds: set[type]) -> list[str | None] | None:
     """
     if not kinds <= {str, _NONE}:
         return None
-    texts = [v for v in values if v is not None] if _NONE in kinds else values
-    if not all(map(_CANONICAL.fullmatch, texts)):
-        return None
-    heads = list(map(_HEAD, texts))
+    texts, nulls = values, []
+    if _NONE in kinds:  # judged as a valid date standing in for null, then null again
+        nulls = list(compress(range(len(values)), map(operator.is_, values, repeat(None))))
+        if nulls:
+            texts = list(map(_NULL_AS.get, values, values))
+    if len(set(texts[:_SAMPLE])) * 2 <= min(len(texts), _SAMPLE):  # few distinct (creation times): each once
+        distinct = set(texts)
+        if not all(map(_CANONICAL.fullmatch, distinct)):
+            return None
+        heads = list(map({text: text[:10] for text in distinct}.__getitem__, texts))
+    else:
+        if not all(map(_CANONICAL.fullmatch, texts)):
+            return None
+        heads = list(map(_HEAD, texts))
     for head in set(heads).difference(_DAYS):
         day = date.fromisoformat(head)  # ValueError for a day that does not exist: judged per item
         if len(_DAYS) < _MEMO_LIMIT:
             _DAYS[head] = day
-    if texts is values:
-        return heads
-    days = iter(heads)
-    return [None if v is None else next(days) for v in values]
+    for i in nulls:
+        heads[i] = None
+    return heads
 
 
 def dates_of(values: list[Any], kinds: set[type]) -> list[date | None]:

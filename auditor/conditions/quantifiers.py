@@ -102,16 +102,19 @@ class _Namer:
         """The names of ``chosen``, the items at ``positions`` of a list (of ``frame`` if there is one)."""
         fields = self.reads()
         if (self.template or fields) and (frame is not None or plain(chosen)):
-            found = columns(chosen, fields) if frame is None else {f: take(frame.column(f), positions)
-                                                                   for f in fields}
+            if frame is None:
+                found = columns(chosen, fields)
+                kinds = {f: set(map(type, found[f])) for f in fields}
+            else:  # the types of a whole column: a superset of those of the matches
+                found = {f: take(frame.column(f), positions) for f in fields}
+                kinds = {f: frame.kinds(f) for f in fields}
             if not self.template:
-                values = found[fields[0]]
-                if set(map(type, values)) <= _SHOWN_AS_STR:
-                    return list(map(str, values))
+                if kinds[fields[0]] <= _SHOWN_AS_STR:
+                    return list(map(str, found[fields[0]]))
             elif not fields:
                 return [self.template.format()] * len(chosen)
             else:
-                return list(map(self.template.format, *(_texts(found[f]) for f in fields)))
+                return list(map(self.template.format, *(_texts(found[f], kinds[f]) for f in fields)))
         return list(map(self, chosen, positions, repeat(label)))
 
 
@@ -122,9 +125,8 @@ def _text(value: Any) -> str:
     return "?" if value is MISSING or value is None else str(value)
 
 
-def _texts(values: list[Any]) -> list[str]:
-    """:func:`_text` of each value."""
-    kinds = set(map(type, values))
+def _texts(values: list[Any], kinds: set[type]) -> list[str]:
+    """:func:`_text` of each value, given a superset of their types."""
     if kinds == {str}:
         return values
     if kinds <= _SHOWN_AS_STR:
