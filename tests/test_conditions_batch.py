@@ -324,3 +324,55 @@ def test_an_absent_field_of_a_survivor_is_the_per_item_error():
     assert outcome(lambda: c.select_positions(where, accounts, context([]))[0]) == expected
     del accounts[20]
     assert c.select_positions(where, accounts, context([]))[0] == one_by_one(where, accounts, context([]))
+
+
+def _old_any(where, items, ctx, label):
+    judge = c.compiled(where)
+    if any(judge(item, ctx, "") for item in items):  # stops at the first match
+        return True, []
+    return False, [c.Finding(label, f"none of {len(items)} items",
+                             c.describe({"any": {"where": where}}, ctx)).as_dict()]
+
+
+def _old_all(where, require, items, ctx, label):
+    judge = c.compiled(where)
+    findings = []
+    for i, item in enumerate(items):  # each match's requirement judged before the next item is filtered
+        if judge(item, ctx, ""):
+            outcome = c.evaluate(require, item, ctx, "")
+            for f in outcome.findings:
+                findings.append(c.Finding(_name(item, i, ctx, label), f.actual,
+                                          f"{f.item} {f.expected}" if f.item else f.expected).as_dict())
+    return not findings, findings
+
+
+def _old_count(where, items, ctx, label):
+    n = len(one_by_one(where, items, ctx))
+    if n <= 2:
+        return True, []
+    return False, [c.Finding(label, n, c.describe({"count": {"where": where, "le": 2}}, ctx)).as_dict()]
+
+
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(where=st.one_of(CONDITIONS, TYPED_CONDITIONS), require=st.one_of(leaves(), typed_leaves()),
+       items=st.one_of(ITEMS, typed_lists()), roster=ROSTERS, key=st.sampled_from([None, "name", "{name} {a.b}"]))
+def test_any_all_and_count_judge_as_item_by_item(where, require, items, roster, key):
+    def new(cond):
+        result = c.evaluate(cond, items, context(roster, key), "accounts")
+        return result.passed, [f.as_dict() for f in result.findings]
+
+    for cond, old in (({"any": {"where": where}}, lambda: _old_any(where, items, context(roster, key), "accounts")),
+                      ({"all": {"where": where, "require": require}},
+                       lambda: _old_all(where, require, items, context(roster, key), "accounts")),
+                      ({"count": {"where": where, "le": 2}},
+                       lambda: _old_count(where, items, context(roster, key), "accounts"))):
+        assert repr(outcome(new, cond)) == repr(outcome(old)), cond
+
+
+def test_any_stops_at_its_first_match_and_all_judges_each_match_in_turn():
+    # A later item's absent field is never reached by any; all reports the earlier requirement's error.
+    items = [{"a": 1, "b": 1}, {"b": 2}]
+    ctx = context([])
+    assert c.evaluate({"any": {"where": {"field": "a", "eq": 1}}}, items, ctx, "x").passed
+    cond = {"all": {"where": {"field": "a", "eq": 1}, "require": {"field": "c", "eq": 1}}}
+    assert outcome(lambda: c.evaluate(cond, items, ctx, "x")) == ("MissingFact", "c")

@@ -482,26 +482,34 @@ def _one_by_one(judge: Judge) -> ListJudge:
     return ListJudge((), run)
 
 
-def select_positions(cond: dict[str, Any], items: list[Any], ctx: Context,
-                     also: Iterable[str] = ()) -> tuple[list[int], Frame | None]:
-    """The positions of the items that satisfy ``cond`` (a ``where`` filter), as :func:`holds` judges them.
+def list_positions(cond: dict[str, Any], items: list[Any], ctx: Context,
+                   also: Iterable[str] = ()) -> tuple[list[int], Frame] | None:
+    """The positions of the items that satisfy ``cond`` (a ``where`` filter) by its :class:`ListJudge`,
+    and the frame of the columns read (with the fields ``also``, for the caller's use).
 
-    Lists of plain dicts are judged by the condition's :class:`ListJudge`, and its frame is
-    returned for the caller to reuse the columns read (with the fields ``also``, read in the
-    same pass for the caller's use). If the list judge meets anything
-    unusual, the whole list is judged again item by item (frame None), so that errors are
-    exactly those of the per-item path.
+    None if the items are not all plain dicts, or if the list judge met anything unusual:
+    the caller then judges item by item, as it always did, which raises what it must.
     """
     frame = Frame.of(items, ctx)
-    if frame is not None:
-        judge = selector(cond)
-        try:
-            frame.read((*judge.fields, *also))
-            return judge.run(frame, frame.everything, ctx), frame
-        except Exception:  # noqa: BLE001, S110 - judged again below, where the error is raised as it must be
-            pass
-    judge_one = compiled(cond)
-    return [i for i, item in enumerate(items) if judge_one(item, ctx, "")], None
+    if frame is None:
+        return None
+    judge = selector(cond)
+    try:
+        frame.read((*judge.fields, *also))
+        return judge.run(frame, frame.everything, ctx), frame
+    except Exception:  # noqa: BLE001 - judged item by item by the caller, where the error is raised as it must be
+        return None
+
+
+def select_positions(cond: dict[str, Any], items: list[Any], ctx: Context,
+                     also: Iterable[str] = ()) -> tuple[list[int], Frame | None]:
+    """The positions of the items that satisfy ``cond``, as :func:`holds` judges them, and the
+    frame if :func:`list_positions` judged them (the whole list judged item by item otherwise)."""
+    found = list_positions(cond, items, ctx, also)
+    if found is not None:
+        return found
+    judge = compiled(cond)
+    return [i for i, item in enumerate(items) if judge(item, ctx, "")], None
 
 
 def select(cond: dict[str, Any], items: list[Any], ctx: Context) -> list[Any]:

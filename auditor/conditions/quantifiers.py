@@ -31,10 +31,12 @@ from auditor.conditions import (
     Path,
     Problem,
     columns,
+    compiled,
     describe,
     evaluate,
     getter,
     label_path,
+    list_positions,
     params_of,
     plain,
     register,
@@ -162,12 +164,24 @@ def fields_of(cond: Any) -> list[str]:
     return found
 
 
-def _matching(where: dict[str, Any] | None, items: list[Any], ctx: Context) -> tuple[list[int], Frame | None]:
-    """The positions of the items that satisfy ``where`` (all of them without one), judged as one list,
-    and the frame of the columns read for it if there is one."""
+def _matching(where: dict[str, Any] | None, items: list[Any], ctx: Context) -> Iterator[tuple[int, Any]]:
+    """(index, item) of the items that satisfy ``where`` (all of them without one), in order.
+
+    The list is judged at once where it can be; otherwise item by item as the caller asks
+    for them, so that ``any`` stops at the first match and ``all`` judges its requirement of
+    each match before the filter's next item, as they always did.
+    """
     if where is None:
-        return list(range(len(items))), None
-    return select_positions(where, items, ctx)
+        yield from enumerate(items)
+        return
+    found = list_positions(where, items, ctx)
+    if found is not None:
+        yield from zip(found[0], map(items.__getitem__, found[0]), strict=True)
+        return
+    judge = compiled(where)
+    for pair in enumerate(items):
+        if judge(pair[1], ctx, ""):
+            yield pair
 
 
 class _Quantifier(Operator):
@@ -205,9 +219,7 @@ class All(_Quantifier):
     def evaluate(self, subject: Any, arg: Any, ctx: Context, label: str) -> Outcome:
         findings: list[Finding] = []
         name_of = _namer(ctx.item_key)
-        items = _items(subject, label)
-        for i in _matching(arg.get("where"), items, ctx)[0]:
-            item = items[i]
+        for i, item in _matching(arg.get("where"), _items(subject, label), ctx):
             outcome = evaluate(arg["require"], item, ctx, "")
             name = name_of(item, i, label) if outcome.findings else ""
             for f in outcome.findings:
@@ -224,7 +236,7 @@ class Any_(_Quantifier):
 
     def evaluate(self, subject: Any, arg: Any, ctx: Context, label: str) -> Outcome:
         items = _items(subject, label)
-        if _matching(arg["where"], items, ctx)[0]:
+        if next(_matching(arg["where"], items, ctx), None) is not None:
             return Outcome(True)
         return Outcome(False, [Finding(label, f"none of {len(items)} items", self.describe(arg, ctx))])
 
@@ -291,7 +303,7 @@ class Count(_Quantifier):
 
     def evaluate(self, subject: Any, arg: Any, ctx: Context, label: str) -> Outcome:
         items = _items(subject, label)
-        n = len(_matching(arg.get("where"), items, ctx)[0])
+        n = len(select_positions(arg["where"], items, ctx)[0]) if "where" in arg else len(items)
         cmp = self._cmp(arg)
         if evaluate({cmp: arg[cmp]}, n, ctx, label).passed:
             return Outcome(True)
