@@ -345,6 +345,10 @@ def take(values: list[Any], positions: list[int]) -> list[Any]:
     return values if len(positions) == len(values) else list(map(values.__getitem__, positions))
 
 
+_ROW_FIELDS = 32  # records with more fields are read field by field, as the checks ask
+_CHUNK = 4096
+
+
 class Frame:
     """A list of plain dicts being filtered, with the columns of its fields read so far.
 
@@ -378,10 +382,36 @@ class Frame:
         new = [f for f in dict.fromkeys(fields) if f not in self.columns]
         if not new:
             return
+        if not self.columns:  # the first read takes every field the first item has, if all have them
+            self._read_all(new)
         known = {f: self.columns[f] for f in {f.split(".", 1)[0] for f in new} if f in self.columns}
         found, present = _columns(self.items, new, known, is_plain=True)
         self.columns.update(found)
         self.present |= present
+
+    def _read_all(self, wanted: list[str]) -> None:
+        """Read all the first item's fields from every item in one pass, if every item has them.
+
+        The checks of a list read different fields of it one after another; a hundred thousand
+        records are scattered in memory, and taking all the fields of a record while it is at
+        hand costs little more than taking one. The tuple made per record lives only for its
+        chunk, so the cycle collector never has many of them to traverse.
+        """
+        heads = list(self.items[0])
+        if not 1 < len(heads) <= _ROW_FIELDS or not {f.split(".", 1)[0] for f in wanted} <= set(heads):
+            return
+        read = operator.itemgetter(*heads)
+        found: list[list[Any]] = [[] for _ in heads]
+        picks = [operator.itemgetter(i) for i in range(len(heads))]
+        try:
+            for start in range(0, len(self.items), _CHUNK):
+                rows = list(map(read, self.items[start:start + _CHUNK]))
+                for values, pick in zip(found, picks, strict=True):
+                    values.extend(map(pick, rows))
+        except KeyError:
+            return
+        self.columns.update(zip(heads, found, strict=True))
+        self.present.update(heads)
 
     def column(self, field: str) -> list[Any]:
         """``getter(field)`` of every item (MISSING where absent)."""
