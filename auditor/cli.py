@@ -333,10 +333,13 @@ def run() -> None:
 
     An import or audit of a 100,000-account directory holds a few million small objects; freeing
     them one by one as the interpreter shuts down costs 0.1–0.2 s per command, while the
-    operating system takes the memory back at once. Output is flushed first, and an unexpected
-    error still ends the usual way, with its traceback.
+    operating system takes the memory back at once. Output is flushed first; an unexpected
+    error, and a run under a profiler or a coverage tracer, end the usual way.
     """
     global _LEFT_FOR_EXIT
+    observed = sys.getprofile() is not None or sys.gettrace() is not None  # a profiler or coverage
+    if observed:  # writes its data as the interpreter shuts down: end the usual way
+        raise SystemExit(main())
     _LEFT_FOR_EXIT = []
     code = main()
     for stream in (sys.stdout, sys.stderr):

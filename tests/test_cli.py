@@ -172,3 +172,12 @@ def test_the_program_ends_with_its_exit_code_and_all_its_output(write_bundle, tm
     proc = subprocess.run([sys.executable, "-m", "auditor", "import", "hr-roster", str(roster), "--out",
                            str(imported)], capture_output=True, check=False)
     assert proc.returncode == 0 and json.loads(imported.read_bytes())["facts"]["hr_roster"][0]["name"] == "架空 太郎"
+
+
+def test_under_a_profiler_the_program_ends_the_usual_way(tmp_path):
+    # cProfile (and coverage) write their data at interpreter shutdown, which os._exit would skip.
+    stats = tmp_path / "audit.prof"
+    argv = [sys.executable, "-m", "cProfile", "-o", str(stats), "-m", "auditor", "policy", "list"]
+    proc = subprocess.run(argv, capture_output=True, check=False)
+    assert proc.returncode == 0 and b"GL-B11" in proc.stdout
+    assert stats.stat().st_size > 1000
