@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from datetime import date, datetime
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -20,6 +21,15 @@ from auditor import conditions as c
 from auditor.conditions.quantifiers import _name, fields_of
 
 AS_OF = date(2026, 11, 2)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _short_lists_judged_as_lists():
+    """The generated lists are short; lists this short are judged as lists here too."""
+    before = c.LIST_JUDGE_MIN
+    c.LIST_JUDGE_MIN = 0
+    yield
+    c.LIST_JUDGE_MIN = before
 PARAMS = {"groups": ["Domain Admins", "ＡＤＭＩＮＳ"], "pattern": "^(adm|svc)[-_.]", "days": 90, "text": "left",
           "number": 3, "flag": True, "nothing": None, "bad_days": "90", "bad_list": "Domain Admins",
           "bad_pattern": "(", "bools": [True, 0], "names": ["adm-1", "x.svc"], "huge": 10 ** 9}

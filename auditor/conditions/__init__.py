@@ -512,14 +512,20 @@ def _one_by_one(judge: Judge) -> ListJudge:
     return ListJudge((), run)
 
 
+LIST_JUDGE_MIN = 128  # shorter lists are judged item by item: a frame costs more than it saves
+
+
 def list_positions(cond: dict[str, Any], items: list[Any], ctx: Context,
                    also: Iterable[str] = ()) -> tuple[list[int], Frame] | None:
     """The positions of the items that satisfy ``cond`` (a ``where`` filter) by its :class:`ListJudge`,
     and the frame of the columns read (with the fields ``also``, for the caller's use).
 
-    None if the items are not all plain dicts, or if the list judge met anything unusual:
-    the caller then judges item by item, as it always did, which raises what it must.
+    None if the items are few (item by item is faster), not all plain dicts, or if the list
+    judge met anything unusual: the caller then judges item by item, as it always did, which
+    raises what it must.
     """
+    if len(items) < LIST_JUDGE_MIN:
+        return None
     frame = Frame.of(items, ctx)
     if frame is None:
         return None

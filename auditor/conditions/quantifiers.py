@@ -30,7 +30,6 @@ from auditor.conditions import (
     Outcome,
     Path,
     Problem,
-    columns,
     compiled,
     describe,
     evaluate,
@@ -38,7 +37,6 @@ from auditor.conditions import (
     label_path,
     list_positions,
     params_of,
-    plain,
     register,
     require_present,
     select_positions,
@@ -101,15 +99,12 @@ class _Namer:
         return self.fields if self.template else [self.key] if self.key and "." not in self.key else []
 
     def all(self, chosen: list[Any], positions: list[int], label: str, frame: Frame | None) -> list[str]:
-        """The names of ``chosen``, the items at ``positions`` of a list (of ``frame`` if there is one)."""
+        """The names of ``chosen``, the items at ``positions`` of a list: from the columns of its
+        ``frame`` if there is one, else one by one."""
         fields = self.reads()
-        if (self.template or fields) and (frame is not None or plain(chosen)):
-            if frame is None:
-                found = columns(chosen, fields)
-                kinds = {f: set(map(type, found[f])) for f in fields}
-            else:  # the types of a whole column: a superset of those of the matches
-                found = {f: take(frame.column(f), positions) for f in fields}
-                kinds = {f: frame.kinds(f) for f in fields}
+        if (self.template or fields) and frame is not None:
+            found = {f: take(frame.column(f), positions) for f in fields}
+            kinds = {f: frame.kinds(f) for f in fields}  # of whole columns: supersets of the matches'
             if not self.template:
                 if kinds[fields[0]] <= _SHOWN_AS_STR:
                     return list(map(str, found[fields[0]]))
@@ -257,10 +252,10 @@ class None_(_Quantifier):
         matched = take(items, positions)
         fields = fields_of(arg["where"])
         names = namer.all(matched, positions, label, frame)
-        # the values the filter read are in its frame; others are read from the matches
-        read = columns(matched, [f for f in fields if frame is None or f not in frame.columns])
-        shown = [read[f] if f in read else take(frame.column(f), positions) for f in fields] if frame else \
-            [read[f] for f in fields]
+        if frame is None:  # a short or unusual list: each item's values read from it
+            shown = [list(map(getter(f), matched)) for f in fields]
+        else:  # from the frame's columns, all at once
+            shown = [take(frame.column(f), positions) for f in fields]
         actuals = _records(fields, shown) if fields else matched
         return Outcome(False, list(map(Finding, names, actuals, repeat(self.describe(arg, ctx)))))
 
