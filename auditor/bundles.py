@@ -238,14 +238,15 @@ def organization(groups: dict[str, list[BundleFile]]) -> Target | None:
     return load_target("(organization)", files) if files else None
 
 
-def from_document(name: str, data: dict[str, Any]) -> dict[str, list[BundleFile]]:
+def from_document(name: str, data: dict[str, Any], sha256: str | None = None) -> dict[str, list[BundleFile]]:
     """Index a bundle made in this process (collected from this host, or imported by ``audit --import``).
 
-    Its sha256 is that of its compact JSON (keys in order), as it is never a file.
+    ``sha256`` identifies what it was made from (the exports read); without it, the bundle's own
+    compact JSON (keys in order) is hashed, as it is never a file.
     """
     if not isinstance(data, dict):
         raise InputError(name, f"expected a JSON object ({B.FORMAT}), got {type(data).__name__}")
-    bundle = _header(Path(name), data, hashlib.sha256(jsonio.compact(data)).hexdigest())
+    bundle = _header(Path(name), data, sha256 or hashlib.sha256(jsonio.compact(data)).hexdigest())
     bundle.document = data
     return {bundle.target["id"]: [bundle]}
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import gc
+import hashlib
 import os
 import sys
 from collections.abc import Sequence
@@ -258,8 +259,21 @@ def _imported(args: argparse.Namespace) -> list[dict[str, Any]]:
         zones = args.zones if args.zones and importers.uses_zones(kind) else None
         document = importers.import_files(kind, files, importers.ImportOptions(
             target_id=shared, utc_offset=args.utc_offset, zones=zones))
-        found.append(bundles.from_document(f"{', '.join(files)} (imported as {kind})", document))
+        name = f"{', '.join(files)} (imported as {kind})"
+        found.append(bundles.from_document(name, document, _exports_sha256(files)))
     return found
+
+
+def _exports_sha256(files: list[str]) -> str | None:
+    """SHA-256 of the exports' bytes one after the other (``cat FILE ... | sha256sum``), which an
+    inspector holding them can check; None when one is a folder (a Windows collection)."""
+    digest = hashlib.sha256()
+    for name in files:
+        path = Path(name)
+        if not path.is_file():
+            return None
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 def cmd_import(args: argparse.Namespace) -> int:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -96,16 +95,13 @@ def test_a_bad_import_is_exit_2_with_a_message(capsys, argv, expect):
     assert expect in capsys.readouterr().err
 
 
-def test_the_cited_sha256_is_that_of_the_bundle_written_compactly(tmp_path, capsys):
-    # The same export imported by `auditor import` (to a file) and by `audit --import` (in memory):
-    # the audit cites the SHA-256 of that bundle written compactly, keys in their order.
-    copy = tmp_path / "hr-roster.csv"
-    copy.write_bytes((EXPORTS / "hr-roster.csv").read_bytes())
-    os.utime(copy, (0, 1_793_577_600))  # 2026-11-02T00:00:00Z: the collected_at both imports take from it
-    bundle = tmp_path / "roster.json"
-    assert main(["import", "hr-roster", str(copy), "--target", "organization", "--out", str(bundle)]) == 0
-    capsys.readouterr()
-    _, doc = _report(capsys, "audit", "--import", "hr-roster", str(copy))
-    written = json.loads(bundle.read_bytes())
-    compact = json.dumps(written, ensure_ascii=False, separators=(",", ":")).encode()
-    assert doc["run"]["evidence"][0]["sha256"] == hashlib.sha256(compact).hexdigest()
+def test_the_cited_sha256_is_that_of_the_exports(tmp_path, capsys):
+    # What an inspector checks with `cat FILE ... | sha256sum`; several files of one kind in the order given.
+    first, second = EXPORTS / "training.csv", tmp_path / "training-2.csv"
+    second.write_bytes(first.read_bytes().replace(b"\r\n", b"\n"))
+    _, doc = _report(capsys, "audit", "--import", "training", str(first), "--import", "training", str(second),
+                     "--import", "ad-users", str(EXPORTS / "ad-users.csv"))
+    cited = {e["target"]: e for e in doc["run"]["evidence"]}
+    assert cited["organization"]["sha256"] == hashlib.sha256(first.read_bytes() + second.read_bytes()).hexdigest()
+    assert cited["organization"]["file"] == f"{first}, {second} (imported as training)"
+    assert cited["ad-users"]["sha256"] == hashlib.sha256((EXPORTS / "ad-users.csv").read_bytes()).hexdigest()
