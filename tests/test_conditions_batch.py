@@ -208,7 +208,7 @@ def one_by_one(cond, items, ctx):
     return [i for i, item in enumerate(items) if judge(item, ctx, "")]
 
 
-@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=800, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(cond=CONDITIONS, items=ITEMS, roster=ROSTERS)
 def test_list_judges_select_what_item_judges_select(cond, items, roster):
     expected = outcome(one_by_one, cond, items, context(roster))
@@ -234,7 +234,7 @@ def test_checks_sharing_a_target_share_its_columns_without_changing_answers(cond
             outcome(one_by_one, cond, items, context(roster))
 
 
-@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=800, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(cond=TYPED_CONDITIONS, items=typed_lists(), roster=typed_lists(6))
 def test_well_typed_filters_are_judged_as_item_by_item(cond, items, roster):
     expected = outcome(one_by_one, cond, items, context(roster))
@@ -363,7 +363,7 @@ def _old_count(where, items, ctx, label):
     return False, [c.Finding(label, n, c.describe({"count": {"where": where, "le": 2}}, ctx)).as_dict()]
 
 
-@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(where=st.one_of(CONDITIONS, TYPED_CONDITIONS), require=st.one_of(leaves(), typed_leaves()),
        items=st.one_of(ITEMS, typed_lists()), roster=ROSTERS, key=st.sampled_from([None, "name", "{name} {a.b}"]))
 def test_any_all_and_count_judge_as_item_by_item(where, require, items, roster, key):
