@@ -7,20 +7,29 @@ between them (accepts, denies, some disabled, some shadowed), written with CRLF 
 writes it. "Analysed" means every separation check of the default profile evaluated on the
 imported bundle (all zone pairs they select), as ``auditor audit`` does.
 
-    python benchmarks/bench_firewall.py                 # 10,000 policies
-    python benchmarks/bench_firewall.py --policies 2000
+    python benchmarks/bench_firewall.py                 # 10,000 policies, 5 rounds
+    python benchmarks/bench_firewall.py --policies 2000 --rounds 3
+
+Each round runs in a fresh process, with the modules and the policy loaded before the clock
+starts and the cycle collector tuned as ``auditor`` tunes it (``cli.main``). The speed of this
+shared machine varies by half from one minute to the next, so the median of the rounds is
+compared with the goal and the best round is shown beside it. The two commands a user runs
+(start-up, writing and reading the bundle included) are timed once at the end.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import random
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 SEGMENTS = {"mynumber": (10, 1), "lgwan": (20, 2), "internet": (30, 4)}  # second octet, FortiGate port
 ZONES = """format: auditor-zones/1
@@ -80,44 +89,65 @@ def generate(policies: int, seed: int = 7) -> str:
     return "\r\n".join(out) + "\r\n"
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--policies", type=int, default=10_000)
-    args = parser.parse_args()
-
-    from auditor.evidence.importers import ImportOptions, import_files
+def one_round(conf: str, zones: str) -> dict[str, Any]:
+    """Parse and analyse once, in a fresh process (``--round``): the modules and the policy are
+    loaded before the clock starts, and no cache is left over from an earlier round."""
+    from auditor.evidence.importers import ImportOptions, import_files, load
 
     from auditor.bundles import from_document, stream
     from auditor.engine import Engine
     from auditor.policy import load_policy
     from auditor.selection import resolve
 
+    gc.set_threshold(200_000, 50, 50)  # as cli.main sets it for every command
+    load("fortigate")
+    selection = resolve(load_policy(None), None, None)
+    checks = [c for c in selection.checks if c.condition and "reachability" in json.dumps(c.condition)]
+    start, cpu_start = time.perf_counter(), time.process_time()
+    bundle = import_files("fortigate", [conf], ImportOptions(zones=zones, target_id="fw"))
+    parsed, cpu_parsed = time.perf_counter(), time.process_time()
+    engine = Engine(selection)
+    statuses = {check.id: engine.evaluate(check, target).status
+                for target in stream(from_document("fw.json", bundle)) for check in checks}
+    done, cpu_done = time.perf_counter(), time.process_time()
+    return {"parse": parsed - start, "analyse": done - parsed, "cpu_parse": cpu_parsed - cpu_start,
+            "cpu_analyse": cpu_done - cpu_parsed, "rules": len(bundle["facts"]["firewall_rules"]["rules"]),
+            "checks": len(checks), "statuses": statuses}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--policies", type=int, default=10_000)
+    parser.add_argument("--rounds", type=int, default=5, help="timed rounds; the median is compared with the goal")
+    parser.add_argument("--round", nargs=2, metavar=("CONF", "ZONES"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.round:
+        print(json.dumps(one_round(*args.round)))
+        return
+
     with tempfile.TemporaryDirectory() as tmp:
         conf, zones, out = Path(tmp) / "fw.conf", Path(tmp) / "zones.yaml", Path(tmp) / "fw.json"
         conf.write_bytes(generate(args.policies).encode())
         zones.write_text(ZONES)
-        selection = resolve(load_policy(None), None, None)
-        checks = [c for c in selection.checks if c.condition and "reachability" in json.dumps(c.condition)]
+        rounds = [json.loads(subprocess.run([sys.executable, __file__, "--round", str(conf), str(zones)],
+                                            capture_output=True, text=True, check=True).stdout)
+                  for _ in range(args.rounds)]
 
-        start, cpu_start = time.perf_counter(), time.process_time()
-        bundle = import_files("fortigate", [str(conf)], ImportOptions(zones=str(zones), target_id="fw"))
-        parsed, cpu_parsed = time.perf_counter(), time.process_time()
-        engine = Engine(selection)
-        statuses = {check.id: engine.evaluate(check, target).status
-                    for target in stream(from_document("fw.json", bundle)) for check in checks}
-        done, cpu_done = time.perf_counter(), time.process_time()
+        def figure(key: str) -> str:
+            values = [r[key] for r in rounds]
+            return f"{statistics.median(values):6.2f} s ({min(values):.2f})"
 
-        rules = len(bundle["facts"]["firewall_rules"]["rules"])
+        first = rounds[0]
         print(f"FortiGate configuration: {args.policies} policies, {conf.stat().st_size / 1e6:.1f} MB, "
-              f"{rules} rules imported")
-        print("                        wall      CPU (less disturbed than wall time by other work, not immune)")
-        print(f"  parse + normalise:    {parsed - start:6.2f} s  {cpu_parsed - cpu_start:6.2f} s")
-        print(f"  analyse ({len(checks)} checks):  {done - parsed:6.2f} s  {cpu_done - cpu_parsed:6.2f} s")
-        wall, cpu = done - start, cpu_done - cpu_start
-        goal = "met" if wall < 2 else "NOT met on the clock, met in CPU time (a busy machine)" if cpu < 2 \
-            else "NOT met"
-        print(f"  total in process:     {wall:6.2f} s  {cpu:6.2f} s   (goal, under 2 s: {goal})")
-        print(f"  statuses: {statuses}")
+              f"{first['rules']} rules imported; median (best) of {args.rounds} rounds, each a fresh process")
+        print("                        wall                 CPU")
+        print(f"  parse + normalise:    {figure('parse')}   {figure('cpu_parse')}")
+        print(f"  analyse ({first['checks']} checks):  {figure('analyse')}   {figure('cpu_analyse')}")
+        totals = [r["parse"] + r["analyse"] for r in rounds]
+        total, best = statistics.median(totals), min(totals)
+        print(f"  total in process:     {total:6.2f} s ({best:.2f})   "
+              f"(goal, under 2 s: {'met' if total < 2 else 'NOT met'})")
+        print(f"  statuses: {first['statuses']}")
 
         command = [sys.executable, "-m", "auditor"]
         start = time.perf_counter()
