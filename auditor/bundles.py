@@ -12,7 +12,6 @@ body is broken makes that target's results ``error``, and the rest is audited.
 from __future__ import annotations
 
 import functools
-import gc
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Iterator
@@ -24,6 +23,7 @@ from typing import Any
 from auditor import jsonio
 from auditor.clock import parse_date
 from auditor.errors import InputError
+from auditor.memory import paused_gc
 from auditor.schemas import bundle as B
 from auditor.schemas import with_defaults
 from auditor.schemas.compiled import Checker, compile_rules, compile_schema
@@ -93,20 +93,14 @@ def _read(path: Path) -> tuple[dict[str, Any], bytes, str]:
 
 
 def _parse(path: Path, raw: bytes) -> dict[str, Any]:
-    # A large bundle is hundreds of thousands of new, acyclic containers: the cycle collector,
-    # paused while they are made, would otherwise scan them again and again (15% of parsing).
-    collecting = gc.isenabled()
-    gc.disable()
     try:
-        data = jsonio.decode(raw)
+        with paused_gc():  # a large bundle is hundreds of thousands of new, acyclic containers
+            data = jsonio.decode(raw)
     except UnicodeDecodeError as exc:
         raise InputError(str(path), "not UTF-8 text: an evidence bundle is UTF-8 JSON",
                          line=raw[: exc.start].count(b"\n") + 1) from None
     except json.JSONDecodeError as exc:
         raise InputError(str(path), f"not valid JSON: {exc.msg} (column {exc.colno})", line=exc.lineno) from None
-    finally:
-        if collecting:
-            gc.enable()
     if not isinstance(data, dict):
         raise InputError(str(path), f"expected a JSON object ({B.FORMAT}), got {type(data).__name__}")
     return data

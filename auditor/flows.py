@@ -22,13 +22,13 @@ from __future__ import annotations
 
 import bisect
 import functools
-import gc
 import ipaddress
 import socket
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
+
+from auditor.memory import paused_gc
 
 Ivs = tuple[tuple[int, int], ...]  # sorted, disjoint, inclusive integer intervals
 Box = tuple[Ivs, Ivs, Ivs, Ivs]  # source address, destination address, service, source port
@@ -526,19 +526,6 @@ def _interface_match(patterns: list[str], negated: bool, faces: tuple[str, ...])
         hit = any(p == face or (p[-1:] in ("+", "*") and face.startswith(p[:-1])) for p in patterns)
         hits.add(hit != negated)
     return "yes" if hits == {True} else "no" if hits == {False} else "maybe"
-
-
-@contextmanager
-def paused_gc() -> Iterator[None]:
-    """Pause the cycle collector: compiling and analysing a large rule set makes hundreds of thousands
-    of acyclic tuples, which collections would scan again and again along with the whole bundle."""
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if collecting:
-            gc.enable()
 
 
 # --- the analysis ------------------------------------------------------------------------------

@@ -51,10 +51,10 @@ from auditor.flows import (
     minus,
     origin_text,
     parse_service,
-    paused_gc,
     services_text,
     union,
 )
+from auditor.memory import paused_gc
 
 SELECTOR_KEYS = ("segment", "role", "name")
 ARG_KEYS = ("rules", "from", "to", "permit")

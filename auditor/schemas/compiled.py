@@ -18,12 +18,13 @@ always did, so the problems and their order do not depend on the fast path.
 
 from __future__ import annotations
 
-import gc
 import re
 from collections.abc import Callable, Mapping, Sequence
 from itertools import chain, repeat
 from operator import contains, getitem, itemgetter
 from typing import Any
+
+from auditor.memory import paused_gc
 
 Problem = tuple[tuple[Any, ...], str]
 Checker = Callable[[Any, tuple[Any, ...], list[Problem]], None]
@@ -294,13 +295,8 @@ _NONE = type(None)
 def _without_cycle_collection(check: ColumnCheck, values: Sequence[Any]) -> bool:
     """``check(values)`` with the cycle collector paused: reading a long list by columns makes as
     many short-lived (acyclic) tuples as it has items, which a collection would scan for nothing."""
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    with paused_gc():
         return check(values)
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def compile_column(rules: Mapping[str, Any]) -> ColumnCheck:

@@ -31,13 +31,13 @@ from auditor.evidence.importers.csvrows import (
     Instants,
     Table,
     csv_table,
-    paused_gc,
     records,
 )
 from auditor.evidence.importers.tabular import LocalTimeImporter
 from auditor.evidence.importers.textio import decode
 
 from auditor.errors import InputError
+from auditor.memory import paused_gc
 
 AREA = "directory_accounts"
 DISABLED, PASSWD_NOTREQD, ENCRYPTED_TEXT_PWD_ALLOWED, DONT_EXPIRE_PASSWORD = 0x2, 0x20, 0x80, 0x10000

@@ -14,7 +14,7 @@ Japanese-locale form of PowerShell and Excel), 和暦 (``令和7年4月1日``, `
 Speed: a 100,000-row export must import in well under two seconds, so the work is done on
 whole lists in C where possible (``list(csv.reader)``, ``itemgetter`` columns, memos for
 dates) and Python-level loops are kept for the rare cases (multi-line fields, bad rows).
-The cyclic garbage collector is paused while the records are built (:func:`paused_gc`):
+The cyclic garbage collector is paused while the records are built (``auditor.memory.paused_gc``):
 hundreds of thousands of new, acyclic containers otherwise trigger full collections that
 cost more than the parsing.
 """
@@ -22,12 +22,10 @@ cost more than the parsing.
 from __future__ import annotations
 
 import csv
-import gc
 import io
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone
 from itertools import repeat
@@ -40,18 +38,6 @@ from auditor.errors import InputError
 
 TYPE_LINE = "#TYPE"  # PowerShell 5.1 Export-Csv without -NoTypeInformation
 HEADER_SEARCH = 10  # records searched for a header row below a title (Excel sheets often have one)
-
-
-@contextmanager
-def paused_gc() -> Iterator[None]:
-    """Pause cyclic garbage collection while an import builds its (acyclic) records."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _key(label: Any) -> str:

@@ -30,11 +30,11 @@ from auditor.evidence.addresses import ANY4, ANY6, Interval, complement, normali
 from auditor.evidence.bundle import BundleBuilder
 from auditor.evidence.firewall_rules import ALL_PORTS, PortRange, Rule, Service, rules_fact, store_rules
 from auditor.evidence.importers import register
-from auditor.evidence.importers.csvrows import paused_gc
 from auditor.evidence.importers.textio import decode
 from auditor.evidence.zones import ZonedImporter, store_zones
 
 from auditor.errors import InputError
+from auditor.memory import paused_gc
 
 _WORD = re.compile(r"""(?:[^\s"'\\]+|"(?:[^"\\]|\\.)*"|'[^']*'|\\.)+""", re.S)
 _PART = re.compile(r"""([^\s"'\\]+)|"((?:[^"\\]|\\.)*)"|'([^']*)'|\\(.)""", re.S)

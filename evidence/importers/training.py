@@ -25,12 +25,13 @@ from auditor.evidence.importers.csvrows import (
     date_column,
     fold_label,
     load_table,
-    paused_gc,
     records,
     text_column,
     value_map,
 )
 from auditor.evidence.importers.tabular import SpreadsheetImporter
+
+from auditor.memory import paused_gc
 
 AREA = "training_records"
 FORMAT = "auditor-training-mapping/1"

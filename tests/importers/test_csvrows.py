@@ -13,7 +13,6 @@ from auditor.evidence.importers.csvrows import (
     is_xlsx,
     parse_date,
     parse_offset,
-    paused_gc,
     value_map,
     xlsx_table,
 )
@@ -21,6 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from auditor.errors import InputError
+from auditor.memory import paused_gc
 
 JST = timezone(timedelta(hours=9))
 
