@@ -43,7 +43,7 @@ class EvaluationError(Exception):
     """The fact has a shape or type the condition cannot judge (a string where a number belongs)."""
 
 
-@dataclass
+@dataclass(slots=True)  # a directory audit makes a hundred thousand of them
 class Finding:
     item: str
     actual: Any
