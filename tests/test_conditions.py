@@ -156,3 +156,13 @@ def test_exists_is_decisive_only_about_the_last_key():
     with pytest.raises(c.MissingFact) as err:
         run({"field": "area.key", "exists": False}, {}, "facts")
     assert err.value.label == "facts.area"
+
+
+def test_a_finding_shows_absent_values_and_leaves_out_absent_fields():
+    from auditor.conditions import MISSING, Finding
+
+    assert Finding("a", MISSING, "x").as_dict() == {"item": "a", "actual": "(absent)", "expected": "x"}
+    shown = Finding("b", {"enabled": True, "last_logon_at": MISSING, "groups": []}, "y").as_dict()
+    assert shown["actual"] == {"enabled": True, "groups": []}
+    whole = {"enabled": True, "last_logon_at": None, "n": 0, "s": ""}
+    assert Finding("c", whole, "z").as_dict()["actual"] == whole

@@ -50,10 +50,13 @@ class Finding:
     expected: str
 
     def as_dict(self) -> dict[str, Any]:
+        """The finding in the results document: an absent value shown as such, absent fields left out."""
         actual = self.actual
-        if isinstance(actual, dict):
+        if actual is MISSING:
+            actual = "(absent)"
+        elif isinstance(actual, dict) and MISSING in actual.values():  # copied only when a field is absent
             actual = {k: v for k, v in actual.items() if v is not MISSING}
-        return {"item": self.item, "actual": "(absent)" if actual is MISSING else actual, "expected": self.expected}
+        return {"item": self.item, "actual": actual, "expected": self.expected}
 
 
 @dataclass
