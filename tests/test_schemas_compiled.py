@@ -265,3 +265,14 @@ def test_a_regex_column_is_judged_as_value_by_value(pattern, values, extra):
 def test_digit_blind_patterns_are_told_apart():
     assert compiled._digit_blind(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})")
     assert not any(map(compiled._digit_blind, [r"[0-5]\d", r"19\d\d", r"(\d)\1", r"\x30", r"\{4\}"]))
+
+
+def test_a_check_item_is_a_field_name_or_a_template_for_both():
+    from auditor.schemas import documents as D
+
+    _, doc = next((s, d) for s, d in POLICY_DOCS if s is D.CHECK and "reads" in d)
+    for item, valid in (("name", True), ("{name} ({source.file}:{source.line})", True), ("facts.os", False),
+                        ("Name", False)):
+        bad = {**doc, "item": item}
+        assert (not compile_schema(D.CHECK)(bad)) is valid
+        assert cerberus.Validator(D.CHECK).validate(bad, normalize=False) is valid

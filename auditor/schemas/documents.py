@@ -84,7 +84,9 @@ CHECK = {
     "manual": {"type": "boolean", "default": False},
     "reads": {"anyof": [_FACT_PATH, {"type": "list", "minlength": 1, "schema": _FACT_PATH}]},
     # A record field naming each item, or a template of fields such as "{protocol}/{port} ({address})".
-    "item": {"type": "string", "regex": r"[a-z_][a-z0-9_]*|.*\{[a-z_][a-z0-9_.]*\}.*", "dependencies": "reads"},
+    # Grouped: Cerberus matches a pattern from the start and appends "$", which without the group
+    # would bind to the second alternative only, letting "facts.os" through as a field name.
+    "item": {"type": "string", "regex": r"(?:[a-z_][a-z0-9_]*|.*\{[a-z_][a-z0-9_.]*\}.*)", "dependencies": "reads"},
     "condition": {"type": "dict", "dependencies": "reads"},
     "message": localized(required=False),
     "remediation": localized(),
