@@ -240,24 +240,63 @@ def _imported(args: argparse.Namespace) -> list[dict[str, Any]]:
     """The bundles of ``audit --import KIND FILE``, indexed: the files of one kind make one
     target, exactly as one ``auditor import KIND FILE ...`` of them would, named after the first
     file; the organisation's records (HR roster, training) make the one target ``organization``,
-    as the checks that compare them need."""
+    as the checks that compare them need.
+
+    Several kinds of large exports are read on two cores where the system can fork (Linux): the
+    largest here, the others in a worker process; errors are reported in the order given, as
+    one after the other would report them.
+    """
     from auditor import bundles
 
     by_kind: dict[str, list[str]] = {}
     for kind, file in args.imports:
         by_kind.setdefault(kind, []).append(file)
+    jobs = [(kind, files, args.utc_offset, args.zones) for kind, files in by_kind.items()]
+    outcomes = _import_jobs(jobs)
     found = []
-    for kind, files in by_kind.items():
-        factory = importers.load(kind)
-        if factory is None:
-            raise InputError(kind, f"unknown import kind (available: {', '.join(importers.kinds())})")
-        shared = ORGANIZATION_TARGET if factory().target_kind == "organization" else None
-        zones = args.zones if args.zones and importers.uses_zones(kind) else None
-        document = importers.import_files(kind, files, importers.ImportOptions(
-            target_id=shared, utc_offset=args.utc_offset, zones=zones))
-        name = f"{', '.join(files)} (imported as {kind})"
-        found.append(bundles.from_document(name, document, _exports_sha256(files)))
+    for (kind, files, _, _), (status, value) in zip(jobs, outcomes, strict=True):
+        if status == "error":
+            raise InputError(*value)
+        found.append(bundles.from_document(f"{', '.join(files)} (imported as {kind})", value, _exports_sha256(files)))
     return found
+
+
+ImportJob = tuple[str, list[str], str, str | None]  # kind, files, UTC offset, zones file
+PARALLEL_MIN_BYTES = 1_000_000  # below this, a worker process costs more than it saves
+
+
+def _import_jobs(jobs: list[ImportJob]) -> list[tuple[str, Any]]:
+    """("ok", bundle) or ("error", InputError's fields) for each job, in order."""
+    sizes = [sum(Path(f).stat().st_size if Path(f).is_file() else 0 for f in job[1]) for job in jobs]
+    if len(jobs) < 2 or not sys.platform.startswith("linux") or sum(sizes) - max(sizes) < PARALLEL_MIN_BYTES:
+        return _run_jobs(jobs)
+    largest = sizes.index(max(sizes))
+    others = [job for i, job in enumerate(jobs) if i != largest]
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork")) as pool:
+        elsewhere = pool.submit(_run_jobs, others)
+        here = _run_jobs([jobs[largest]])
+        done = iter(elsewhere.result())
+    return [here[0] if i == largest else next(done) for i in range(len(jobs))]
+
+
+def _run_jobs(jobs: list[ImportJob]) -> list[tuple[str, Any]]:
+    """Each job's bundle, or the fields of the InputError it met (an InputError does not pickle)."""
+    out: list[tuple[str, Any]] = []
+    for kind, files, utc_offset, zones in jobs:
+        try:
+            factory = importers.load(kind)
+            if factory is None:
+                raise InputError(kind, f"unknown import kind (available: {', '.join(importers.kinds())})")
+            shared = ORGANIZATION_TARGET if factory().target_kind == "organization" else None
+            options = importers.ImportOptions(target_id=shared, utc_offset=utc_offset,
+                                              zones=zones if zones and importers.uses_zones(kind) else None)
+            out.append(("ok", importers.import_files(kind, files, options)))
+        except InputError as exc:
+            out.append(("error", (exc.file, exc.problem, exc.where, exc.line)))
+    return out
 
 
 def _exports_sha256(files: list[str]) -> str | None:

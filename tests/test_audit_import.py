@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import hashlib
 import json
+import sys
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pytest
 
+from auditor import cli
 from auditor.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -105,3 +109,37 @@ def test_the_cited_sha256_is_that_of_the_exports(tmp_path, capsys):
     assert cited["organization"]["sha256"] == hashlib.sha256(first.read_bytes() + second.read_bytes()).hexdigest()
     assert cited["organization"]["file"] == f"{first}, {second} (imported as training)"
     assert cited["ad-users"]["sha256"] == hashlib.sha256((EXPORTS / "ad-users.csv").read_bytes()).hexdigest()
+
+
+class _CountingPool(ProcessPoolExecutor):
+    submitted: list[int] = []
+
+    def submit(self, fn, jobs):  # noqa: ANN001 - the executor's own signature, narrowed to the one use
+        _CountingPool.submitted.append(len(jobs))
+        return super().submit(fn, jobs)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="exports are read in a worker only where it can fork")
+def test_exports_read_on_two_cores_give_the_same_report(monkeypatch, capsys):
+    argv = ["audit", "--import", "hr-roster", str(EXPORTS / "hr-roster.csv"), "--import", "ad-users",
+            str(EXPORTS / "ad-users.csv"), "--import", "training", str(EXPORTS / "training.csv")]
+    _, one_by_one = _report(capsys, *argv)
+    monkeypatch.setattr(cli, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", _CountingPool)
+    _, parallel = _report(capsys, *argv)
+    assert _CountingPool.submitted == [2]  # the largest export read here, the two others in the worker
+    assert _comparable(parallel, _names(parallel)) == _comparable(one_by_one, _names(one_by_one))
+    assert [e["sha256"] for e in parallel["run"]["evidence"]] == [e["sha256"] for e in one_by_one["run"]["evidence"]]
+
+
+@pytest.mark.parametrize("threshold", [0, 10**12])
+def test_the_first_bad_export_given_is_the_one_reported(monkeypatch, capsys, tmp_path, threshold):
+    monkeypatch.setattr(cli, "PARALLEL_MIN_BYTES", threshold)
+    bad_roster = tmp_path / "roster.csv"
+    bad_roster.write_text("氏名,所属\n架空,総務課\n", encoding="utf-8")  # no employee-number column
+    big = tmp_path / "ad.csv"
+    big.write_bytes((EXPORTS / "ad-users.csv").read_bytes())
+    code = main(["audit", "--import", "hr-roster", str(bad_roster), "--import", "ad-users", str(big),
+                 "--import", "training", str(tmp_path / "missing.csv")])
+    err = capsys.readouterr().err
+    assert code == 2 and "roster.csv:1" in err and "missing.csv" not in err
