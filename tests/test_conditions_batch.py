@@ -117,14 +117,19 @@ def matches(draw, inner):
     return {"match": arg}
 
 
-CONDITIONS = st.recursive(
-    leaves(),
-    lambda inner: st.one_of(
-        st.lists(inner, min_size=1, max_size=3).map(lambda parts: {"all_of": parts}),
-        st.lists(inner, min_size=1, max_size=3).map(lambda parts: {"any_of": parts}),
-        inner.map(lambda part: {"not": part}),
-        matches(inner)),
-    max_leaves=6)
+def combined(leaf_conditions, match_of):
+    """Conditions built from leaves with all_of, any_of, not and match (``match_of(inner)``)."""
+    return st.recursive(
+        leaf_conditions,
+        lambda inner: st.one_of(
+            st.lists(inner, min_size=1, max_size=3).map(lambda parts: {"all_of": parts}),
+            st.lists(inner, min_size=1, max_size=3).map(lambda parts: {"any_of": parts}),
+            inner.map(lambda part: {"not": part}),
+            match_of(inner)),
+        max_leaves=6)
+
+
+CONDITIONS = combined(leaves(), matches)
 
 
 # Well-typed filters over well-typed lists, so that the list judges mostly answer themselves.
@@ -164,18 +169,10 @@ def typed_leaves(draw):
     return {"field": fld, op: arg}
 
 
-TYPED_CONDITIONS = st.recursive(
-    typed_leaves(),
-    lambda inner: st.one_of(
-        st.lists(inner, min_size=1, max_size=3).map(lambda parts: {"all_of": parts}),
-        st.lists(inner, min_size=1, max_size=3).map(lambda parts: {"any_of": parts}),
-        inner.map(lambda part: {"not": part}),
-        st.builds(lambda by, where: {"match": {"in": "org.roster", "by": by, **where}},
-                  st.sampled_from([{"employee_id": "employee_id"}, {"name": "text"},
-                                   {"employee_id": "employee_id", "name": "text"}]),
-                  st.one_of(st.just({}), inner.map(lambda w: {"where": w}))),
-    ),
-    max_leaves=6)
+TYPED_CONDITIONS = combined(typed_leaves(), lambda inner: st.builds(
+    lambda by, where: {"match": {"in": "org.roster", "by": by, **where}},
+    st.sampled_from([{"employee_id": "employee_id"}, {"name": "text"}, {"employee_id": "employee_id", "name": "text"}]),
+    st.one_of(st.just({}), inner.map(lambda w: {"where": w}))))
 
 
 @st.composite
