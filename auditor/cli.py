@@ -288,11 +288,10 @@ def _run_jobs(jobs: list[ImportJob]) -> list[tuple[str, Any]]:
     for kind, files, utc_offset, zones in jobs:
         try:
             factory = importers.load(kind)
-            if factory is None:
-                raise InputError(kind, f"unknown import kind (available: {', '.join(importers.kinds())})")
-            shared = ORGANIZATION_TARGET if factory().target_kind == "organization" else None
+            importer = factory() if factory is not None else None  # an unknown kind: import_files says so
+            shared = ORGANIZATION_TARGET if importer and importer.target_kind == "organization" else None
             options = importers.ImportOptions(target_id=shared, utc_offset=utc_offset,
-                                              zones=zones if zones and importers.uses_zones(kind) else None)
+                                              zones=zones if importer and importers.uses_zones(importer) else None)
             out.append(("ok", importers.import_files(kind, files, options)))
         except InputError as exc:
             out.append(("error", (exc.file, exc.problem, exc.where, exc.line)))

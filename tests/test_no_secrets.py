@@ -274,8 +274,7 @@ def _options(kind: str, path: Path) -> ImportOptions:
     mapping = None
     if kind == "hr-roster" and "custom" in path.name:
         mapping = str(FIXTURES / "exports/roster-mapping.yaml")
-    uses_zones = getattr(importer, "uses_zones", importer.target_kind == "network")
-    zones = str(EXAMPLES / "zones.yaml") if uses_zones else None
+    zones = str(EXAMPLES / "zones.yaml") if importers.uses_zones(importer) else None
     return ImportOptions(target_id="t", collected_at="2026-11-02T09:00:00+09:00", mapping=mapping, zones=zones)
 
 

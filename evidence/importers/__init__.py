@@ -6,6 +6,7 @@ itself with :func:`register`; adding a kind is one new module plus its tests.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import pkgutil
 from collections.abc import Callable
@@ -66,12 +67,19 @@ def kinds() -> list[str]:
     the command line can list the kinds and load only the one asked for: loading them all
     (the firewall importers bring the zones schema and Cerberus) cost every command 0.25 s.
     """
-    return sorted(mod.name.replace("_", "-") for mod in pkgutil.iter_modules(__path__) if mod.name not in HELPERS)
+    return list(_kind_names())
+
+
+@functools.cache
+def _kind_names() -> tuple[str, ...]:
+    """The package's importer modules, read once: they do not change while the program runs."""
+    names = (mod.name for mod in pkgutil.iter_modules(__path__) if mod.name not in HELPERS)
+    return tuple(sorted(name.replace("_", "-") for name in names))
 
 
 def load(kind: str) -> Callable[[], Importer] | None:
     """The factory of one import kind (its module imported now), or None for an unknown kind."""
-    if kind not in kinds():
+    if kind not in _kind_names():
         return None
     importlib.import_module(f"{__name__}.{kind.replace('-', '_')}")
     return _REGISTRY.get(kind)
@@ -84,12 +92,8 @@ def available() -> dict[str, Callable[[], Importer]]:
     return dict(sorted(_REGISTRY.items()))
 
 
-def uses_zones(kind: str) -> bool:
-    """Whether the kind's importer reads a zones file (firewall rule sets, endpoint collections)."""
-    factory = load(kind)
-    if factory is None:
-        return False
-    importer = factory()
+def uses_zones(importer: Importer) -> bool:
+    """Whether an importer reads a zones file (firewall rule sets, endpoint collections)."""
     return bool(getattr(importer, "uses_zones", importer.target_kind == "network"))
 
 
@@ -103,7 +107,7 @@ def import_files(kind: str, files: list[str], options: ImportOptions) -> dict[st
     if factory is None:
         raise InputError(kind, f"unknown import kind (available: {', '.join(kinds())})")
     importer = factory()
-    if options.zones and not uses_zones(kind):
+    if options.zones and not uses_zones(importer):
         raise InputError(options.zones, f"--zones is for firewall and endpoint imports; {kind} does not use it")
     configure = getattr(importer, "configure", None)
     if configure is not None:
