@@ -11,6 +11,7 @@ import argparse
 import contextlib
 import gc
 import hashlib
+import marshal
 import os
 import sys
 from collections.abc import Sequence
@@ -257,7 +258,8 @@ def _imported(args: argparse.Namespace) -> list[dict[str, Any]]:
     for (kind, files, _, _), (status, value) in zip(jobs, outcomes, strict=True):
         if status == "error":
             raise InputError(*value)
-        found.append(bundles.from_document(f"{', '.join(files)} (imported as {kind})", value, _exports_sha256(files)))
+        found.append(bundles.from_document(f"{', '.join(files)} (imported as {kind})", value, _exports_sha256(files),
+                                           trusted=True))
     return found
 
 
@@ -276,10 +278,20 @@ def _import_jobs(jobs: list[ImportJob]) -> list[tuple[str, Any]]:
     from concurrent.futures import ProcessPoolExecutor
 
     with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork")) as pool:
-        elsewhere = pool.submit(_run_jobs, others)
+        elsewhere = pool.submit(_packed_jobs, others)
         here = _run_jobs([jobs[largest]])
-        done = iter(elsewhere.result())
+        with paused_gc():
+            done = iter(marshal.loads(elsewhere.result()))  # noqa: S302 - from our own forked worker, no file
     return [here[0] if i == largest else next(done) for i in range(len(jobs))]
+
+
+def _packed_jobs(jobs: list[ImportJob]) -> bytes:
+    """:func:`_run_jobs` in a worker, its outcomes marshalled for the way back.
+
+    Bundles are JSON data, which marshal carries: it writes a 100,000-row roster in a third of
+    the time pickle takes and reads it faster, which is what the process waiting for it pays.
+    """
+    return marshal.dumps(_run_jobs(jobs))
 
 
 def _run_jobs(jobs: list[ImportJob]) -> list[tuple[str, Any]]:

@@ -19,3 +19,28 @@ def write_bundle(tmp_path: Path):
         return path
 
     return write
+
+
+@pytest.fixture(autouse=True)
+def importer_output_meets_the_bundle_schemas(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every bundle an importer or a collector builds in a test is checked against the bundle schemas.
+
+    ``audit --import`` does not check its imported bundles again (see bundles.from_document):
+    that they meet the schemas is shown here, on every export the test suite imports, in
+    every encoding and shape the tests write.
+    """
+    from auditor.evidence.bundle import BundleBuilder
+
+    from auditor import bundles
+
+    build = BundleBuilder.build
+
+    def checked(self: BundleBuilder) -> dict[str, Any]:
+        document = build(self)
+        [(target_id, files)] = bundles.from_document("(built in a test)", document, sha256="0" * 64).items()
+        target = bundles.load_target(target_id, files)
+        assert target.problem is None, target.problem
+        assert not target.area_problems, target.area_problems
+        return document
+
+    monkeypatch.setattr(BundleBuilder, "build", checked)

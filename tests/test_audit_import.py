@@ -143,3 +143,17 @@ def test_the_first_bad_export_given_is_the_one_reported(monkeypatch, capsys, tmp
                  "--import", "training", str(tmp_path / "missing.csv")])
     err = capsys.readouterr().err
     assert code == 2 and "roster.csv:1" in err and "missing.csv" not in err
+
+
+def test_imported_bundles_are_not_checked_again_but_bundle_files_are():
+    from auditor import bundles
+
+    document = {"format": "auditor-evidence/1", "target": {"id": "dir", "kind": "directory"},
+                "collected_at": WHEN, "collector": {"name": "test", "version": "1", "host": "h"},
+                "facts": {"directory_accounts": [{"name": "a", "enabled": "yes"}]},
+                "sources": [], "errors": []}
+    for trusted, problems in ((True, set()), (False, {"directory_accounts"})):
+        [(target_id, files)] = bundles.from_document("x", document, sha256="0" * 64, trusted=trusted).items()
+        target = bundles.load_target(target_id, files)
+        assert target.problem is None and set(target.area_problems) == problems
+        assert ("directory_accounts" in target.facts) is trusted
