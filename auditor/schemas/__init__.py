@@ -4,21 +4,25 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Sequence
-from typing import Any
-
-import cerberus
-from cerberus import errors as cerr
+from typing import TYPE_CHECKING, Any
 
 from auditor.errors import InputError
 from auditor.schemas.compiled import compile_schema
 from auditor.yamldoc import format_path
 
-_MESSAGES = cerr.BasicErrorHandler.messages
+if TYPE_CHECKING:
+    import cerberus
+    from cerberus import errors as cerr
+
+# Cerberus (and the importlib.metadata it loads, 40 ms of every start-up) is imported only
+# when a document has a problem to word: the compiled checker answers "valid" without it.
 _validators: dict[int, cerberus.Validator] = {}
 _compiled: dict[int, Callable[[Any], list[Any]] | None] = {}
 
 
 def _validator(schema: dict) -> cerberus.Validator:
+    import cerberus
+
     # Building a validator checks the schema itself, which is slow; reuse one per schema.
     v = _validators.get(id(schema))
     if v is None:
@@ -40,6 +44,8 @@ def _leaves(errs: Sequence[cerr.ValidationError]) -> list[cerr.ValidationError]:
 
 
 def _describe(e: cerr.ValidationError) -> str:
+    from cerberus import errors as cerr
+
     if e.code == cerr.UNKNOWN_FIELD.code:
         return "unknown key"
     if e.is_logic_error:
@@ -53,7 +59,7 @@ def _describe(e: cerr.ValidationError) -> str:
         return f"unallowed values {list(e.info[0])} (expected values from: {', '.join(map(str, e.constraint))})"
     if e.code == cerr.REGEX_MISMATCH.code:
         return f"value {e.value!r} does not match the pattern {e.constraint}"
-    template = _MESSAGES.get(e.code, "invalid value")
+    template = cerr.BasicErrorHandler.messages.get(e.code, "invalid value")
     try:
         return template.format(*e.info, constraint=e.constraint, field=e.field, value=e.value)
     except (IndexError, KeyError):
