@@ -263,8 +263,8 @@ def _imported(args: argparse.Namespace) -> list[dict[str, Any]]:
     for (kind, files, _, _), (status, value) in zip(jobs, outcomes, strict=True):
         if status == "error":
             raise InputError(*value)
-        found.append(bundles.from_document(f"{', '.join(files)} (imported as {kind})", value, _exports_sha256(files),
-                                           trusted=True))
+        found.append(bundles.from_document(f"{', '.join(files)} (imported as {kind})", value,
+                                           _exports_sha256(files, value["sources"]), trusted=True))
     return found
 
 
@@ -315,9 +315,16 @@ def _run_jobs(jobs: list[ImportJob]) -> list[tuple[str, Any]]:
     return out
 
 
-def _exports_sha256(files: list[str]) -> str | None:
+def _exports_sha256(files: list[str], sources: list[dict[str, Any]]) -> str | None:
     """SHA-256 of the exports' bytes one after the other (``cat FILE ... | sha256sum``), which an
-    inspector holding them can check; None when one is a folder (a Windows collection)."""
+    inspector holding them can check; None when one is a folder (a Windows collection).
+
+    For one file, that is the hash its importer recorded as it read it (``sources``).
+    """
+    if len(files) == 1:
+        recorded = [s["sha256"] for s in sources if s["name"] == str(Path(files[0]))]
+        if len(recorded) == 1:
+            return recorded[0]
     digest = hashlib.sha256()
     for name in files:
         path = Path(name)
