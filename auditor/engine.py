@@ -75,7 +75,8 @@ def _why_missing(target: Target, label: str) -> str:
 
 
 def _area(path: str) -> str:
-    return path.split(".", 1)[0]
+    """The fact area a path starts with: ``directory_accounts`` of ``directory_accounts[3].display_name``."""
+    return path.split(".", 1)[0].split("[", 1)[0]
 
 
 def _cited(target: Target, areas: set[str]) -> list[str]:

@@ -138,23 +138,24 @@ def phases(folder: Path) -> dict[str, float]:
 
     for kind, export, out in (("ad-users", "ad-users.csv", "ad-users.json"), ("hr-roster", "roster.csv",
                                                                               "hr-roster.json")):
-        gc.disable()  # as cmd_import: no cycle collection while the bundle is built and encoded
+        gc.disable()  # as cmd_import: no cycle collection while the bundle is built and encoded, then frozen
         bundle = import_files(kind, [str(folder / export)], ImportOptions(target_id=f"bench-{kind}",
                                                                          collected_at=COLLECTED_AT))
         lap(f"{kind}: read export")
         cli._write(jsonio.encode(bundle), str(folder / out))
+        gc.freeze()
+        gc.enable()
+        gc.unfreeze()
         lap(f"{kind}: write bundle")
         del bundle
-        gc.enable()
         lap(f"{kind}: free")
     selection = resolve(load_policy(None), None, None)
     lap("audit: load policy")
     gc.disable()  # as cmd_audit: bundles read with the cycle collector paused, then frozen
     groups = bundles.index([folder / "ad-users.json", folder / "hr-roster.json"])
-    gc.enable()
     gc.freeze()
     lap("audit: read bundles")
-    org = bundles.organization(groups)
+    org = bundles.organization(groups)  # as cmd_audit: judged and reported with it still paused
     targets = list(bundles.stream(groups, loaded=org))
     lap("audit: validate")
     results = list(Engine(selection, org=org).run(targets))
@@ -164,6 +165,8 @@ def phases(folder: Path) -> dict[str, float]:
     for result in results:
         builder.add(result)
     cli._write(formats()["json"](builder.document(), "ja"), str(folder / "results.json"))
+    gc.freeze()
+    gc.enable()
     gc.unfreeze()
     lap("audit: report")
     del groups, org, targets, results, builder

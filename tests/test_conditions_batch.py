@@ -200,9 +200,9 @@ def outcome(fn, *args):
         return (type(exc).__name__, str(exc))
 
 
-def one_by_one(cond, items, ctx):
+def one_by_one(cond, items, ctx, label=""):
     judge = c.compiled(cond)
-    return [i for i, item in enumerate(items) if judge(item, ctx, "")]
+    return [i for i, item in enumerate(items) if judge(item, ctx, c.label_path(label, i))]
 
 
 def frame_answer(cond, items, roster):
@@ -249,7 +249,7 @@ def test_well_typed_filters_are_judged_as_item_by_item(cond, items, roster):
 def _old_none(where, items, ctx, label):
     """``none`` as it was made item by item: each match a finding named by the item key."""
     judge = c.compiled(where)
-    matched = [(i, item) for i, item in enumerate(items) if judge(item, ctx, "")]
+    matched = [(i, item) for i, item in enumerate(items) if judge(item, ctx, c.label_path(label, i))]
     if not matched:
         return True, []
     fields = fields_of(where)
@@ -328,7 +328,7 @@ def test_an_absent_field_of_a_survivor_is_the_per_item_error():
     accounts[5]["enabled"] = False
     where = DIRECTORY_FILTERS[1]
     expected = outcome(one_by_one, where, accounts, context([]))
-    assert expected == ("MissingFact", "last_logon_at")
+    assert expected == ("MissingFact", "[20].last_logon_at")
     assert outcome(lambda: c.select_positions(where, accounts, context([]))[0]) == expected
     del accounts[20]
     assert c.select_positions(where, accounts, context([]))[0] == one_by_one(where, accounts, context([]))
@@ -336,7 +336,7 @@ def test_an_absent_field_of_a_survivor_is_the_per_item_error():
 
 def _old_any(where, items, ctx, label):
     judge = c.compiled(where)
-    if any(judge(item, ctx, "") for item in items):  # stops at the first match
+    if any(judge(item, ctx, c.label_path(label, i)) for i, item in enumerate(items)):  # stops at the first match
         return True, []
     return False, [c.Finding(label, f"none of {len(items)} items",
                              c.describe({"any": {"where": where}}, ctx)).as_dict()]
@@ -346,7 +346,7 @@ def _old_all(where, require, items, ctx, label):
     judge = c.compiled(where)
     findings = []
     for i, item in enumerate(items):  # each match's requirement judged before the next item is filtered
-        if judge(item, ctx, ""):
+        if judge(item, ctx, c.label_path(label, i)):
             outcome = c.evaluate(require, item, ctx, "")
             for f in outcome.findings:
                 findings.append(c.Finding(_name(item, i, ctx, label), f.actual,
@@ -355,7 +355,7 @@ def _old_all(where, require, items, ctx, label):
 
 
 def _old_count(where, items, ctx, label):
-    n = len(one_by_one(where, items, ctx))
+    n = len(one_by_one(where, items, ctx, label))
     if n <= 2:
         return True, []
     return False, [c.Finding(label, n, c.describe({"count": {"where": where, "le": 2}}, ctx)).as_dict()]

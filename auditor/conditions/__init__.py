@@ -541,14 +541,15 @@ def list_positions(cond: dict[str, Any], items: list[Any], ctx: Context,
 
 
 def select_positions(cond: dict[str, Any], items: list[Any], ctx: Context,
-                     also: Iterable[str] = ()) -> tuple[list[int], Frame | None]:
+                     also: Iterable[str] = (), label: str = "") -> tuple[list[int], Frame | None]:
     """The positions of the items that satisfy ``cond``, as :func:`holds` judges them, and the
-    frame if :func:`list_positions` judged them (the whole list judged item by item otherwise)."""
+    frame if :func:`list_positions` judged them (the whole list judged item by item otherwise,
+    each item labelled by its place in the list ``label``, which a missing field's error names)."""
     found = list_positions(cond, items, ctx, also)
     if found is not None:
         return found
     judge = compiled(cond)
-    return [i for i, item in enumerate(items) if judge(item, ctx, "")], None
+    return [i for i, item in enumerate(items) if judge(item, ctx, label_path(label, i))], None
 
 
 def select(cond: dict[str, Any], items: list[Any], ctx: Context) -> list[Any]:

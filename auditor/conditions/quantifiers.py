@@ -159,7 +159,8 @@ def fields_of(cond: Any) -> list[str]:
     return found
 
 
-def _matching(where: dict[str, Any] | None, items: list[Any], ctx: Context) -> Iterator[tuple[int, Any]]:
+def _matching(where: dict[str, Any] | None, items: list[Any], ctx: Context,
+              label: str) -> Iterator[tuple[int, Any]]:
     """(index, item) of the items that satisfy ``where`` (all of them without one), in order.
 
     The list is judged at once where it can be; otherwise item by item as the caller asks
@@ -175,7 +176,7 @@ def _matching(where: dict[str, Any] | None, items: list[Any], ctx: Context) -> I
         return
     judge = compiled(where)
     for pair in enumerate(items):
-        if judge(pair[1], ctx, ""):
+        if judge(pair[1], ctx, label_path(label, pair[0])):
             yield pair
 
 
@@ -214,7 +215,7 @@ class All(_Quantifier):
     def evaluate(self, subject: Any, arg: Any, ctx: Context, label: str) -> Outcome:
         findings: list[Finding] = []
         name_of = _namer(ctx.item_key)
-        for i, item in _matching(arg.get("where"), _items(subject, label), ctx):
+        for i, item in _matching(arg.get("where"), _items(subject, label), ctx, label):
             outcome = evaluate(arg["require"], item, ctx, "")
             name = name_of(item, i, label) if outcome.findings else ""
             for f in outcome.findings:
@@ -231,7 +232,7 @@ class Any_(_Quantifier):
 
     def evaluate(self, subject: Any, arg: Any, ctx: Context, label: str) -> Outcome:
         items = _items(subject, label)
-        if next(_matching(arg["where"], items, ctx), None) is not None:
+        if next(_matching(arg["where"], items, ctx, label), None) is not None:
             return Outcome(True)
         return Outcome(False, [Finding(label, f"none of {len(items)} items", self.describe(arg, ctx))])
 
@@ -246,7 +247,7 @@ class None_(_Quantifier):
     def evaluate(self, subject: Any, arg: Any, ctx: Context, label: str) -> Outcome:
         items = _items(subject, label)
         namer = _namer(ctx.item_key)
-        positions, frame = select_positions(arg["where"], items, ctx, namer.reads())
+        positions, frame = select_positions(arg["where"], items, ctx, namer.reads(), label)
         if not positions:
             return Outcome(True)
         matched = take(items, positions)
@@ -298,7 +299,7 @@ class Count(_Quantifier):
 
     def evaluate(self, subject: Any, arg: Any, ctx: Context, label: str) -> Outcome:
         items = _items(subject, label)
-        n = len(select_positions(arg["where"], items, ctx)[0]) if "where" in arg else len(items)
+        n = len(select_positions(arg["where"], items, ctx, label=label)[0]) if "where" in arg else len(items)
         cmp = self._cmp(arg)
         if evaluate({cmp: arg[cmp]}, n, ctx, label).passed:
             return Outcome(True)

@@ -258,7 +258,38 @@ class ADUsersImporter(LocalTimeImporter):
         text, encoding = decode(data, name)
         found = accounts_from(text, name, self.zone)
         builder.add_source(name, f"ad-users ({encoding})", data, AREA)
+        if data.isascii() and (note := _unmangled(found)) is not None:
+            builder.add_error(AREA, f"{name}: {note}", name)
         builder.set_fact(AREA, builder.facts.get(AREA, []) + found)
+
+
+MANGLED_TEXT = ("display_name", "department")
+
+
+def _unmangled(found: list[dict[str, Any]]) -> str | None:
+    """For an export written in ASCII, leave out the names and departments that lost characters.
+
+    Windows PowerShell 5.1's Export-Csv writes ASCII unless told otherwise, and puts a '?' in
+    place of each character it cannot write: 石岡 太郎 becomes ``?? ??``. Kept, such names would
+    match no roster name and a check by name would pass on nothing; left out, the checks that
+    need them say which fact is missing and why. Returns what was done, or None if nothing was.
+    """
+    dropped = 0
+    for record in found:
+        for key in MANGLED_TEXT:
+            value = record.get(key)
+            if value is not None and "?" in value:
+                del record[key]
+                dropped += 1
+    names = sum("?" in record["name"] for record in found)
+    groups = sum(any("?" in g for g in record.get("groups", ())) for record in found)
+    if not (dropped or names or groups):
+        return None
+    lost = [f"{dropped} display name(s) and department(s) (left out)"] if dropped else []
+    lost += [f"{names} logon name(s)"] if names else []
+    lost += [f"the groups of {groups} account(s)"] if groups else []
+    return (f"the export is ASCII, with '?' in place of other characters: {'; '.join(lost)}. Windows "
+            "PowerShell 5.1's Export-Csv writes ASCII unless given -Encoding: export again with -Encoding UTF8")
 
 
 @register("ad-users")

@@ -17,6 +17,7 @@ from auditor.schemas.facts import FACT_SCHEMAS
 EXPORTS = Path(__file__).resolve().parents[1] / "fixtures" / "exports"
 PS51 = EXPORTS / "ad-users-ps51.csv"  # Windows PowerShell 5.1: Export-Csv -Encoding Default (CP932), #TYPE line
 RAW = EXPORTS / "ad-users-raw-ps7.csv"  # PowerShell 7: UTF-8 without BOM, no #TYPE, raw LDAP attributes
+ASCII = EXPORTS / "ad-users-ps51-ascii.csv"  # Windows PowerShell 5.1 without -Encoding: ASCII, '?' for the rest
 BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_import.py"
 JST = timezone(timedelta(hours=9))
 TYPE_LINE = "#TYPE Selected.Microsoft.ActiveDirectory.Management.ADUser\r\n"
@@ -79,6 +80,40 @@ def test_every_encoding_powershell_writes_gives_the_same_facts(tmp_path, encode,
     assert bundle["sources"] == [{"name": str(path), "parser": f"ad-users ({encoding})", "size": path.stat().st_size,
                                   "sha256": bundle["sources"][0]["sha256"], "area": "directory_accounts"}]
     assert bundle["target"]["kind"] == "directory"
+
+
+def test_an_ascii_export_leaves_out_the_names_it_lost_and_says_so():
+    raw = ASCII.read_bytes()
+    assert raw.isascii() and b'"?? ??"' in raw and raw.count(b"\n") == raw.count(b"\r\n")
+    bundle = import_files("ad-users", [str(ASCII)], ImportOptions(target_id="kakuu-ad"))
+    records = bundle["facts"]["directory_accounts"]
+    expected = [{k: v for k, v in r.items() if k != "source"} for r in FRIENDLY]
+    for record in (expected[0], expected[2]):  # 石岡 太郎 / 総務課 and 水戸 健 / 税務課 became ?? ?? / ???
+        del record["display_name"], record["department"]
+    expected[1]["groups"] = ["Backup Operators", "??, ??"]  # kept: the privileged groups' names are ASCII
+    assert [{k: v for k, v in r.items() if k != "source"} for r in records] == expected
+    [error] = bundle["errors"]
+    assert error["area"] == "directory_accounts" and error["source"] == str(ASCII)
+    assert "4 display name(s) and department(s) (left out)" in error["message"]
+    assert "the groups of 1 account(s)" in error["message"] and "-Encoding UTF8" in error["message"]
+
+
+def test_a_question_mark_in_an_encoded_export_is_a_question_mark(tmp_path):
+    path = tmp_path / "ad.csv"
+    path.write_bytes(ps51_text().replace("石岡 太郎", "石岡 太郎?").encode("cp932"))
+    bundle = import_files("ad-users", [str(path)], ImportOptions())
+    assert bundle["facts"]["directory_accounts"][0]["display_name"] == "石岡 太郎?" and bundle["errors"] == []
+
+
+def test_checks_that_need_the_lost_names_say_why(capsys):
+    main(["audit", "--import", "ad-users", str(ASCII), "--as-of", "2026-11-02", "--format", "json", "--lang", "en"])
+    results = {r["check"]: r for r in json.loads(capsys.readouterr().out)["results"] if r["target"] != "organization"}
+    shared = results["shared-directory-accounts"]
+    assert shared["status"] == "error"
+    assert "directory_accounts[0].display_name is missing" in shared["message"]
+    assert "-Encoding UTF8" in shared["message"]
+    assert results["dormant-directory-accounts"]["status"] == "fail"  # judged on what the export still holds
+    assert "svc.backup" in results["dormant-directory-accounts"]["message"]
 
 
 def test_raw_attributes_filetime_and_user_account_control():
