@@ -39,6 +39,24 @@ def test_match_by_name_normalises_width_and_spaces():
     assert not c.holds(cond, ACCOUNTS[2], context)
 
 
+@pytest.mark.parametrize(("theirs", "mine", "matched"), [
+    ("123", "00123", True),  # Excel read the roster's CSV as numbers and saved it again
+    ("０１２３", "123", True),  # full-width digits, as some rosters are typed
+    ("000", "0", True),
+    ("A0123", "a123", False),  # not a number: letters and zeros are part of the id
+    ("123", "1230", False),
+])
+def test_employee_numbers_of_digits_compare_as_numbers(theirs, mine, matched):
+    roster = [{"employee_id": theirs, "status": "left"}]
+    accounts = [{"name": f"u{i}", "employee_id": mine} for i in range(200)]  # long enough to be judged at once
+    cond = {"match": {"in": "org.hr_roster", "by": {"employee_id": "employee_id"}}}
+    for items in (accounts[:1], accounts):
+        context = c.Context(params={}, as_of=date(2026, 11, 2), item_key="name",
+                            root={"org": {"hr_roster": roster}}, cache={})
+        assert c.holds(cond, items[0], context) is matched
+        assert len(c.select(cond, items, context)) == (len(items) if matched else 0)
+
+
 def test_empty_keys_match_nothing_and_missing_lists_are_missing():
     cond = {"match": {"in": "org.hr_roster", "by": {"employee_id": "employee_id"}}}
     assert not c.holds(cond, ACCOUNTS[2], ctx())

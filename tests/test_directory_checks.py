@@ -1,6 +1,7 @@
 """Account hygiene across sources: the directory checks against an HR roster and training records."""
 
 import copy
+from pathlib import Path
 
 from auditor import bundles
 from auditor.engine import Engine
@@ -127,3 +128,34 @@ def test_leaver_within_grace_days_is_not_yet_reported(write_bundle):
     roster[0]["effective_date"] = "2026-10-31"  # two days before the evaluation date; the grace is 3 days
     res = audit(write_bundle, roster=roster)
     assert items(res[("kakuu-ad", "leaver-accounts-disabled")]) == []
+
+
+def test_a_roster_excel_saved_again_still_finds_leavers_and_names_unplaced_statuses(tmp_path, capsys):
+    """Excel dropped the employee numbers' leading zeros (it read the CSV as numbers and saved it
+    again), and HR wrote 定年退職, a label the default mapping does not place."""
+    import json
+
+    from auditor.cli import main
+
+    ad = Path(__file__).parent / "fixtures" / "exports" / "ad-users-ps51.csv"  # t.ishioka 00123, k.mito 00125
+    roster = tmp_path / "roster.csv"
+    roster.write_bytes("職員番号,氏名,所属,在職区分,発令日\r\n123,石岡　太郎,総務課,定年退職,2026/3/31\r\n"
+                       "125,水戸　健,税務課,退職,2026/3/31\r\n".encode("cp932"))
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text("format: auditor-hr-mapping/1\nstatus_values: {left: [退職, 定年退職]}\n", encoding="utf-8")
+
+    def audit(*mapping_args):
+        assert main(["import", "ad-users", str(ad), "--target", "ad", "--out", str(tmp_path / "ad.json")]) == 0
+        assert main(["import", "hr-roster", str(roster), "--target", "city", *mapping_args,
+                     "--out", str(tmp_path / "hr.json")]) == 0
+        main(["audit", str(tmp_path / "ad.json"), str(tmp_path / "hr.json"), "--as-of", "2026-11-02",
+              "--format", "json", "--lang", "en"])
+        doc = json.loads(capsys.readouterr().out)
+        wanted = ("roster-statuses-recognised", "leaver-accounts-disabled")
+        return {r["check"]: (r["status"], [f["item"] for f in r["findings"]]) for r in doc["results"]
+                if r["check"] in wanted and r["status"] != "notapplicable"}
+
+    assert audit() == {"roster-statuses-recognised": ("fail", [f"123 定年退職 ({roster}:2)"]),
+                       "leaver-accounts-disabled": ("pass", [])}
+    assert audit("--mapping", str(mapping)) == {"roster-statuses-recognised": ("pass", []),
+                                                "leaver-accounts-disabled": ("fail", [f"t.ishioka ({ad}:3)"])}

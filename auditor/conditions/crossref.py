@@ -9,8 +9,10 @@
 
 It holds when such a record exists. Text keys are compared after NFKC normalisation, removal
 of all white space and case folding, so 石岡　太郎 (full-width space) matches 石岡 太郎 and
-ＡＢ123 matches ab123. An item whose key is empty matches nothing. Records are indexed once
-per target, so comparing 100,000 accounts with a 100,000-person roster stays linear.
+ＡＢ123 matches ab123; a key of digits only is compared as a number, so 00123 matches 123
+(Excel drops an employee number's leading zeros when it reads a CSV and saves it again). An
+item whose key is empty matches nothing. Records are indexed once per target, so comparing
+100,000 accounts with a 100,000-person roster stays linear.
 """
 
 from __future__ import annotations
@@ -49,9 +51,14 @@ from auditor.conditions import (
 def normalise(value: Any) -> Any:
     if isinstance(value, str):
         if value.isascii() and value.isalnum():  # an employee number: NFKC and spaces change nothing
-            return value.lower()  # casefold() of ASCII
-        return "".join(unicodedata.normalize("NFKC", value).split()).casefold()
+            return _number(value.lower())  # casefold() of ASCII
+        return _number("".join(unicodedata.normalize("NFKC", value).split()).casefold())
     return value
+
+
+def _number(key: str) -> str:
+    """A key of ASCII digits without its leading zeros (``00123`` → ``123``, ``000`` → ``0``)."""
+    return (key.lstrip("0") or "0") if key.isdigit() and key.isascii() else key
 
 
 _NO_KEY: Any = object()  # in place of an absent or empty key field: equal to nothing in an index
@@ -61,9 +68,11 @@ def _normalised(values: list[Any]) -> list[Any]:
     """:func:`normalise` of each value, _NO_KEY for those that make no key (absent, null, empty)."""
     if set(map(type, values)) == {str}:
         if all(map(str.isascii, values)) and all(map(str.isalnum, values)):  # employee numbers
-            return list(map(str.lower, values))
+            if all(map(str.isdigit, values)):
+                return [v.lstrip("0") or "0" for v in values]
+            return list(map(_number, map(str.lower, values)))
         folded = map(str.casefold, map("".join, map(str.split, map(unicodedata.normalize, repeat("NFKC"), values))))
-        return [v or _NO_KEY for v in folded]
+        return [_number(v) if v else _NO_KEY for v in folded]
     return [_NO_KEY if v is MISSING or v is None or v == "" else v for v in map(normalise, values)]
 
 

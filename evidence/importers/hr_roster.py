@@ -11,8 +11,10 @@ common ones (職員番号, 氏名, 所属, 在職区分, 発令日) are known, a
     status_values: {active: [在職, 会計年度任用], left: [退職, 転出, 任期満了]}
 
 A category the mapping lists replaces that category's defaults; the others keep theirs.
-Any label not listed is ``other``, kept with the label as written, so nothing is guessed.
-Employee numbers stay text: ``000123`` is not ``123``.
+Any label not listed is ``other``, kept with the label as written, so nothing is guessed
+(the check ``roster-statuses-recognised`` lists such rows). Employee numbers are kept as
+written (``000123``); ``match`` compares numbers of digits only as numbers, so a roster whose
+leading zeros Excel dropped still matches the directory.
 """
 
 from __future__ import annotations
