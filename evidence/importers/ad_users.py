@@ -18,6 +18,7 @@ are kept; every record says which line of which file it came from.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import timezone
 from pathlib import Path
@@ -48,6 +49,7 @@ EXPORT_HINT = ("; export with Get-ADUser -Filter * -Properties ... | Select-Obje
 Column = list[Any]
 ABSENT: Any = object()  # a row whose export gives no value for a fact: the key is left out
 BOOLEANS = {"True": True, "False": False, "": ABSENT}
+YEAR_LAST = re.compile(r"\d{1,2}/\d{1,2}/\d{4}\b")  # 11/2/2026 (en-US) or 2/11/2026 (en-GB): which is it?
 
 
 def group_names(value: str) -> list[str]:
@@ -168,8 +170,13 @@ class _Columns:
         try:
             return self.parser.column(self.column(index))
         except BadCell as bad:
+            hint = ""
+            if YEAR_LAST.match(bad.value.strip()):
+                column = self.table.header[index]
+                hint = (f"; a date with the year last, as an English-locale Windows writes it, cannot be told "
+                        f"from a day-first one: export it as @{{n='{column}';e={{$_.{column}.ToString('s')}}}}")
             raise self.fail(f"expected a date and time such as {INSTANT_FORMS} (or a FileTime integer), "
-                            f"found {bad.value!r}", bad.value, index) from None
+                            f"found {bad.value!r}{hint}", bad.value, index) from None
 
     def groups(self, index: int) -> Column:
         def convert(raw: str) -> list[str]:

@@ -191,6 +191,9 @@ def with_type_line(body: str) -> str:
          "expected 2 fields as in the header on line 1, found 3"),
         (with_type_line('"SamAccountName","LastLogonDate"\n"a","2026/11/02 8:41:07"\n"b","2026/13/02 8:41:07"\n'),
          4, "column 'LastLogonDate'", "expected a date and time such as"),
+        ('"SamAccountName","LastLogonDate"\n"a","11/2/2026 8:41:07 AM"\n', 2, "column 'LastLogonDate'",
+         "year last, as an English-locale Windows writes it, cannot be told from a day-first one: export it as "
+         "@{n='LastLogonDate';e={$_.LastLogonDate.ToString('s')}}"),
         ('"SamAccountName","Enabled"\n"a","Yes"\n', 2, "column 'Enabled'", "expected True or False, found 'Yes'"),
         ('"SamAccountName","userAccountControl"\n"a","0x202"\n', 2, "column 'userAccountControl'",
          "expected a whole number"),
