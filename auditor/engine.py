@@ -95,6 +95,10 @@ class Engine:
         self.as_of = as_of
         self.org = org
         self._cache: tuple[str, dict[Any, Any]] = ("", {})
+        # The organisation's lists are read by every target's checks (a directory's against the
+        # roster) and by its own: what is worked out from them is kept for the run.
+        self._lasting: dict[Any, Any] = {}
+        self._lasting_lists = frozenset(id(v) for v in (org.facts.values() if org else ()) if isinstance(v, list))
 
     def _locate(self, target: Target, path: str) -> tuple[Target | None, str]:
         """Which evidence a fact path reads: ``org.*`` the organisation's, anything else the target's."""
@@ -137,7 +141,8 @@ class Engine:
         dates = [o.area_date[_area(p)] for o, p in reads if o is not None and _area(p) in o.area_date]
         root = {**target.facts, ORG: self.org.facts if self.org is not None else {}}
         ctx = Context(params=self.selection.params, as_of=self.as_of or max(dates, default=target.collected_on),
-                      item_key=check.item, root=root, cache=self._cache_for(target))
+                      item_key=check.item, root=root, cache=self._cache_for(target), lasting=self._lasting,
+                      lasting_lists=self._lasting_lists)
         try:
             if check.applies_if is not None:
                 scope = {"facts": root, "params": self.selection.params,

@@ -159,3 +159,38 @@ def test_a_roster_excel_saved_again_still_finds_leavers_and_names_unplaced_statu
                        "leaver-accounts-disabled": ("pass", [])}
     assert audit("--mapping", str(mapping)) == {"roster-statuses-recognised": ("pass", []),
                                                 "leaver-accounts-disabled": ("fail", [f"t.ishioka ({ad}:3)"])}
+
+
+def test_what_is_worked_out_from_the_roster_is_kept_for_the_run(write_bundle, monkeypatch):
+    from auditor import conditions
+
+    # long enough lists to be judged a list at a time, where frames and indexes are built
+    roster = ROSTER + [{**ROSTER[1], "employee_id": f"9{i:04d}", "source": {"file": "hr.csv", "line": 8 + i}}
+                       for i in range(200)]
+    accounts = ACCOUNTS + [account(f"u{i}", 13 + i, employee_id=f"9{i:04d}") for i in range(200)]
+    paths = [write_bundle("d/ad.json", bundle("kakuu-ad", "directory", {"directory_accounts": accounts})),
+             write_bundle("d/hr.json", bundle("kakuu-city", "organization",
+                                              {"hr_roster": roster, "training_records": TRAINING}))]
+    built = []
+    frame_init = conditions.Frame.__init__
+
+    def counted(self, items):
+        built.append(items)
+        frame_init(self, items)
+
+    monkeypatch.setattr(conditions.Frame, "__init__", counted)
+
+    def run(shared):
+        groups = bundles.index(paths)
+        org = bundles.organization(groups)
+        engine = Engine(resolve(POLICY), org=org)
+        if not shared:  # each target works it out again in its own memo, as before the run-long one
+            engine._lasting_lists = frozenset()
+        results = engine.run(bundles.stream(groups, loaded=org))
+        return [(r.target.id, r.check.id, r.status, [f.as_dict() for f in r.findings]) for r in results]
+
+    separately = run(shared=False)
+    assert sum(len(items) == len(roster) for items in built) == 2  # the directory's checks', the roster's own
+    built.clear()
+    assert run(shared=True) == separately
+    assert sum(len(items) == len(roster) for items in built) == 1  # one frame of the roster, for both targets

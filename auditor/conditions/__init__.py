@@ -74,6 +74,14 @@ class Context:
     item_key: str | None = None
     root: Any = None  # the whole evidence of the target (facts, and org.*), for operators that look across
     cache: dict[Any, Any] = field(default_factory=dict)  # per-target memo, e.g. match's indexes
+    lasting: dict[Any, Any] = field(default_factory=dict)  # memo for the run's lasting lists (see memo)
+    lasting_lists: frozenset[int] = frozenset()  # their ids
+
+    def memo(self, items: Any) -> dict[Any, Any]:
+        """Where what is worked out from a list (its frame, match's indexes) is kept: the
+        organisation's lists, which every target reads and which stay as they are for the whole
+        run, in one memo for the run; any other list in the target's."""
+        return self.lasting if id(items) in self.lasting_lists else self.cache
 
 
 class Operator:
@@ -370,14 +378,16 @@ class Frame:
 
     @staticmethod
     def of(items: list[Any], ctx: Context) -> Frame | None:
-        """The frame of a list of plain dicts, kept in the per-target cache; None for any other list.
+        """The frame of a list of plain dicts, kept in the list's memo (:meth:`Context.memo`); None
+        for any other list.
 
         Like ``match``'s indexes, it assumes that evidence does not change while a target is judged.
         """
         key = ("frame", id(items))
-        entry = ctx.cache.get(key)
+        memo = ctx.memo(items)
+        entry = memo.get(key)
         if entry is None or entry[0] is not items:
-            entry = ctx.cache[key] = (items, Frame(items) if items and plain(items) else None)
+            entry = memo[key] = (items, Frame(items) if items and plain(items) else None)
         return entry[1]
 
     def read(self, fields: Iterable[str]) -> None:
@@ -518,10 +528,9 @@ def _one_by_one(judge: Judge) -> ListJudge:
 LIST_JUDGE_MIN = 128  # shorter lists are judged item by item: a frame costs more than it saves
 
 
-def list_positions(cond: dict[str, Any], items: list[Any], ctx: Context,
-                   also: Iterable[str] = ()) -> tuple[list[int], Frame] | None:
+def list_positions(cond: dict[str, Any], items: list[Any], ctx: Context) -> tuple[list[int], Frame] | None:
     """The positions of the items that satisfy ``cond`` (a ``where`` filter) by its :class:`ListJudge`,
-    and the frame of the columns read (with the fields ``also``, for the caller's use).
+    and the frame of the columns read (from which the caller may read more).
 
     None if the items are few (item by item is faster), not all plain dicts, or if the list
     judge met anything unusual: the caller then judges item by item, as it always did, which
@@ -534,18 +543,18 @@ def list_positions(cond: dict[str, Any], items: list[Any], ctx: Context,
         return None
     judge = selector(cond)
     try:
-        frame.read((*judge.fields, *also))
+        frame.read(judge.fields)
         return judge.run(frame, frame.everything, ctx), frame
     except Exception:  # noqa: BLE001 - judged item by item by the caller, where the error is raised as it must be
         return None
 
 
 def select_positions(cond: dict[str, Any], items: list[Any], ctx: Context,
-                     also: Iterable[str] = (), label: str = "") -> tuple[list[int], Frame | None]:
+                     label: str = "") -> tuple[list[int], Frame | None]:
     """The positions of the items that satisfy ``cond``, as :func:`holds` judges them, and the
     frame if :func:`list_positions` judged them (the whole list judged item by item otherwise,
     each item labelled by its place in the list ``label``, which a missing field's error names)."""
-    found = list_positions(cond, items, ctx, also)
+    found = list_positions(cond, items, ctx)
     if found is not None:
         return found
     judge = compiled(cond)

@@ -150,13 +150,14 @@ class Match(Operator):
         records = self._index_records(arg, ctx)
         fields = tuple(arg["by"])
         cache_key = ("match", id(records), fields)
-        index = ctx.cache.get(cache_key)
+        memo = ctx.memo(records)
+        index = memo.get(cache_key)
         if index is None:
             unique, positions = self._positions(arg, ctx)[1:]
             single = len(fields) == 1
             index = {(key,) if single else key: [records[found]] if unique else list(map(records.__getitem__, found))
                      for key, found in positions.items()}
-            ctx.cache[cache_key] = index
+            memo[cache_key] = index
         return index
 
     def holds(self, subject: Any, arg: Any, ctx: Context, label: str) -> bool:
@@ -174,7 +175,7 @@ class Match(Operator):
 
         def judge(subject: Any, ctx: Context, label: str) -> bool:
             records = records_of(ctx.root)
-            index = ctx.cache.get(("match", id(records), fields)) if type(records) is list else None
+            index = ctx.memo(records).get(("match", id(records), fields)) if type(records) is list else None
             if index is None:
                 index = self._index(arg, ctx)
             key = _key(subject, gets)
@@ -193,12 +194,13 @@ class Match(Operator):
         records = self._index_records(arg, ctx)
         fields = tuple(arg["by"])
         cache_key = ("match positions", id(records), fields)
-        entry = ctx.cache.get(cache_key)
+        memo = ctx.memo(records)
+        entry = memo.get(cache_key)
         if entry is None:
             frame = Frame.of(records, ctx)
             keyed = columns(records, fields) if frame is None else {f: frame.column(f) for f in fields}
             # a non-record has no fields: MISSING, and no key
-            entry = ctx.cache[cache_key] = _positions_by_key(_lookup_keys([_normalised(keyed[f]) for f in fields]))
+            entry = memo[cache_key] = _positions_by_key(_lookup_keys([_normalised(keyed[f]) for f in fields]))
         return records, *entry
 
     def compile_select(self, field: str | None, arg: Any) -> ListJudge | None:

@@ -247,7 +247,7 @@ class None_(_Quantifier):
     def evaluate(self, subject: Any, arg: Any, ctx: Context, label: str) -> Outcome:
         items = _items(subject, label)
         namer = _namer(ctx.item_key)
-        positions, frame = select_positions(arg["where"], items, ctx, namer.reads(), label)
+        positions, frame = select_positions(arg["where"], items, ctx, label)
         if not positions:
             return Outcome(True)
         matched = take(items, positions)
@@ -299,7 +299,7 @@ class Count(_Quantifier):
 
     def evaluate(self, subject: Any, arg: Any, ctx: Context, label: str) -> Outcome:
         items = _items(subject, label)
-        n = len(select_positions(arg["where"], items, ctx, label=label)[0]) if "where" in arg else len(items)
+        n = len(select_positions(arg["where"], items, ctx, label)[0]) if "where" in arg else len(items)
         cmp = self._cmp(arg)
         if evaluate({cmp: arg[cmp]}, n, ctx, label).passed:
             return Outcome(True)
