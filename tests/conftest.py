@@ -31,12 +31,13 @@ def importer_output_meets_the_bundle_schemas(monkeypatch: pytest.MonkeyPatch) ->
     """
     from auditor.evidence.bundle import BundleBuilder
 
-    from auditor import bundles
+    from auditor import bundles, jsonio
 
     build = BundleBuilder.build
 
     def checked(self: BundleBuilder) -> dict[str, Any]:
         document = build(self)
+        assert jsonio.decode(jsonio.encode(document)) == document  # JSON data only: what a bundle file holds
         [(target_id, files)] = bundles.from_document("(built in a test)", document, sha256="0" * 64).items()
         target = bundles.load_target(target_id, files)
         assert target.problem is None, target.problem
