@@ -214,9 +214,9 @@ def cmd_audit(args: argparse.Namespace) -> int:
     # records), and its results as many findings, until it ends; each pass of the cycle collector
     # would scan them all for nothing (measured: 0.35 s of an audit of a 100,000-account
     # directory). So it is paused while they are made, and what was made is frozen before it
-    # resumes, as its first pass would scan everything made while it was paused. (An audit makes
-    # no cycles per target, only the policy's, so a fleet streamed target by target is freed as
-    # it goes all the same.)
+    # resumes, as its first pass would scan everything made while it was paused. (Judging a target
+    # makes no cycles, so a fleet streamed target by target is freed as it goes all the same:
+    # tests/test_engine.py holds it to that.)
     with paused_gc():
         if collecting is not None:
             groups = bundles.from_document("(collected from this host)", collecting.result())

@@ -127,3 +127,29 @@ def test_results_are_in_target_then_check_order(write_bundle):
     write_bundle("d/a.json", make_bundle(target__id="aa"))
     keys = list(audit([write_bundle("d/m.json", make_bundle(target__id="mm")).parent]))
     assert keys == sorted(keys)
+
+
+def test_an_audit_leaves_no_target_in_cyclic_garbage(write_bundle, capsys):
+    # audit keeps the cycle collector paused while it judges a fleet, target by target: a cycle
+    # through one target's judging (a missing fact's traceback, say) would keep every target's
+    # evidence alive until the run ends. The default policy's checks miss most facts here.
+    import gc
+
+    from auditor.bundles import Target
+    from auditor.cli import main
+    from auditor.conditions import Context
+
+    for i in range(5):
+        write_bundle(f"fleet/pc-{i}.json", make_bundle(target__id=f"pc-{i}"))
+    gc.collect()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        main(["audit", str(write_bundle("fleet/pc-0.json", make_bundle(target__id="pc-0")).parent),
+              "--format", "json"])
+        gc.collect()
+        kept = [type(o).__name__ for o in gc.garbage if isinstance(o, Target | Context)]
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+    capsys.readouterr()
+    assert kept == []

@@ -23,8 +23,6 @@ from functools import partial
 from itertools import compress, repeat
 from typing import Any, ClassVar
 
-from auditor.yamldoc import format_path
-
 MISSING: Any = type("Missing", (), {"__repr__": lambda self: "<missing>"})()
 
 Path = tuple[Any, ...]
@@ -603,7 +601,8 @@ def validate_value(arg: Any, path: Path) -> Iterator[Problem]:
 
 
 def label_path(label: str, index: int) -> str:
-    return format_path([label, index]) if label else f"[{index}]"
+    """The label of item ``index`` of the list labelled ``label`` (``accounts[3]``; ``[3]`` unlabelled)."""
+    return f"{label}[{index}]"
 
 
 _load_operators()

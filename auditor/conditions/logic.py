@@ -66,15 +66,17 @@ class _Many(Operator):
         decisive = self.decisive
 
         def judge(subject: Any, ctx: Context, label: str) -> bool:
-            unknown: MissingFact | None = None
+            # The first missing fact's label is kept, not the exception: its traceback holds this
+            # frame, which would hold it back, a cycle keeping the target's evidence alive.
+            unknown: str | None = None
             for part in judges:
                 try:
                     if bool(part(subject, ctx, label)) is decisive:
                         return decisive
                 except MissingFact as exc:
-                    unknown = unknown or exc
+                    unknown = exc.label if unknown is None else unknown
             if unknown is not None:
-                raise unknown
+                raise MissingFact(unknown)
             return not decisive
 
         return judge
@@ -103,14 +105,14 @@ class AllOf(_Many):
     def evaluate(self, subject: Any, arg: Any, ctx: Context, label: str) -> Outcome:
         # A missing fact leaves a branch unknown; one failing branch still decides the whole.
         findings: list[Finding] = []
-        unknown: MissingFact | None = None
+        unknown: str | None = None  # the first missing fact
         for cond in arg:
             try:
                 findings.extend(evaluate(cond, subject, ctx, label).findings)
             except MissingFact as exc:
-                unknown = unknown or exc
+                unknown = exc.label if unknown is None else unknown
         if unknown is not None and not findings:
-            raise unknown
+            raise MissingFact(unknown)
         return Outcome(not findings, findings)
 
 
@@ -140,18 +142,18 @@ class AnyOf(_Many):
     def evaluate(self, subject: Any, arg: Any, ctx: Context, label: str) -> Outcome:
         # One passing branch decides the whole even when another branch's fact is missing.
         failed: list[Outcome] = []
-        unknown: MissingFact | None = None
+        unknown: str | None = None  # the first missing fact
         for cond in arg:
             try:
                 outcome = evaluate(cond, subject, ctx, label)
             except MissingFact as exc:
-                unknown = unknown or exc
+                unknown = exc.label if unknown is None else unknown
                 continue
             if outcome.passed:
                 return Outcome(True)
             failed.append(outcome)
         if unknown is not None:
-            raise unknown
+            raise MissingFact(unknown)
         first = next((f for o in failed for f in o.findings), None)
         actual = first.actual if first else None
         return Outcome(False, [Finding(first.item if first else label, actual, self.describe(arg, ctx))])
