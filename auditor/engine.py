@@ -106,6 +106,17 @@ class Engine:
             return self.org, path[len(ORG) + 1:]
         return target, path
 
+    def _cited(self, target: Target, owner: Target, area: str) -> list[str]:
+        """:func:`_cited` for one area of ``owner`` (the target or the organisation), worked out once
+        for the target, or for the run when the organisation's: a fleet's checks read the same few
+        areas of each target over and over."""
+        memo = self._lasting if owner is self.org else self._cache_for(target)
+        key = ("cited", id(owner), area)
+        found = memo.get(key)
+        if found is None:
+            found = memo[key] = _cited(owner, {area})
+        return found
+
     def _cache_for(self, target: Target) -> dict[Any, Any]:
         """Lookup indexes (built by ``match``) live as long as one target's evaluation."""
         if self._cache[0] != target.id:
@@ -136,7 +147,7 @@ class Engine:
             return Result(check, target, "manual", text("status_manual"))
 
         reads = [self._locate(target, path) for path in check.reads]
-        cited = [c for owner, path in reads if owner is not None for c in _cited(owner, {_area(path)})]
+        cited = [c for owner, path in reads if owner is not None for c in self._cited(target, owner, _area(path))]
         evidence = list(dict.fromkeys(cited)) or [b.path for b in target.files]
         dates = [o.area_date[_area(p)] for o, p in reads if o is not None and _area(p) in o.area_date]
         root = {**target.facts, ORG: self.org.facts if self.org is not None else {}}

@@ -7,6 +7,7 @@ inputs give the same bytes apart from the run's id and times.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -36,10 +37,11 @@ class ResultsBuilder:
     started_at: str = field(default_factory=now_iso)
     run_tally: Tally = field(default_factory=Tally)
     targets: dict[str, tuple[dict[str, Any], Tally]] = field(default_factory=dict)
-    segments: dict[str, Tally] = field(default_factory=dict)
-    departments: dict[str, Tally] = field(default_factory=dict)
-    families: dict[str, Tally] = field(default_factory=dict)
-    controls: dict[str, Tally] = field(default_factory=dict)
+    # one tally per segment, department, family and control, made when first needed
+    segments: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
+    departments: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
+    families: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
+    controls: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
     entries: list[dict[str, Any]] = field(default_factory=list)
     blockers: list[dict[str, Any]] = field(default_factory=list)
     evidence: list[dict[str, Any]] = field(default_factory=list)
@@ -56,13 +58,13 @@ class ResultsBuilder:
             self.targets[target.id] = ({"id": target.id, "kind": target.kind, "segment": target.segment,
                                         "department": target.department}, Tally())
         self.targets[target.id][1].add(status, severity)
-        self.segments.setdefault(target.segment or "", Tally()).add(status, severity)
-        self.departments.setdefault(target.department or "", Tally()).add(status, severity)
+        self.segments[target.segment or ""].add(status, severity)
+        self.departments[target.department or ""].add(status, severity)
         policy = self.selection.policy
         for family in sorted({policy.controls[c].family for c in check.controls}):
-            self.families.setdefault(family, Tally()).add(status, severity)
+            self.families[family].add(status, severity)
         for control in check.controls:
-            self.controls.setdefault(control, Tally()).add(status, severity)
+            self.controls[control].add(status, severity)
         if severity == "critical" and status in ("fail", "error"):
             self.blockers.append({"check": check.id, "target": target.id, "status": status,
                                   "controls": list(check.controls)})
