@@ -81,6 +81,14 @@ class Context:
         run, in one memo for the run; any other list in the target's."""
         return self.lasting if id(items) in self.lasting_lists else self.cache
 
+    def memoized(self, items: Any, key: Any, compute: Callable[[], Any]) -> Any:
+        """What ``compute`` works out from ``items``, kept under ``key`` in their :meth:`memo`."""
+        memo = self.memo(items)
+        found = memo.get(key)
+        if found is None:
+            found = memo[key] = compute()
+        return found
+
 
 class Operator:
     """One operator of the check language. Subclasses register with :func:`register`."""

@@ -149,16 +149,14 @@ class Match(Operator):
     def _index(self, arg: dict[str, Any], ctx: Context) -> dict[tuple[Any, ...], list[Any]]:
         records = self._index_records(arg, ctx)
         fields = tuple(arg["by"])
-        cache_key = ("match", id(records), fields)
-        memo = ctx.memo(records)
-        index = memo.get(cache_key)
-        if index is None:
+
+        def build() -> dict[tuple[Any, ...], list[Any]]:
             unique, positions = self._positions(arg, ctx)[1:]
             single = len(fields) == 1
-            index = {(key,) if single else key: [records[found]] if unique else list(map(records.__getitem__, found))
-                     for key, found in positions.items()}
-            memo[cache_key] = index
-        return index
+            return {(key,) if single else key: [records[found]] if unique else list(map(records.__getitem__, found))
+                    for key, found in positions.items()}
+
+        return ctx.memoized(records, ("match", id(records), fields), build)
 
     def holds(self, subject: Any, arg: Any, ctx: Context, label: str) -> bool:
         return self.compile(arg)(subject, ctx, label)
@@ -193,15 +191,14 @@ class Match(Operator):
         says, with whether each key is one record's (its position) or several records' (a list)."""
         records = self._index_records(arg, ctx)
         fields = tuple(arg["by"])
-        cache_key = ("match positions", id(records), fields)
-        memo = ctx.memo(records)
-        entry = memo.get(cache_key)
-        if entry is None:
+
+        def build() -> tuple[bool, dict[Any, Any]]:
             frame = Frame.of(records, ctx)
             keyed = columns(records, fields) if frame is None else {f: frame.column(f) for f in fields}
             # a non-record has no fields: MISSING, and no key
-            entry = memo[cache_key] = _positions_by_key(_lookup_keys([_normalised(keyed[f]) for f in fields]))
-        return records, *entry
+            return _positions_by_key(_lookup_keys([_normalised(keyed[f]) for f in fields]))
+
+        return records, *ctx.memoized(records, ("match positions", id(records), fields), build)
 
     def compile_select(self, field: str | None, arg: Any) -> ListJudge | None:
         # The items' keys are normalised and looked up all at once, and the records found are
