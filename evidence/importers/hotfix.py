@@ -9,14 +9,20 @@ three are read by name: ``HotFixID``, ``Description`` and ``InstalledOn``.
 ``InstalledOn`` is PowerShell's DateTime written in the exporting session's locale, without an
 offset: on Japanese Windows ``2026/10/15 0:00:00``, read in the import's ``--utc-offset``. The
 US form ``10/15/2026 12:00:00 AM`` cannot be told from a day-first locale and is refused naming
-the row. Windows leaves ``InstalledOn`` empty for some updates: such an update is kept (it is
-installed) with ``installed_on: null``, takes no part in the install dates, and the bundle's
-``errors`` says how many had no date. ``Description`` is not localised (``Update``, ``Security
+the row. A date alone, ``10/15/2026``, is WMI's own ``InstalledOn`` string, which Windows writes
+month first whatever the locale (Get-HotFix itself reads it so): it is what
+``wmic qfe list full /format:csv`` and ``Get-CimInstance Win32_QuickFixEngineering | Export-Csv``
+export, and it is read as month/day/year, at midnight.
+
+Windows leaves ``InstalledOn`` empty for some updates: such an update is kept (it is installed)
+with ``installed_on: null``, takes no part in the install dates, and the bundle's ``errors``
+says how many had no date. ``Description`` is not localised (``Update``, ``Security
 Update``, ``Hotfix``): ``Security Update`` marks the updates behind ``last_security_installed_at``.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -45,7 +51,7 @@ def hotfixes_from(table: Table, zone: timezone) -> list[dict[str, Any]]:
         raise table.error("empty HotFixID: every update Get-HotFix lists has one", table.lines[ids.index(None)],
                           hotfix_id)
     try:
-        dates = Instants(zone).column(table.values(installed_on))
+        dates = Instants(zone).column(list(map(_wmi_date, table.values(installed_on))))
     except BadCell as bad:
         raise table.error(f"{DATE_HINT}; found {bad.value!r}", table.lines[bad.index], installed_on) from None
     descriptions = text_column(table, table.column("Description"))
@@ -58,6 +64,18 @@ def hotfixes_from(table: Table, zone: timezone) -> list[dict[str, Any]]:
         record["source"] = {"file": table.name, "line": table.lines[row]}
         found.append(record)
     return found
+
+
+WMI_DATE = re.compile(r"\s*(\d{1,2})/(\d{1,2})/(\d{4})\s*")  # WMI's InstalledOn string: month first, no time
+
+
+def _wmi_date(value: str) -> str:
+    """WMI's own ``10/15/2026`` as ``2026-10-15`` (an impossible date is left to be refused as written)."""
+    found = WMI_DATE.fullmatch(value) if value and "/" in value and ":" not in value else None
+    if found is None:
+        return value
+    month, day, year = map(int, found.groups())
+    return f"{year:04d}-{month:02d}-{day:02d}" if 1 <= month <= 12 and 1 <= day <= 31 else value
 
 
 def _newest(instants: list[str]) -> str | None:
@@ -81,7 +99,7 @@ def patches_from(hotfixes: list[dict[str, Any]]) -> dict[str, Any]:
 class HotFixImporter(LocalTimeImporter):
     name = "hotfix"
     target_kind = "endpoint"
-    description = "Get-HotFix | Export-Csv (Windows installed updates)"
+    description = "Get-HotFix | Export-Csv, or wmic qfe list full /format:csv (Windows installed updates)"
     columns_owner = "Get-HotFix"
 
     def read(self, path: Path, data: bytes, builder: BundleBuilder) -> None:

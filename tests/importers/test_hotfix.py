@@ -185,3 +185,38 @@ def test_cli_refuses_options_this_kind_cannot_use(tmp_path, capsys):
     assert f"{mapping}: --mapping is for hr-roster and training" in capsys.readouterr().err
     assert main(["import", "hotfix", str(PS51), "--sheet", "Sheet1"]) == 2
     assert "--sheet: the hotfix import reads CSV" in capsys.readouterr().err
+
+
+def test_wmic_and_cim_exports_give_wmi_s_own_month_first_dates(tmp_path):
+    # cmd.exe's `wmic qfe list full /format:csv > qfe.csv`: UTF-16 LE with a BOM, a blank first line,
+    # unquoted fields, a Node column; InstalledOn is WMI's own string, month first on any locale.
+    wmic = tmp_path / "qfe.csv"
+    wmic.write_bytes(codecs.BOM_UTF16_LE + (
+        "\r\nNode,Caption,CSName,Description,FixComments,HotFixID,InstallDate,InstalledBy,InstalledOn,Name,"
+        "ServicePackInEffect,Status\r\n"
+        "PC-101,http://support.microsoft.com/?kbid=5031356,PC-101,Security Update,,KB5031356,,"
+        "NT AUTHORITY\\SYSTEM,10/15/2026,,,\r\n"
+        "PC-101,,PC-101,Update,,KB5028951,,,,,,\r\n"
+        "PC-101,https://support.microsoft.com/help/4577586,PC-101,Update,,KB4577586,,PC-101\\管理者,3/10/2026,,,\r\n"
+    ).encode("utf-16-le"))
+    # Windows PowerShell 5.1's `Get-CimInstance Win32_QuickFixEngineering | Export-Csv -Encoding Default`
+    cim = tmp_path / "cim.csv"
+    cim.write_bytes(("#TYPE Microsoft.Management.Infrastructure.CimInstance#root/cimv2/Win32_QuickFixEngineering\r\n"
+                     '"Caption","Description","HotFixID","InstalledBy","InstalledOn","PSComputerName"\r\n'
+                     '"","Security Update","KB5031356","NT AUTHORITY\\SYSTEM","10/15/2026","PC-101"\r\n'
+                     '"","Update","KB4577586","PC-101\\管理者","3/10/2026","PC-101"\r\n').encode("cp932"))
+    for path, lines in ((wmic, (3, 4, 5)), (cim, (3, None, 4))):
+        patches = import_files("hotfix", [str(path)], ImportOptions())["facts"]["patches"]
+        found = {h["id"]: (h["installed_on"], h["source"]["line"]) for h in patches["hotfixes"]}
+        assert found["KB5031356"] == ("2026-10-15T00:00:00+09:00", lines[0])
+        assert found["KB4577586"] == ("2026-03-10T00:00:00+09:00", lines[2])
+        assert patches["last_security_installed_at"] == "2026-10-15T00:00:00+09:00"
+    assert import_files("hotfix", [str(wmic)], ImportOptions())["facts"]["patches"]["installed_count"] == 3
+
+
+def test_an_impossible_wmi_date_is_refused_naming_its_row(tmp_path):
+    path = tmp_path / "qfe.csv"
+    path.write_bytes(b"Node,HotFixID,InstalledOn\r\nPC-101,KB1,10/15/2026\r\nPC-101,KB2,13/15/2026\r\n")
+    with pytest.raises(InputError) as err:
+        import_files("hotfix", [str(path)], ImportOptions())
+    assert (err.value.line, err.value.where) == (3, "column 'InstalledOn'") and "found '13/15/2026'" in str(err.value)
