@@ -151,7 +151,8 @@ class Engine:
         evidence = list(dict.fromkeys(cited)) or [b.path for b in target.files]
         dates = [o.area_date[_area(p)] for o, p in reads if o is not None and _area(p) in o.area_date]
         root = {**target.facts, ORG: self.org.facts if self.org is not None else {}}
-        ctx = Context(params=self.selection.params, as_of=self.as_of or max(dates, default=target.collected_on),
+        as_of = self.as_of or (max(dates) if dates else target.collected_on)  # collected_on parses every file's date
+        ctx = Context(params=self.selection.params, as_of=as_of,
                       item_key=check.item, root=root, cache=self._cache_for(target), lasting=self._lasting,
                       lasting_lists=self._lasting_lists)
         try:
