@@ -111,11 +111,7 @@ class Engine:
         for the target, or for the run when the organisation's: a fleet's checks read the same few
         areas of each target over and over."""
         memo = self._lasting if owner is self.org else self._cache_for(target)
-        key = ("cited", id(owner), area)
-        found = memo.get(key)
-        if found is None:
-            found = memo[key] = _cited(owner, {area})
-        return found
+        return conditions.remembered(memo, ("cited", id(owner), area), lambda: _cited(owner, {area}))
 
     def _cache_for(self, target: Target) -> dict[Any, Any]:
         """Lookup indexes (built by ``match``) live as long as one target's evaluation."""

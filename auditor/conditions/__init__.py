@@ -83,11 +83,15 @@ class Context:
 
     def memoized(self, items: Any, key: Any, compute: Callable[[], Any]) -> Any:
         """What ``compute`` works out from ``items``, kept under ``key`` in their :meth:`memo`."""
-        memo = self.memo(items)
-        found = memo.get(key)
-        if found is None:
-            found = memo[key] = compute()
-        return found
+        return remembered(self.memo(items), key, compute)
+
+
+def remembered(memo: dict[Any, Any], key: Any, compute: Callable[[], Any]) -> Any:
+    """``memo[key]``, computed and kept the first time it is asked for."""
+    found = memo.get(key)
+    if found is None:
+        found = memo[key] = compute()
+    return found
 
 
 class Operator:
