@@ -20,3 +20,11 @@ class InputError(Exception):
         if self.where:
             loc += f": {self.where}"
         return f"{loc}: {self.problem}"
+
+
+def duplicate_key(file: str, key: str, first_line: int | None, line: int | None, where: str | None = None,
+                  what: str = "key") -> InputError:
+    """A key given twice in one mapping, section or block: which value was meant cannot be known,
+    and keeping either silently could weaken a rule (a minimum length of 6, then 14)."""
+    first = f" (first on line {first_line})" if first_line is not None else ""
+    return InputError(file, f"duplicate {what} {key!r}{first}: give it once", where=where, line=line)

@@ -7,6 +7,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Property tests of the parsers (marked ``fuzz``) run a few examples in every run of the suite
+# and many behind the marker: ``pytest -m fuzz`` (see pytest_configure). A fuzz test takes its
+# example count from the profile: it sets no max_examples of its own.
+settings.register_profile("ci", max_examples=100, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+settings.register_profile("fuzz", max_examples=10_000, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    settings.load_profile("fuzz" if "fuzz" in (config.option.markexpr or "") else "ci")
 
 
 @pytest.fixture
