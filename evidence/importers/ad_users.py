@@ -18,26 +18,29 @@ are kept; every record says which line of which file it came from.
 
 from __future__ import annotations
 
+import io
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from auditor.evidence.bundle import BundleBuilder
-from auditor.evidence.importers import register
+from auditor.evidence.importers import add_source, register
 from auditor.evidence.importers.csvrows import (
     INSTANT_FORMS,
     BadCell,
     Instants,
     Table,
-    csv_table,
+    TableFile,
+    read_csv,
     records,
+    shown,
 )
 from auditor.evidence.importers.tabular import LocalTimeImporter
-from auditor.evidence.importers.textio import decode
 
 from auditor.errors import InputError
+from auditor.limits import check_int_text
 from auditor.memory import paused_gc
 
 AREA = "directory_accounts"
@@ -105,17 +108,33 @@ def _escaped_group_names(value: str) -> list[str]:
     return names
 
 
+class _Memos:
+    """What converting one export's columns remembers from batch to batch: each distinct flag, group
+    list, department and time is converted (and kept) once for the whole file."""
+
+    def __init__(self, zone: timezone) -> None:
+        self.parser = Instants(zone)
+        self.by_column: dict[tuple[str, int], dict[Any, Any]] = {}
+
+    def get(self, kind: str, index: int, initial: dict[Any, Any] | None = None) -> dict[Any, Any]:
+        memo = self.by_column.get((kind, index))
+        if memo is None:
+            memo = self.by_column[kind, index] = dict(initial or {})
+        return memo
+
+
 class _Columns:
-    """Converts whole columns of the export at once, naming the file, line and column on failure.
+    """Converts whole columns of a batch of rows at once, naming the file, line and column on failure.
 
     Each distinct value is converted once (a directory has a handful of flag values and group
     lists) and the column is then mapped in C; a row-by-row loop with a function per field
     took several times as long on a 100,000-row export.
     """
 
-    def __init__(self, table: Table, zone: timezone) -> None:
+    def __init__(self, table: Table, memos: _Memos) -> None:
         self.table = table
-        self.parser = Instants(zone)
+        self.memos = memos
+        self.parser = memos.parser
         self._columns: dict[int, list[str]] = {}
 
     def column(self, index: int) -> list[str]:
@@ -142,6 +161,7 @@ class _Columns:
         return [v or None for v in values] if "" in values else values
 
     def _mapped(self, index: int, memo: dict[str, Any], convert: Callable[[str], Any]) -> Column:
+        """The column through ``memo`` (kept across batches), each value not in it yet converted first."""
         column = self.column(index)
         for raw in dict.fromkeys(column):  # distinct values in file order: the first bad row is the one named
             if raw not in memo:
@@ -152,19 +172,22 @@ class _Columns:
         def convert(raw: str) -> Any:
             folded = raw.strip().casefold()
             if folded not in ("true", "false", ""):
-                raise self.fail(f"expected True or False, found {raw!r}", raw, index)
+                raise self.fail(f"expected True or False, found {shown(raw)}", raw, index)
             return ABSENT if not folded else folded == "true"
 
-        return self._mapped(index, dict(BOOLEANS), convert)
+        return self._mapped(index, self.memos.get("booleans", index, BOOLEANS), convert)
 
     def flags(self, index: int) -> Column:
         def convert(raw: str) -> Any:
             text = raw.strip()
             if not (text.isascii() and text.isdigit()):
-                raise self.fail(f"expected a whole number (userAccountControl flags), found {raw!r}", raw, index)
+                raise self.fail(f"expected a whole number (userAccountControl flags), found {shown(raw)}", raw,
+                                index)
+            check_int_text(text, self.table.name, self.table.lines[self.column(index).index(raw)],
+                           f"column {self.table.header[index]!r}")
             return int(text)
 
-        return self._mapped(index, {"": ABSENT}, convert)
+        return self._mapped(index, self.memos.get("flags", index, {"": ABSENT}), convert)
 
     def instants(self, index: int) -> Column:
         try:
@@ -175,8 +198,9 @@ class _Columns:
                 column = self.table.header[index]
                 hint = (f"; a date with the year last, as an English-locale Windows writes it, cannot be told "
                         f"from a day-first one: export it as @{{n='{column}';e={{$_.{column}.ToString('s')}}}}")
+            why = f" ({bad.__cause__})" if "outside the years" in str(bad.__cause__ or "") else ""
             raise self.fail(f"expected a date and time such as {INSTANT_FORMS} (or a FileTime integer), "
-                            f"found {bad.value!r}{hint}", bad.value, index) from None
+                            f"found {shown(bad.value)}{why}{hint}", bad.value, index) from None
 
     def groups(self, index: int) -> Column:
         def convert(raw: str) -> list[str]:
@@ -187,9 +211,10 @@ class _Columns:
                 return group_names(raw)
             except ValueError as exc:
                 raise self.fail(f"expected distinguished names such as CN=Domain Admins,CN=Users,DC=example,"
-                                f"DC=local joined by ';', found {str(exc)!r}", raw, index) from None
+                                f"DC=local joined by ';', found {shown(str(exc))}", raw, index) from None
 
-        return list(map(list, self._mapped(index, {}, convert)))  # a list of its own for every record
+        # a list of its own for every record
+        return list(map(list, self._mapped(index, self.memos.get("groups", index), convert)))
 
 
 def _facts(cols: _Columns, sam: int) -> tuple[dict[str, Column], set[str]]:
@@ -202,6 +227,9 @@ def _facts(cols: _Columns, sam: int) -> tuple[dict[str, Column], set[str]]:
     for key, columns in (("display_name", ("DisplayName", "Name")), ("employee_id", ("EmployeeID", "EmployeeNumber")),
                          ("department", ("Department",))):
         if (values := cols.text(*columns)) is not None:
+            if key == "department":  # a handful of names, one string each for the whole file
+                shared = cols.memos.get("text", 0)
+                values = list(map(shared.setdefault, values, values))
             facts[key] = values
     optional: set[str] = set()
     uac_index = cols.index("userAccountControl")
@@ -239,18 +267,31 @@ def _facts(cols: _Columns, sam: int) -> tuple[dict[str, Column], set[str]]:
 
 def accounts_from(text: str, name: str, zone: timezone) -> list[dict[str, Any]]:
     """The ``directory_accounts`` records of one decoded export, in file order."""
+    header, batches = read_csv([text], name)
+    return accounts_in(header, batches, zone)
+
+
+def accounts_in(header: Table, batches: Iterable[Table], zone: timezone) -> list[dict[str, Any]]:
+    """The ``directory_accounts`` records of an export's rows, batch by batch, in file order.
+
+    Each batch of rows becomes records before the next is parsed, so what is held is the
+    records and one batch (see csvrows).
+    """
     with paused_gc():
-        table = csv_table(text, name)
-        sam = table.require("logon name", "SamAccountName", hint=EXPORT_HINT)
-        if not table.rows:
-            return []
-        facts, optional = _facts(_Columns(table, zone), sam)
-        found = records(table, facts)
-        for key in optional:
-            if ABSENT in facts[key]:
-                for record in found:
-                    if record[key] is ABSENT:
-                        del record[key]
+        sam = header.require("logon name", "SamAccountName", hint=EXPORT_HINT)
+        memos = _Memos(zone)
+        found: list[dict[str, Any]] = []
+        for table in batches:
+            if not table.rows:
+                continue
+            facts, optional = _facts(_Columns(table, memos), sam)
+            batch = records(table, facts)
+            for key in optional:
+                if ABSENT in facts[key]:
+                    for record in batch:
+                        if record[key] is ABSENT:
+                            del record[key]
+            found += batch
         return found
 
 
@@ -261,11 +302,15 @@ class ADUsersImporter(LocalTimeImporter):
     columns_owner = "Active Directory"
 
     def read(self, path: Path, data: bytes, builder: BundleBuilder) -> None:
+        self.read_stream(path, io.BytesIO(data), builder)
+
+    def read_stream(self, path: Path, file: BinaryIO, builder: BundleBuilder) -> None:
         name = str(path)
-        text, encoding = decode(data, name)
-        found = accounts_from(text, name, self.zone)
-        builder.add_source(name, f"ad-users ({encoding})", data, AREA)
-        if data.isascii() and (note := _unmangled(found)) is not None:
+        opened = TableFile(file, name, workbooks=False)
+        found = accounts_in(opened.header, opened.rows, self.zone)
+        encoding, digest = opened.finish()
+        add_source(builder, name, f"ad-users ({encoding})", digest, AREA)
+        if opened.ascii and (note := _unmangled(found)) is not None:
             builder.add_error(AREA, f"{name}: {note}", name)
         builder.set_fact(AREA, builder.facts.get(AREA, []) + found)
 

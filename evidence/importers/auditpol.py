@@ -16,15 +16,16 @@ are passed over.
 
 from __future__ import annotations
 
+import io
 import re
 import unicodedata
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from auditor.evidence.bundle import BundleBuilder
-from auditor.evidence.importers import register
-from auditor.evidence.importers.csvrows import Table, csv_table
-from auditor.evidence.importers.textio import decode
+from auditor.evidence.importers import add_source, register
+from auditor.evidence.importers.csvrows import Table, TableFile, shown
 
 from auditor.errors import InputError
 
@@ -57,19 +58,24 @@ def columns(table: Table) -> tuple[int, int, int]:
     return SUBCATEGORY, GUID, INCLUSION
 
 
-def subcategories_from(table: Table) -> list[dict[str, Any]]:
-    """One record per subcategory row: GUID (upper-case, braced), name, success, failure, source row."""
+def subcategories_from(table: Table, batches: Iterable[Table] | None = None) -> list[dict[str, Any]]:
+    """One record per subcategory row: GUID (upper-case, braced), name, success, failure, source row.
+
+    ``table`` is the whole report, or its header when ``batches`` gives the rows batch by batch.
+    """
     name_at, guid_at, inclusion_at = columns(table)
     found: list[dict[str, Any]] = []
     seen: dict[str, int] = {}
-    for fields, line in zip(table.rows, table.lines, strict=True):
+    rows = ((fields, line) for batch in batches for fields, line in zip(batch.rows, batch.lines, strict=True)) \
+        if batches is not None else zip(table.rows, table.lines, strict=True)
+    for fields, line in rows:
         name, raw_guid = fields[name_at].strip(), fields[guid_at].strip()
         if not raw_guid and name.startswith("Option:"):
             continue
         match = GUID_FORM.fullmatch(raw_guid.upper())
         if match is None:
             raise table.error(f"expected a subcategory GUID such as {{0CCE9215-69AE-11D9-BED3-505054503030}}, "
-                              f"found {raw_guid!r}", line, guid_at)
+                              f"found {shown(raw_guid)}", line, guid_at)
         guid = "{" + match[2] + "}"
         if guid in seen:
             raise table.error(f"subcategory {guid} appears twice (first on line {seen[guid]})", line, guid_at)
@@ -77,7 +83,7 @@ def subcategories_from(table: Table) -> list[dict[str, Any]]:
         setting = SETTINGS.get(fold(fields[inclusion_at]))
         if setting is None:
             raise table.error("expected Success, Failure, Success and Failure or No Auditing (成功, 失敗, "
-                              f"成功および失敗, 監査なし), found {fields[inclusion_at]!r}", line, inclusion_at)
+                              f"成功および失敗, 監査なし), found {shown(fields[inclusion_at])}", line, inclusion_at)
         found.append({"guid": guid, "name": name, "success": setting[0], "failure": setting[1],
                       "source": {"file": table.name, "line": line}})
     if not found:
@@ -92,14 +98,18 @@ class AuditPolImporter:
     description = "auditpol /get /category:* /r > FILE (Windows audit policy, any language)"
 
     def read(self, path: Path, data: bytes, builder: BundleBuilder) -> None:
+        self.read_stream(path, io.BytesIO(data), builder)
+
+    def read_stream(self, path: Path, file: BinaryIO, builder: BundleBuilder) -> None:
         name = str(path)
         if AREA in builder.facts:
             raise InputError(name, "a second auditpol report for the same target: import each file as its own "
                              "bundle")
-        text, encoding = decode(data, name)
-        found = subcategories_from(csv_table(text, name))
+        opened = TableFile(file, name, workbooks=False)
+        found = subcategories_from(opened.header, opened.rows)
+        encoding, digest = opened.finish()
         for area in ("os", AREA):
-            builder.add_source(name, f"auditpol ({encoding})", data, area)
+            add_source(builder, name, f"auditpol ({encoding})", digest, area)
         builder.set_fact("os", {"family": "windows"})
         builder.set_fact(AREA, {"subcategories": found})
 

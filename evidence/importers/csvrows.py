@@ -11,12 +11,19 @@ Dates come as Japanese offices write them: ISO, ``2026/4/1``, ``2026/11/02 8:41:
 Japanese-locale form of PowerShell and Excel), 和暦 (``令和7年4月1日``, ``R7.4.1``,
 ``平成31年4月30日``), Excel serial numbers, and Windows FileTime integers in raw AD exports.
 
+Memory: a table is read as a header and then batches of rows (:func:`read_csv`,
+:func:`read_xlsx`), each batch a :class:`Table` of its own with the header's columns, so an
+importer turns one batch into records before the next is parsed. A 1-million-row export is
+never held whole as bytes, text and parsed rows at once (it was: 2.8 GB for a 200 MB file);
+what stays is the records kept.
+
 Speed: a 100,000-row export must import in well under two seconds, so the work is done on
-whole lists in C where possible (``list(csv.reader)``, ``itemgetter`` columns, memos for
-dates) and Python-level loops are kept for the rare cases (multi-line fields, bad rows).
-The cyclic garbage collector is paused while the records are built (``auditor.memory.paused_gc``):
-hundreds of thousands of new, acyclic containers otherwise trigger full collections that
-cost more than the parsing.
+whole lists in C where possible (``list(csv.reader)`` of a piece of text, ``itemgetter``
+columns, memos for dates) and Python-level loops are kept for the rare cases (multi-line
+fields, bad rows); a batch is large enough (a 1 MiB piece of text) that the per-batch work is
+noise. The cyclic garbage collector is paused while the records are built
+(``auditor.memory.paused_gc``): hundreds of thousands of new, acyclic containers otherwise
+trigger full collections that cost more than the parsing.
 """
 
 from __future__ import annotations
@@ -25,19 +32,34 @@ import csv
 import io
 import re
 import unicodedata
-from collections.abc import Iterable
+import zipfile
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone
-from itertools import repeat
+from itertools import chain, repeat
 from operator import itemgetter
-from typing import Any
+from typing import Any, BinaryIO
 
-from auditor.evidence.importers.textio import decode
+from auditor.evidence.importers.textio import BLOCK_SIZE, Digest, TextStream, digest_file
 
-from auditor.errors import InputError
+from auditor.errors import InputError, duplicate_key
+from auditor.limits import MAX_INT_DIGITS, MIB, check_size
 
 TYPE_LINE = "#TYPE"  # PowerShell 5.1 Export-Csv without -NoTypeInformation
 HEADER_SEARCH = 10  # records searched for a header row below a title (Excel sheets often have one)
+# What a workbook may make openpyxl do. Excel itself stops at 1,048,576 rows and 16,384 columns (XFD);
+# a sheet's XML is some 250 bytes a row, so 1 GiB holds 4 million rows of a roster.
+MAX_SHEET_ROWS = 2_000_000
+MAX_SHEET_COLUMNS = 16_384
+MAX_WORKBOOK_MEMBER = 1024 * MIB  # one member of the zip, uncompressed (a sheet's XML, the shared strings)
+MAX_WORKBOOK_MEMBERS = 10_000
+XLSX_BATCH = 20_000  # sheet rows per batch
+
+
+def shown(value: Any, limit: int = 60) -> str:
+    """A value as an error message quotes it: its repr, cut short when long (a 5,000-digit cell)."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit - 10]}...{text[-6:]} ({len(str(value)):,} characters)"
 
 
 def _key(label: Any) -> str:
@@ -46,7 +68,10 @@ def _key(label: Any) -> str:
 
 @dataclass
 class Table:
-    """A header row and the data rows below it, each row with its line (or sheet row) number."""
+    """A header row and the data rows below it, each row with its line (or sheet row) number.
+
+    Read in batches, each batch is a Table of its own with the same header (:meth:`batch`).
+    """
 
     name: str
     header: list[str] = field(default_factory=list)
@@ -54,6 +79,7 @@ class Table:
     rows: list[list[Any]] = field(default_factory=list)
     lines: list[int] = field(default_factory=list)
     sheet: str | None = None
+    _positions: dict[str, list[int]] | None = field(default=None, repr=False, compare=False)
 
     def error(self, problem: str, line: int, column: int | None = None) -> InputError:
         """An error naming the file, the line (sheet row), and the sheet and column when known."""
@@ -62,21 +88,47 @@ class Table:
             where.append(f"column {self.header[column]!r}")
         return InputError(self.name, problem, where=", ".join(where) or None, line=line)
 
-    def column(self, *names: str) -> int | None:
-        """Index of the first of ``names`` present in the header (case-insensitive), else None."""
-        keys = [_key(h) for h in self.header]
-        for wanted in names:
-            key = _key(wanted)
-            if key in keys:
-                if keys.count(key) > 1:
-                    raise self.error(f"column {wanted!r} appears more than once in the header; "
-                                     "which one holds the data is ambiguous", self.header_line)
-                return keys.index(key)
-        return None
+    def positions(self, name: str) -> list[int]:
+        """Every index of a header name (case-insensitive), in header order."""
+        if self._positions is None:
+            self._positions = {}
+            for index, label in enumerate(self.header):
+                self._positions.setdefault(_key(label), []).append(index)
+        return self._positions.get(_key(name), [])
 
-    def require(self, role: str, *names: str, hint: str = "") -> int:
+    def column(self, *names: str, exclusive: bool = False) -> int | None:
+        """Index of the first of ``names`` present in the header (case-insensitive), else None.
+
+        A name given by two header columns is refused: which one holds the data cannot be told,
+        and taking either silently could read the wrong one. With ``exclusive`` the names are
+        alternative spellings of one field (職員番号 or employee_id), and two of them present
+        are refused the same way.
+        """
+        found: list[int] = []
+        for wanted in names:
+            at = self.positions(wanted)
+            if len(at) > 1:
+                raise duplicate_key(self.name, self.header[at[0]], None, self.header_line,
+                                    where=self._where_columns(at[0], at[1]), what="column")
+            if at:
+                if not exclusive:
+                    return at[0]
+                found.append(at[0])
+        if len(found) > 1:
+            first, second = sorted(found)[:2]
+            raise InputError(self.name, f"columns {self.header[first]!r} and {self.header[second]!r} both give "
+                             f"{' or '.join(map(repr, names))}: which one holds the data cannot be told; keep one "
+                             "(or name one with --mapping)", where=self._where_columns(first, second),
+                             line=self.header_line)
+        return found[0] if found else None
+
+    def _where_columns(self, first: int, second: int) -> str:
+        sheet = f"sheet {self.sheet!r}, " if self.sheet is not None else ""
+        return f"{sheet}header columns {first + 1} and {second + 1}"
+
+    def require(self, role: str, *names: str, hint: str = "", exclusive: bool = False) -> int:
         """Index of a column the import cannot do without, else an error naming the header line."""
-        index = self.column(*names)
+        index = self.column(*names, exclusive=exclusive)
         if index is None:
             shown = ", ".join(h for h in self.header if _key(h))
             raise self.error(f"no {role} column (expected {' or '.join(map(repr, names))}; "
@@ -86,6 +138,20 @@ class Table:
     def values(self, index: int) -> list[Any]:
         """One column's values, row by row."""
         return list(map(itemgetter(index), self.rows))
+
+    def batch(self, rows: list[list[Any]], lines: list[int]) -> Table:
+        """A table of some of the rows below this header."""
+        return Table(name=self.name, header=self.header, header_line=self.header_line, rows=rows, lines=lines,
+                     sheet=self.sheet, _positions=self._positions)
+
+    def joined(self, batches: Iterable[Table]) -> Table:
+        """This header with the rows of every batch (for small exports and tests)."""
+        rows: list[list[Any]] = []
+        lines: list[int] = []
+        for part in batches:
+            rows += part.rows
+            lines += part.lines
+        return self.batch(rows, lines)
 
 
 def _check_delimiter(text: str, name: str) -> None:
@@ -137,30 +203,71 @@ def _find_header(records: list[list[Any]], lines: list[int], table: Table, locat
                       f"{HEADER_SEARCH} lines (line {lines[first]} has: {shown}){hint}", lines[first])
 
 
-def csv_records(text: str, name: str) -> tuple[list[list[str]], list[int]]:
-    """Every non-empty record of comma-separated text, and the line each starts on.
+Batch = tuple[list[list[Any]], list[int]]  # records and the line (sheet row) each starts on
 
-    ``text`` has ``\\n`` newlines (as :func:`textio.decode` returns it). Quoting is strict, so
-    that a stray quote is reported instead of silently merging rows. When every record is
-    one line (the usual case) the whole file is parsed in one C call; otherwise each
-    record's first line is followed through the reader.
+
+def csv_batches(pieces: Iterable[str], name: str) -> Iterator[Batch]:
+    """Every non-empty record of comma-separated text, and the line each starts on, piece by piece.
+
+    ``pieces`` is the text with ``\\n`` newlines, each piece but the last ending at a line end (as
+    :class:`textio.TextStream` gives it); the records are those of the whole text. Quoting is
+    strict, so that a stray quote is reported instead of silently merging rows. When every
+    record of a piece is one line (the usual case) the piece is parsed in one C call; otherwise
+    each record's first line is followed through the reader, and a record still open at the
+    end of a piece (a quoted field with a line break in it) is parsed again with the next.
     """
-    try:
-        records = list(csv.reader(io.StringIO(text), strict=True))
-    except csv.Error:
-        records = None
-    physical = text.count("\n") + (1 if text and not text.endswith("\n") else 0)
-    if records is not None and len(records) == physical:
-        lines = list(range(1, physical + 1))
-    else:
-        records, lines = _tracked(text, name)
-    if not all(records):
-        keep = [i for i, fields in enumerate(records) if fields]
-        records, lines = [records[i] for i in keep], [lines[i] for i in keep]
-    return records, lines
+    source = iter(pieces)
+    start = 1  # the line the next text starts on
+    carry = ""  # the lines of a record left open by the previous piece
+    piece = next(source, None)
+    while piece is not None:
+        if carry:  # read on until the new text is as long as the carried one: re-parsing stays linear
+            more = [piece]
+            size = len(piece)
+            while size < len(carry) and (extra := next(source, None)) is not None:
+                more.append(extra)
+                size += len(extra)
+            piece = "".join(more)
+        following = next(source, None)
+        text, carry = carry + piece, ""
+        physical = text.count("\n") + (1 if text and not text.endswith("\n") else 0)
+        try:
+            records = list(csv.reader(io.StringIO(text), strict=True))
+        except csv.Error:
+            records = None
+        if records is not None and len(records) == physical:
+            lines = list(range(start, start + physical))
+            start += physical
+        else:
+            records, lines, open_line = _tracked(text, name, start, final=following is None)
+            if open_line is not None:
+                carry = text[_offset_of_line(text, open_line - start):]
+                start = open_line
+            else:
+                start += physical
+        if not all(records):
+            keep = [i for i, fields in enumerate(records) if fields]
+            records, lines = [records[i] for i in keep], [lines[i] for i in keep]
+        if records:
+            yield records, lines
+        piece = following
+    if carry:  # not reached: a record open at the very end is refused by _tracked
+        raise InputError(name, "a quoted field starting on this line is never closed (an unmatched '\"')",
+                         line=start)
 
 
-def _tracked(text: str, name: str) -> tuple[list[list[str]], list[int]]:
+def _offset_of_line(text: str, count: int) -> int:
+    """Where the line ``count`` lines after the text's first begins."""
+    offset = 0
+    for _ in range(count):
+        offset = text.index("\n", offset) + 1
+    return offset
+
+
+def _tracked(text: str, name: str, start: int = 1,
+             final: bool = True) -> tuple[list[list[str]], list[int], int | None]:
+    """Records with the line each starts on, and the line of a record left open at the end of a
+    text that is not the file's last (else None)."""
     reader = csv.reader(io.StringIO(text), strict=True)
     records: list[list[str]] = []
     lines: list[int] = []
@@ -169,37 +276,80 @@ def _tracked(text: str, name: str) -> tuple[list[list[str]], list[int]]:
         try:
             fields = next(reader)
         except StopIteration:
-            return records, lines
+            return records, lines, None
         except csv.Error as exc:
-            start = previous + 1
+            first = start + previous
             if "end of data" in str(exc):
+                if not final:
+                    return records, lines, first
                 raise InputError(name, "a quoted field starting on this line is never closed "
-                                 "(an unmatched '\"')", line=start) from None
-            if reader.line_num > start:
+                                 "(an unmatched '\"')", line=first) from None
+            if reader.line_num > previous + 1:
                 raise InputError(name, f"malformed CSV: a quoted field starting on this line runs on to line "
-                                 f"{reader.line_num}, where {exc} (is a closing '\"' missing?)", line=start) from None
-            raise InputError(name, f"malformed CSV: {exc}", line=start) from None
+                                 f"{start + reader.line_num - 1}, where {exc} (is a closing '\"' missing?)",
+                                 line=first) from None
+            raise InputError(name, f"malformed CSV: {exc}", line=first) from None
         records.append(fields)
-        lines.append(previous + 1)
+        lines.append(start + previous)
         previous = reader.line_num
 
 
-def csv_table(text: str, name: str, locate: Iterable[str] = (), hint: str = "") -> Table:
-    """The header and rows of a CSV export, every row checked to have the header's field count.
+def csv_records(text: str, name: str) -> tuple[list[list[str]], list[int]]:
+    """Every non-empty record of a whole text, and the line each starts on (see :func:`csv_batches`)."""
+    records: list[list[str]] = []
+    lines: list[int] = []
+    for more, at in csv_batches([text], name):
+        records += more
+        lines += at
+    return records, lines
 
-    A record with nothing but delimiters (Excel writes ``,,,`` for formatted empty rows)
-    holds no data and is skipped like an empty line; any other record with a different
-    number of fields than the header is an error on its line.
-    """
-    _check_delimiter(text, name)
-    records, lines = csv_records(text, name)
-    table = Table(name=name)
+
+def _header_and_rest(batches: Iterator[Batch], table: Table, locate: Iterable[str],
+                     hint: str) -> Batch:
+    """Find the header among the first records; the records below it that were read with it."""
+    records: list[list[Any]] = []
+    lines: list[int] = []
+    for more, at in batches:
+        records += more
+        lines += at
+        if len(records) > HEADER_SEARCH + 1:
+            break
     position = _find_header(records, lines, table, locate, hint)
-    rows, row_lines = records[position + 1:], lines[position + 1:]
+    return records[position + 1:], lines[position + 1:]
+
+
+def read_csv(pieces: Iterable[str], name: str, locate: Iterable[str] = (),
+             hint: str = "") -> tuple[Table, Iterator[Table]]:
+    """The header of a CSV export (read now) and its rows, batch by batch (read as they are asked for).
+
+    Every row is checked to have the header's field count. A record with nothing but delimiters
+    (Excel writes ``,,,`` for formatted empty rows) holds no data and is skipped like an empty
+    line; any other record with a different number of fields than the header is an error on its line.
+    """
+    source = iter(pieces)
+    head: list[str] = []
+    while sum(p.count("\n") for p in head) < 2 and (piece := next(source, None)) is not None:
+        head.append(piece)  # the first two lines, for the delimiter check
+    first = "".join(head)
+    _check_delimiter(first, name)
+    batches = csv_batches(chain([first], source) if first else source, name)
+    table = Table(name=name)
+    rows, lines = _header_and_rest(batches, table, locate, hint)
+
+    def all_rows() -> Iterator[Table]:
+        if rows:
+            yield _checked(table, rows, lines)
+        for more, at in batches:
+            yield _checked(table, more, at)
+
+    return table, all_rows()
+
+
+def _checked(table: Table, rows: list[list[str]], row_lines: list[int]) -> Table:
+    """A batch of CSV rows, each with the header's field count; rows of only delimiters left out."""
     width = len(table.header)
     if set(map(len, rows)) <= {width} and all(map(itemgetter(0), rows)):
-        table.rows, table.lines = rows, row_lines  # the usual case, checked in C
-        return table
+        return table.batch(rows, row_lines)  # the usual case, checked in C
     suspects = [i for i, fields in enumerate(rows) if len(fields) != width or not fields[0]]
     skip = set()
     for i in suspects:
@@ -211,52 +361,136 @@ def csv_table(text: str, name: str, locate: Iterable[str] = (), hint: str = "") 
     if skip:
         rows = [r for i, r in enumerate(rows) if i not in skip]
         row_lines = [n for i, n in enumerate(row_lines) if i not in skip]
-    table.rows, table.lines = rows, row_lines
-    return table
+    return table.batch(rows, row_lines)
 
 
-def xlsx_table(data: bytes, name: str, sheet: str | None, locate: Iterable[str], hint: str = "") -> Table:
-    """The header and rows of one sheet of an XLSX workbook (the first sheet unless named).
+def csv_table(text: str, name: str, locate: Iterable[str] = (), hint: str = "") -> Table:
+    """The header and every row of a whole CSV text (see :func:`read_csv`)."""
+    header, batches = read_csv([text], name, locate, hint)
+    return header.joined(batches)
 
-    Read-only mode streams the sheet instead of loading it whole; cells keep their types
-    (numbers, dates, booleans), and a row's number is the sheet's row number. The stored
-    sheet dimension is not trusted (some writers get it wrong), so every row is read.
-    Cells right of the header's last column are not read as data.
+
+def check_workbook(file: BinaryIO, name: str) -> None:
+    """Refuse a workbook whose zip members would unpack beyond :data:`MAX_WORKBOOK_MEMBER` (a zip
+    bomb), before openpyxl opens it. The sizes are the zip's own record of them, which the reader
+    does not go past. The file is left at its start."""
+    try:
+        with zipfile.ZipFile(file) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        raise InputError(name, f"not a readable XLSX workbook: {exc}") from None
+    finally:
+        file.seek(0)
+    if len(members) > MAX_WORKBOOK_MEMBERS:
+        raise InputError(name, f"not a workbook Excel writes: {len(members):,} files in the zip "
+                         f"(at most {MAX_WORKBOOK_MEMBERS:,} are read)")
+    for member in members:
+        if member.file_size > MAX_WORKBOOK_MEMBER:
+            raise InputError(name, f"{member.filename} in the workbook unpacks to {member.file_size / MIB:,.0f} MiB, "
+                             f"more than the {MAX_WORKBOOK_MEMBER / MIB:,.0f} MiB read from one member "
+                             "(a zip bomb, or save the sheet as CSV UTF-8)")
+
+
+def _xlsx_batches(file: BinaryIO, name: str, sheet: str | None, table: Table) -> Iterator[Batch]:
+    """The non-empty rows of one sheet, batch by batch, each with its sheet row number.
+
+    Read-only mode streams the sheet instead of loading it whole. The stored sheet dimension
+    is not trusted to be right (some writers get it wrong), so every row is read, but an absurd
+    one, or a sheet of more than :data:`MAX_SHEET_ROWS` rows, is refused. Sets the table's sheet.
     """
     try:
         import openpyxl
     except ImportError:
         raise InputError(name, "reading XLSX needs the openpyxl package (pip install openpyxl), "
                          "or save the sheet as CSV UTF-8") from None
+    check_workbook(file, name)
     try:
-        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        book = openpyxl.load_workbook(file, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises zipfile, KeyError and XML errors alike for broken files
         raise InputError(name, f"not a readable XLSX workbook: {exc}") from None
+    number = 0
     try:
-        if sheet is None:
-            ws = book.worksheets[0]
-        elif sheet in book.sheetnames:
-            ws = book[sheet]
-        else:
-            raise InputError(name, f"no sheet {sheet!r} (the workbook has: {', '.join(book.sheetnames)})")
+        try:
+            if sheet is None:
+                if not book.sheetnames:
+                    raise InputError(name, "the workbook has no sheets")
+                ws = book.worksheets[0]
+            elif sheet in book.sheetnames:
+                ws = book[sheet]
+            else:
+                raise InputError(name, f"no sheet {sheet!r} (the workbook has: {', '.join(book.sheetnames)})")
+        except InputError:
+            raise
+        except Exception as exc:
+            raise InputError(name, f"not a readable XLSX workbook: {exc}") from None
+        table.sheet = ws.title
+        rows, columns = ws.max_row, ws.max_column  # the sheet's own <dimension>, when it has one
+        if (rows or 0) > MAX_SHEET_ROWS or (columns or 0) > MAX_SHEET_COLUMNS:
+            raise table.error(f"the sheet says it spans {rows:,} rows and {columns:,} columns; at most "
+                              f"{MAX_SHEET_ROWS:,} rows and {MAX_SHEET_COLUMNS:,} columns are read", 1)
         ws.reset_dimensions()
         records: list[list[Any]] = []
         lines: list[int] = []
-        for number, values in enumerate(ws.iter_rows(values_only=True), start=1):
+        cells_of = iter(ws.iter_rows(values_only=True))
+        while True:
+            try:
+                values = next(cells_of, None)
+            except Exception as exc:  # a cell openpyxl cannot convert (a date beyond year 9999), broken XML
+                raise table.error(f"unreadable cell or row ({type(exc).__name__}: {exc})", number + 1) from None
+            if values is None:
+                break
+            number += 1
+            if number > MAX_SHEET_ROWS:
+                raise table.error(f"more than {MAX_SHEET_ROWS:,} rows in the sheet (empty rows count: Excel "
+                                  "writes the row numbers)", number)
+            if len(values) > MAX_SHEET_COLUMNS:
+                raise table.error(f"a row of {len(values):,} cells; at most {MAX_SHEET_COLUMNS:,} columns are "
+                                  "read", number)
             cells = list(values)
             while cells and (cells[-1] is None or (isinstance(cells[-1], str) and not cells[-1].strip())):
                 cells.pop()
             if cells:
                 records.append(cells)
                 lines.append(number)
-        table = Table(name=name, sheet=ws.title)
+                if len(records) >= XLSX_BATCH:
+                    yield records, lines
+                    records, lines = [], []
+        if records:
+            yield records, lines
     finally:
         book.close()
-    position = _find_header(records, lines, table, locate, hint)
+
+
+def read_xlsx(file: BinaryIO, name: str, sheet: str | None, locate: Iterable[str],
+              hint: str = "") -> tuple[Table, Iterator[Table]]:
+    """The header of one sheet of an XLSX workbook (the first sheet unless named), and its rows
+    batch by batch. Cells keep their types (numbers, dates, booleans), a row's number is the
+    sheet's row number, and cells right of the header's last column are not read as data."""
+    table = Table(name=name)
+    batches = _xlsx_batches(file, name, sheet, table)
+    try:
+        rows, lines = _header_and_rest(batches, table, locate, hint)
+    except BaseException:
+        batches.close()
+        raise
     width = len(table.header)
-    table.rows = [(cells + [None] * (width - len(cells)))[:width] for cells in records[position + 1:]]
-    table.lines = lines[position + 1:]
-    return table
+
+    def padded(rows: list[list[Any]], lines: list[int]) -> Table:
+        return table.batch([(cells + [None] * (width - len(cells)))[:width] for cells in rows], lines)
+
+    def all_rows() -> Iterator[Table]:
+        if rows:
+            yield padded(rows, lines)
+        for more, at in batches:
+            yield padded(more, at)
+
+    return table, all_rows()
+
+
+def xlsx_table(data: bytes, name: str, sheet: str | None, locate: Iterable[str], hint: str = "") -> Table:
+    """The header and every row of one sheet of a workbook's bytes (see :func:`read_xlsx`)."""
+    header, batches = read_xlsx(io.BytesIO(data), name, sheet, locate, hint)
+    return header.joined(batches)
 
 
 def records(table: Table, facts: dict[str, list[Any]]) -> list[dict[str, Any]]:
@@ -303,7 +537,7 @@ class BeforeEra(ValueError):
 
 
 def _digits(text: str) -> int:
-    if not (text.isascii() and text.isdigit()):
+    if not (text.isascii() and text.isdigit()) or len(text) > MAX_INT_DIGITS:
         raise ValueError(text)
     return int(text)
 
@@ -419,19 +653,21 @@ class Instants:
         if sep:
             iso_day = self._days.get(day)
             if iso_day is None:
-                iso_day = self._days[day] = _ymd(day).isoformat()
+                iso_day = _ymd(day).isoformat()
+                if iso_day not in _EDGE_DAYS:  # the first and last days are checked with their time, every time
+                    self._days[day] = iso_day
             iso_clock = self._clocks.get(clock)
             if iso_clock is None:
                 iso_clock = self._clocks[clock] = _clock(clock)
-            return f"{iso_day}T{iso_clock}{self.suffix}"
+            return _in_range(f"{iso_day}T{iso_clock}{self.suffix}")
         if len(day) < 10 or not day[:4].isdigit():
             raise ValueError(value)
         if "T" not in day:
-            return f"{_ymd(day).isoformat()}T00:00:00{self.suffix}"
+            return _in_range(f"{_ymd(day).isoformat()}T00:00:00{self.suffix}")
         moment = datetime.fromisoformat(day)
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=self.zone)
-        return moment.isoformat()
+        return _in_range(moment.isoformat(), moment)
 
     def column(self, values: Iterable[Any]) -> list[str | None]:
         """A whole column at once: empty → None, digits → FileTime, text → :meth:`parse`.
@@ -457,6 +693,8 @@ class Instants:
             try:
                 text = value.strip()
                 if text.isascii() and text.isdigit():
+                    if len(text) > MAX_INT_DIGITS:  # int() refuses 4,300 digits, and is slow long before
+                        raise ValueError(value)
                     memo[value] = self.filetime(int(text))
                 else:
                     memo[value] = self.parse(text) if text else None
@@ -485,6 +723,21 @@ class Instants:
         return f"{iso_day}T{iso_clock}{self.suffix}"
 
 
+_EDGE_DAYS = (date.min.isoformat(), date.max.isoformat())
+
+
+def _in_range(iso: str, moment: datetime | None = None) -> str:
+    """``iso`` when the instant it writes exists in UTC too: 0001-01-01T00:00:00+09:00 is before
+    the first instant a datetime holds, and comparing it with another overflows (ValueError)."""
+    if moment is None and not iso.startswith(_EDGE_DAYS):
+        return iso
+    try:
+        (moment or datetime.fromisoformat(iso)).astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"{iso} is outside the years 1 to 9999 in UTC") from None
+    return iso
+
+
 def _clock(text: str) -> str:
     """``8:41:07`` or ``08:41`` → ``08:41:07`` / ``08:41:00`` (24-hour, as the Japanese locale writes)."""
     parts = text.split(":")
@@ -504,18 +757,60 @@ _FILETIME_MAX = 2650467743999999999  # 9999-12-31T23:59:59Z
 
 # ---------------------------------------------------------------- organisation tables (CSV or XLSX)
 
+class TableFile:
+    """One tabular export being read: its header now, its rows batch by batch, then what read it.
+
+    The file's bytes are hashed as they are read, so that the source recorded is the file's
+    exact bytes without keeping them; :meth:`finish` gives the reader's name and the digest
+    once the rows are read.
+    """
+
+    def __init__(self, file: BinaryIO, name: str, sheet: str | None = None, locate: Iterable[str] = (),
+                 hint: str = "", workbooks: bool = True, block_size: int = BLOCK_SIZE) -> None:
+        self.name = name
+        self.file = file
+        size = file.seek(0, io.SEEK_END)
+        file.seek(0)
+        self.workbook = workbooks and is_xlsx(file.read(4))
+        file.seek(0)
+        check_size(name, "workbook" if self.workbook else "table", size=size)
+        self.stream: TextStream | None = None
+        self._digest: Digest | None = None
+        if self.workbook:
+            self._digest = digest_file(file, block_size)
+            file.seek(0)
+            self.header, self.rows = read_xlsx(file, name, sheet, locate, hint)
+            return
+        if sheet is not None:
+            raise InputError(name, f"--sheet {sheet!r} was given but the file is CSV, not an XLSX workbook")
+        self.stream = TextStream(file, name, block_size)
+        self.header, self.rows = read_csv(self.stream.pieces(), name, locate, hint)
+
+    @property
+    def ascii(self) -> bool:
+        """Whether every byte of a text file was ASCII (known once its rows are read)."""
+        return self.stream is not None and self.stream.ascii
+
+    def finish(self) -> tuple[str, Digest]:
+        """What read the file (``xlsx`` or the text's encoding) and its digest; any rows left unread are
+        read (and checked) first."""
+        for _ in self.rows:
+            pass
+        if self.stream is not None:
+            return self.stream.encoding, self.stream.finish()
+        assert self._digest is not None  # noqa: S101 - set with the workbook
+        return "xlsx", self._digest
+
+
 def load_table(name: str, data: bytes, sheet: str | None, locate: Iterable[str],
                hint: str = "") -> tuple[Table, str]:
-    """A roster-like table from Excel's CSV (any of Windows' encodings) or an XLSX workbook.
+    """A roster-like table from Excel's CSV (any of Windows' encodings) or an XLSX workbook, whole.
 
     Returns the table and what read it (``xlsx`` or the text encoding), for the source's parser.
     """
-    if is_xlsx(data):
-        return xlsx_table(data, name, sheet, locate, hint), "xlsx"
-    if sheet is not None:
-        raise InputError(name, f"--sheet {sheet!r} was given but the file is CSV, not an XLSX workbook")
-    text, encoding = decode(data, name)
-    return csv_table(text, name, locate, hint), encoding
+    opened = TableFile(io.BytesIO(data), name, sheet, locate, hint)
+    table = opened.header.joined(opened.rows)
+    return table, opened.finish()[0]
 
 
 def _cell_text(value: Any) -> str | None:
@@ -529,15 +824,24 @@ def _cell_text(value: Any) -> str | None:
     return str(value).strip() or None
 
 
-def text_column(table: Table, index: int | None) -> list[str | None] | None:
-    """A column's stripped text (None where empty); None when the column is not in the table."""
+def text_column(table: Table, index: int | None, shared: dict[Any, Any] | None = None) -> list[str | None] | None:
+    """A column's stripped text (None where empty); None when the column is not in the table.
+
+    With ``shared`` (a dict kept across batches), equal values are one string: for columns that
+    repeat a few values (departments, statuses), a million rows keep a handful of strings.
+    """
     if index is None:
         return None
     values = table.values(index)
     if table.sheet is None:  # CSV: every cell is text; stripped in C, and empties made None only if any
-        stripped = list(map(str.strip, values))
-        return [v or None for v in stripped] if "" in stripped else stripped
-    return [v.strip() or None if type(v) is str else _cell_text(v) for v in values]
+        found = list(map(str.strip, values))
+        if "" in found:
+            found = [v or None for v in found]
+    else:
+        found = [v.strip() or None if type(v) is str else _cell_text(v) for v in values]
+    if shared is not None:
+        found = list(map(shared.setdefault, found, found))
+    return found
 
 
 def date_column(table: Table, index: int | None) -> list[str | None] | None:

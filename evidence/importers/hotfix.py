@@ -22,16 +22,16 @@ Update``, ``Hotfix``): ``Security Update`` marks the updates behind ``last_secur
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from auditor.evidence.bundle import BundleBuilder
-from auditor.evidence.importers import register
-from auditor.evidence.importers.csvrows import BadCell, Instants, Table, csv_table, text_column
+from auditor.evidence.importers import add_source, register
+from auditor.evidence.importers.csvrows import BadCell, Instants, Table, TableFile, shown, text_column
 from auditor.evidence.importers.tabular import LocalTimeImporter
-from auditor.evidence.importers.textio import decode
 
 AREA = "patches"
 SECURITY_UPDATE = "security update"
@@ -42,8 +42,11 @@ DATE_HINT = ("expected a date such as 2026/10/15 0:00:00 (Japanese locale) or 20
              "@{n='InstalledOn';e={$_.InstalledOn.ToString('s')}}")
 
 
-def hotfixes_from(table: Table, zone: timezone) -> list[dict[str, Any]]:
-    """One record per update row: id, description, installed_on (instant or None), source row."""
+def hotfixes_from(table: Table, zone: timezone | Instants) -> list[dict[str, Any]]:
+    """One record per update row: id, description, installed_on (instant or None), source row.
+
+    ``zone`` may be an :class:`Instants` reader kept across the batches of one export.
+    """
     hotfix_id = table.require("update id", "HotFixID", hint=EXPORT_HINT)
     installed_on = table.require("install date", "InstalledOn", hint=EXPORT_HINT)
     ids = text_column(table, hotfix_id) or []
@@ -51,9 +54,12 @@ def hotfixes_from(table: Table, zone: timezone) -> list[dict[str, Any]]:
         raise table.error("empty HotFixID: every update Get-HotFix lists has one", table.lines[ids.index(None)],
                           hotfix_id)
     try:
-        dates = Instants(zone).column(list(map(_wmi_date, table.values(installed_on))))
+        parser = zone if isinstance(zone, Instants) else Instants(zone)
+        dates = parser.column(list(map(_wmi_date, table.values(installed_on))))
     except BadCell as bad:
-        raise table.error(f"{DATE_HINT}; found {bad.value!r}", table.lines[bad.index], installed_on) from None
+        why = f" ({bad.__cause__})" if bad.__cause__ is not None and "outside the years" in str(bad.__cause__) else ""
+        raise table.error(f"{DATE_HINT}; found {shown(bad.value)}{why}", table.lines[bad.index],
+                          installed_on) from None
     descriptions = text_column(table, table.column("Description"))
     found = []
     for row, (update, date) in enumerate(zip(ids, dates, strict=True)):
@@ -103,10 +109,17 @@ class HotFixImporter(LocalTimeImporter):
     columns_owner = "Get-HotFix"
 
     def read(self, path: Path, data: bytes, builder: BundleBuilder) -> None:
+        self.read_stream(path, io.BytesIO(data), builder)
+
+    def read_stream(self, path: Path, file: BinaryIO, builder: BundleBuilder) -> None:
         name = str(path)
-        text, encoding = decode(data, name)
-        table = csv_table(text, name)
-        found = hotfixes_from(table, self.zone)
+        opened = TableFile(file, name, workbooks=False)
+        table = opened.header
+        table.require("update id", "HotFixID", hint=EXPORT_HINT)  # before any row: a wrong file is said first
+        table.require("install date", "InstalledOn", hint=EXPORT_HINT)
+        parser = Instants(self.zone)
+        found = [hotfix for batch in opened.rows for hotfix in hotfixes_from(batch, parser)]
+        encoding, digest = opened.finish()
         if table.column("Description") is None:
             builder.add_error(AREA, f"{name}: no Description column, so which updates are security updates "
                               "is unknown", name)
@@ -117,7 +130,7 @@ class HotFixImporter(LocalTimeImporter):
                               "install dates", name)
         earlier = builder.facts.get(AREA, {}).get("hotfixes", [])
         for area in ("os", AREA):
-            builder.add_source(name, f"hotfix ({encoding})", data, area)
+            add_source(builder, name, f"hotfix ({encoding})", digest, area)
         builder.set_fact("os", {"family": "windows"})
         builder.set_fact(AREA, patches_from(earlier + found))
 

@@ -19,14 +19,15 @@ leading zeros Excel dropped still matches the directory.
 
 from __future__ import annotations
 
-from typing import Any
+import io
+from typing import Any, BinaryIO
 
 from auditor.evidence.importers import register
 from auditor.evidence.importers.csvrows import (
+    TableFile,
     column_names,
     date_column,
     fold_label,
-    load_table,
     records,
     text_column,
     value_map,
@@ -62,30 +63,45 @@ MAPPING_SCHEMA: dict[str, Any] = {
 def roster_from(table_name: str, data: bytes, mapping: dict[str, Any] | None,
                 sheet: str | None = None) -> tuple[list[dict[str, Any]], str]:
     """The ``hr_roster`` records of one roster file, and what read it (encoding or ``xlsx``)."""
+    found, opened = roster_rows(io.BytesIO(data), table_name, mapping, sheet)
+    return found, opened.finish()[0]
+
+
+def roster_rows(file: BinaryIO, table_name: str, mapping: dict[str, Any] | None,
+                sheet: str | None = None) -> tuple[list[dict[str, Any]], TableFile]:
+    """The ``hr_roster`` records of an open roster file, read batch by batch, and the file read."""
     columns = column_names(COLUMNS, mapping)
     statuses = value_map(STATUS_VALUES, (mapping or {}).get("status_values"))
     hint = " (name it with --mapping, format auditor-hr-mapping/1)"
     with paused_gc():
-        table, reader = load_table(table_name, data, sheet, columns["employee_id"], hint)
-        ids_index = table.require("employee-number", *columns["employee_id"], hint=hint)
-        status_index = table.require("employment-status", *columns["status"], hint=hint)
-        ids = text_column(table, ids_index) or []
-        for row, value in enumerate(ids):
-            if value is None:
-                raise table.error("empty employee number: every roster row needs one", table.lines[row], ids_index)
-        facts: dict[str, list[Any]] = {"employee_id": ids}
-        for key in ("name", "department"):
-            if (values := text_column(table, table.column(*columns[key]))) is not None:
-                facts[key] = values
-        labels = text_column(table, status_index) or []
+        opened = TableFile(file, table_name, sheet, columns["employee_id"], hint)
+        header = opened.header
+        # a field named by two header columns (職員番号 and employee_id) is refused: which one is meant?
+        ids_index = header.require("employee-number", *columns["employee_id"], hint=hint, exclusive=True)
+        status_index = header.require("employment-status", *columns["status"], hint=hint, exclusive=True)
+        optional = {key: header.column(*columns[key], exclusive=True) for key in ("name", "department")}
+        dates_index = header.column(*columns["effective_date"], exclusive=True)
         category: dict[str | None, str] = {None: "other"}  # per distinct label: a roster has a handful
-        for label in set(labels) - category.keys():
-            category[label] = statuses.get(fold_label(label or ""), "other")
-        facts["status"] = [category[label] for label in labels]
-        facts["status_label"] = labels
-        if (dates := date_column(table, table.column(*columns["effective_date"]))) is not None:
-            facts["effective_date"] = dates
-        return records(table, facts), reader
+        shared: dict[str, dict[Any, Any]] = {"department": {}, "status_label": {}}
+        found: list[dict[str, Any]] = []
+        for table in opened.rows:
+            ids = text_column(table, ids_index) or []
+            if None in ids:
+                row = ids.index(None)
+                raise table.error("empty employee number: every roster row needs one", table.lines[row], ids_index)
+            facts: dict[str, list[Any]] = {"employee_id": ids}
+            for key, index in optional.items():
+                if (values := text_column(table, index, shared.get(key))) is not None:
+                    facts[key] = values
+            labels = text_column(table, status_index, shared["status_label"]) or []
+            for label in set(labels) - category.keys():
+                category[label] = statuses.get(fold_label(label or ""), "other")
+            facts["status"] = [category[label] for label in labels]
+            facts["status_label"] = labels
+            if (dates := date_column(table, dates_index)) is not None:
+                facts["effective_date"] = dates
+            found += records(table, facts)
+        return found, opened
 
 
 class HRRosterImporter(SpreadsheetImporter):
@@ -95,7 +111,7 @@ class HRRosterImporter(SpreadsheetImporter):
     area = AREA
     mapping_schema = MAPPING_SCHEMA
     values_key = "status_values"
-    parse = staticmethod(roster_from)
+    rows_of = staticmethod(roster_rows)
 
 
 @register("hr-roster")

@@ -8,14 +8,15 @@ XLSX sheet and add their records to one list area.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from datetime import timezone
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, BinaryIO, ClassVar
 
 from auditor.evidence.bundle import BundleBuilder
-from auditor.evidence.importers import ImportOptions
-from auditor.evidence.importers.csvrows import load_mapping, parse_offset
+from auditor.evidence.importers import ImportOptions, add_source
+from auditor.evidence.importers.csvrows import TableFile, load_mapping, parse_offset
 
 from auditor.errors import InputError
 
@@ -42,7 +43,9 @@ class LocalTimeImporter:
             raise InputError("--sheet", f"the {self.name} import reads CSV, which has no sheets")
 
 
-Parser = Callable[[str, bytes, "dict[str, Any] | None", "str | None"], "tuple[list[dict[str, Any]], str]"]
+# (open file, its name, the mapping, the sheet) → the records and the TableFile they were read from
+RowsParser = Callable[[BinaryIO, str, "dict[str, Any] | None", "str | None"],
+                      "tuple[list[dict[str, Any]], TableFile]"]
 
 
 class SpreadsheetImporter:
@@ -52,7 +55,7 @@ class SpreadsheetImporter:
     area: ClassVar[str]
     mapping_schema: ClassVar[dict[str, Any]]
     values_key: ClassVar[str]  # the mapping's section that relabels values (statuses, completion marks)
-    parse: ClassVar[Parser]
+    rows_of: ClassVar[RowsParser]
 
     def __init__(self) -> None:
         self.mapping: dict[str, Any] | None = None
@@ -65,7 +68,12 @@ class SpreadsheetImporter:
         self.sheet = options.sheet
 
     def read(self, path: Path, data: bytes, builder: BundleBuilder) -> None:
+        self.read_stream(path, io.BytesIO(data), builder)
+
+    def read_stream(self, path: Path, file: BinaryIO, builder: BundleBuilder) -> None:
+        """Read the table batch by batch as the file is read (see csvrows), hashing its bytes on the way."""
         name = str(path)
-        found, reader = type(self).parse(name, data, self.mapping, self.sheet)
-        builder.add_source(name, f"{self.name} ({reader})", data, self.area)
+        found, opened = type(self).rows_of(file, name, self.mapping, self.sheet)
+        reader, digest = opened.finish()
+        add_source(builder, name, f"{self.name} ({reader})", digest, self.area)
         builder.set_fact(self.area, builder.facts.get(self.area, []) + found)

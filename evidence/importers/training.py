@@ -16,16 +16,18 @@ export does not say, and an attendance list is not proof of completion.
 
 from __future__ import annotations
 
-from typing import Any
+import io
+from typing import Any, BinaryIO
 
 from auditor.evidence.importers import register
 from auditor.evidence.importers.csvrows import (
     Table,
+    TableFile,
     column_names,
     date_column,
     fold_label,
-    load_table,
     records,
+    shown,
     text_column,
     value_map,
 )
@@ -54,10 +56,11 @@ MAPPING_SCHEMA: dict[str, Any] = {
 }
 
 
-def _completed(table: Table, index: int, marks: dict[str, str]) -> list[bool]:
-    """Each row's mark as a boolean; XLSX booleans and 1/0 numbers are read as such."""
+def _completed(table: Table, index: int, marks: dict[str, str], memo: dict[Any, bool] | None = None) -> list[bool]:
+    """Each row's mark as a boolean; XLSX booleans and 1/0 numbers are read as such (``memo``: kept
+    across batches)."""
     out: list[bool] = []
-    memo: dict[Any, bool] = {}
+    memo = {} if memo is None else memo
     for row, value in enumerate(table.values(index)):
         key = (type(value), value)
         found = memo.get(key)
@@ -70,7 +73,7 @@ def _completed(table: Table, index: int, marks: dict[str, str]) -> list[bool]:
                 category = marks.get(fold_label(label))
                 if category is None:
                     known = ", ".join(sorted({k for k in marks if k}))
-                    raise table.error(f"expected a completion mark ({known}, or empty), found {value!r}",
+                    raise table.error(f"expected a completion mark ({known}, or empty), found {shown(value)}",
                                       table.lines[row], index)
                 found = category == "completed"
             memo[key] = found
@@ -81,26 +84,41 @@ def _completed(table: Table, index: int, marks: dict[str, str]) -> list[bool]:
 def records_from(table_name: str, data: bytes, mapping: dict[str, Any] | None,
                  sheet: str | None = None) -> tuple[list[dict[str, Any]], str]:
     """The ``training_records`` of one file, and what read it (encoding or ``xlsx``)."""
+    found, opened = training_rows(io.BytesIO(data), table_name, mapping, sheet)
+    return found, opened.finish()[0]
+
+
+def training_rows(file: BinaryIO, table_name: str, mapping: dict[str, Any] | None,
+                  sheet: str | None = None) -> tuple[list[dict[str, Any]], TableFile]:
+    """The ``training_records`` of an open file, read batch by batch, and the file read."""
     columns = column_names(COLUMNS, mapping)
     marks = value_map(COMPLETED_VALUES, (mapping or {}).get("completed_values"))
     hint = " (name it with --mapping, format auditor-training-mapping/1)"
     with paused_gc():
-        table, reader = load_table(table_name, data, sheet, columns["employee_id"], hint)
-        ids_index = table.require("employee-number", *columns["employee_id"], hint=hint)
-        course_index = table.require("course", *columns["course"], hint=hint)
-        facts: dict[str, list[Any]] = {}
-        for key, index in (("employee_id", ids_index), ("course", course_index)):
-            values = text_column(table, index) or []
-            for row, value in enumerate(values):
-                if value is None:
+        opened = TableFile(file, table_name, sheet, columns["employee_id"], hint)
+        header = opened.header
+        # a field named by two header columns (職員番号 and staff_id) is refused: which one is meant?
+        ids_index = header.require("employee-number", *columns["employee_id"], hint=hint, exclusive=True)
+        course_index = header.require("course", *columns["course"], hint=hint, exclusive=True)
+        dates_index = header.column(*columns["completed_on"], exclusive=True)
+        completed_index = header.column(*columns["completed"], exclusive=True)
+        courses: dict[Any, Any] = {}  # one string per course name for the whole file
+        completed_memo: dict[Any, bool] = {}
+        found: list[dict[str, Any]] = []
+        for table in opened.rows:
+            facts: dict[str, list[Any]] = {}
+            for key, index in (("employee_id", ids_index), ("course", course_index)):
+                values = text_column(table, index, courses if key == "course" else None) or []
+                if None in values:
                     raise table.error(f"empty {key.replace('_', ' ')}: every attendance row needs one",
-                                      table.lines[row], index)
-            facts[key] = values
-        if (dates := date_column(table, table.column(*columns["completed_on"]))) is not None:
-            facts["completed_on"] = dates
-        if (completed_index := table.column(*columns["completed"])) is not None:
-            facts["completed"] = _completed(table, completed_index, marks)
-        return records(table, facts), reader
+                                      table.lines[values.index(None)], index)
+                facts[key] = values
+            if (dates := date_column(table, dates_index)) is not None:
+                facts["completed_on"] = dates
+            if completed_index is not None:
+                facts["completed"] = _completed(table, completed_index, marks, completed_memo)
+            found += records(table, facts)
+        return found, opened
 
 
 class TrainingImporter(SpreadsheetImporter):
@@ -110,7 +128,7 @@ class TrainingImporter(SpreadsheetImporter):
     area = AREA
     mapping_schema = MAPPING_SCHEMA
     values_key = "completed_values"
-    parse = staticmethod(records_from)
+    rows_of = staticmethod(training_rows)
 
 
 @register("training")
