@@ -198,9 +198,8 @@ class _Columns:
                 column = self.table.header[index]
                 hint = (f"; a date with the year last, as an English-locale Windows writes it, cannot be told "
                         f"from a day-first one: export it as @{{n='{column}';e={{$_.{column}.ToString('s')}}}}")
-            why = f" ({bad.__cause__})" if "outside the years" in str(bad.__cause__ or "") else ""
             raise self.fail(f"expected a date and time such as {INSTANT_FORMS} (or a FileTime integer), "
-                            f"found {shown(bad.value)}{why}{hint}", bad.value, index) from None
+                            f"found {shown(bad.value)}{bad.why()}{hint}", bad.value, index) from None
 
     def groups(self, index: int) -> Column:
         def convert(raw: str) -> list[str]:

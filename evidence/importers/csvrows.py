@@ -620,10 +620,15 @@ def parse_offset(text: str) -> timezone:
 class BadCell(ValueError):
     """A value that does not parse, by its position in the column being converted."""
 
-    def __init__(self, index: int, value: Any) -> None:
+    def __init__(self, index: int, value: Any, reason: Exception | None = None) -> None:
         super().__init__(value)
         self.index = index
         self.value = value
+        self.reason = reason
+
+    def why(self) -> str:
+        """`` (reason)`` when the value is written right but is not an instant (before year 1 in UTC), else ``""``."""
+        return f" ({self.reason})" if self.reason is not None and "outside the years" in str(self.reason) else ""
 
 
 class Instants:
@@ -698,8 +703,8 @@ class Instants:
                     memo[value] = self.filetime(int(text))
                 else:
                     memo[value] = self.parse(text) if text else None
-            except (ValueError, OverflowError):
-                raise BadCell(values.index(value), value) from None
+            except (ValueError, OverflowError) as exc:
+                raise BadCell(values.index(value), value, exc) from None
         return list(map(memo.__getitem__, values))
 
     def filetime(self, value: int) -> str | None:

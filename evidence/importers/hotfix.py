@@ -57,8 +57,7 @@ def hotfixes_from(table: Table, zone: timezone | Instants) -> list[dict[str, Any
         parser = zone if isinstance(zone, Instants) else Instants(zone)
         dates = parser.column(list(map(_wmi_date, table.values(installed_on))))
     except BadCell as bad:
-        why = f" ({bad.__cause__})" if bad.__cause__ is not None and "outside the years" in str(bad.__cause__) else ""
-        raise table.error(f"{DATE_HINT}; found {shown(bad.value)}{why}", table.lines[bad.index],
+        raise table.error(f"{DATE_HINT}; found {shown(bad.value)}{bad.why()}", table.lines[bad.index],
                           installed_on) from None
     descriptions = text_column(table, table.column("Description"))
     found = []
