@@ -4,9 +4,12 @@ The engine streams: a first pass reads each file's header (format, target,
 collected_at) to group files by target; the second pass re-reads one target's files
 at a time, so memory stays flat however large the fleet.
 
-A file that cannot be attributed to a target (not JSON, wrong ``format``, invalid
-``target``) is an :class:`InputError` (exit 2). A file that names its target but whose
-body is broken makes that target's results ``error``, and the rest is audited.
+A single file named alone that cannot be read or attributed to a target (not JSON, wrong
+``format``, invalid ``target``) is an :class:`InputError` (exit 2). In a fleet (a directory,
+or several paths) such a file, an unreadable subdirectory or a broken link is listed as
+:class:`Unread` and the rest is audited: the results name it and the gate fails ("evidence
+incomplete"), as a fleet with a hole in it is not proven. A file that names its target but
+whose body is broken makes that target's results ``error``, and the rest is audited.
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import os
+import stat
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -23,6 +28,7 @@ from typing import Any
 from auditor import jsonio
 from auditor.clock import parse_date
 from auditor.errors import InputError
+from auditor.limits import check_size
 from auditor.memory import paused_gc
 from auditor.schemas import bundle as B
 from auditor.schemas import with_defaults
@@ -70,22 +76,101 @@ class Target:
         return os_facts.get("family") if isinstance(os_facts, dict) else None
 
 
-def discover(paths: Iterable[str | Path]) -> list[Path]:
-    """Bundle files named, or found recursively (``*.json``) in directories named."""
+@dataclass(frozen=True)
+class Unread:
+    """A path of the fleet that could not be read or attributed to a target, and why."""
+
+    path: str
+    problem: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"path": self.path, "problem": self.problem}
+
+
+def _is_bundle_name(name: str) -> bool:
+    return name.lower().endswith(".json")  # PC-101.JSON as Windows tools name it is one too
+
+
+def _walk(root: Path, found: list[Path], unread: list[Unread]) -> None:
+    """Every bundle file under ``root``, following links to directories once each (a link loop is
+    not walked twice); what cannot be listed or is not a regular file is reported, not skipped."""
+    seen: set[tuple[int, int]] = set()
+    pending = [root]
+    while pending:
+        folder = pending.pop()
+        try:
+            info = folder.stat()
+            if (info.st_dev, info.st_ino) in seen:
+                continue
+            seen.add((info.st_dev, info.st_ino))
+            with os.scandir(folder) as listing:
+                entries = sorted(listing, key=lambda e: e.name)
+        except OSError as exc:
+            unread.append(Unread(str(folder), f"cannot read this directory: {exc.strerror or exc}"))
+            continue
+        subfolders = []
+        for entry in entries:
+            path = Path(entry.path)
+            try:
+                is_dir = entry.is_dir()  # follows a link
+            except OSError as exc:
+                unread.append(Unread(str(path), f"cannot read: {exc.strerror or exc}"))
+                continue
+            if is_dir:
+                subfolders.append(path)
+                continue
+            try:
+                mode = entry.stat().st_mode
+            except FileNotFoundError:  # a link to nothing: what it stood for (a bundle, a folder) is missing
+                unread.append(Unread(str(path), f"a broken symbolic link (to {os.readlink(path)!r})"
+                                     if entry.is_symlink() else "vanished while the directory was read"))
+                continue
+            except OSError as exc:
+                unread.append(Unread(str(path), f"cannot read: {exc.strerror or exc}"))
+                continue
+            if not _is_bundle_name(entry.name):
+                continue
+            if stat.S_ISREG(mode):
+                found.append(path)
+            else:
+                unread.append(Unread(str(path), "not a regular file (a device, pipe or socket): not read"))
+        pending.extend(reversed(subfolders))
+
+
+def discover(paths: Iterable[str | Path], unread: list[Unread] | None = None) -> list[Path]:
+    """Bundle files named, or found recursively (``*.json``, any case) in directories named.
+
+    A named path that does not exist, or is not a regular file or directory, is an
+    InputError. What cannot be read inside a directory is added to ``unread`` (an InputError
+    for the first of them when ``unread`` is None).
+    """
     found: list[Path] = []
+    problems: list[Unread] = [] if unread is None else unread
     for raw in paths:
         path = Path(raw)
-        if path.is_dir():
-            found.extend(sorted(p for p in path.rglob("*.json") if p.is_file()))
-        elif path.is_file():
+        try:
+            mode = path.stat().st_mode
+        except FileNotFoundError:
+            raise InputError(str(path), "a broken symbolic link" if path.is_symlink() else
+                             "no such file or directory") from None
+        except OSError as exc:
+            raise InputError(str(path), f"cannot read: {exc.strerror or exc}") from None
+        if stat.S_ISDIR(mode):
+            before = len(problems)
+            _walk(path, found, problems)
+            if unread is None and len(problems) > before:
+                first = problems[before]
+                raise InputError(first.path, first.problem)
+        elif stat.S_ISREG(mode):
             found.append(path)
         else:
-            raise InputError(str(path), "no such file or directory")
+            raise InputError(str(path), "not a regular file or directory (a device, pipe or socket)")
     return found
 
 
 def _read(path: Path) -> tuple[dict[str, Any], bytes, str]:
     """The parsed bundle, its bytes and their SHA-256."""
+    check_size(path, "bundle")
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -102,6 +187,8 @@ def _parse(path: Path, raw: bytes) -> dict[str, Any]:
                          line=raw[: exc.start].count(b"\n") + 1) from None
     except json.JSONDecodeError as exc:
         raise InputError(str(path), f"not valid JSON: {exc.msg} (column {exc.colno})", line=exc.lineno) from None
+    except jsonio.Refused as exc:
+        raise InputError(str(path), exc.problem, line=exc.line) from None
     if not isinstance(data, dict):
         raise InputError(str(path), f"expected a JSON object ({B.FORMAT}), got {type(data).__name__}")
     return data
@@ -125,19 +212,29 @@ def _header(path: Path, data: dict[str, Any], sha256: str) -> BundleFile:
 KEEP_PARSED_FILES = 16
 
 
-def index(paths: Iterable[str | Path], keep_files: int = KEEP_PARSED_FILES) -> dict[str, list[BundleFile]]:
+def index(paths: Iterable[str | Path], keep_files: int = KEEP_PARSED_FILES,
+          unread: list[Unread] | None = None) -> dict[str, list[BundleFile]]:
     """First pass: every file's header, grouped by target id (ids sorted).
 
     A run over a few files (large exports: a directory of 100,000 accounts) keeps them
     parsed, so each is parsed once; a fleet's files are read again one target at a time,
     so that memory stays flat however many endpoints there are.
+
+    With ``unread``, a file that cannot be read or attributed to a target is added to it and
+    the rest is indexed (a fleet); without, it is an InputError (a single file named alone).
     """
-    files = discover(paths)
+    files = discover(paths, unread)
     keep = len(files) <= keep_files
     groups: dict[str, list[BundleFile]] = {}
     for path in files:
-        data, _, sha256 = _read(path)
-        bundle = _header(path, data, sha256)
+        try:
+            data, _, sha256 = _read(path)
+            bundle = _header(path, data, sha256)
+        except InputError as exc:
+            if unread is None:
+                raise
+            unread.append(Unread(str(path), exc.problem_text()))
+            continue
         if keep:
             bundle.document = data
         groups.setdefault(bundle.target["id"], []).append(bundle)

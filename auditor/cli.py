@@ -19,7 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from auditor import __version__, jsonio
+from auditor import __version__, jsonio, output
 from auditor.clock import parse_date
 from auditor.errors import InputError
 from auditor.evidence import importers
@@ -171,25 +171,30 @@ def _collect(args: argparse.Namespace, labels: dict[str, str] | None = None) -> 
     return collector.collect(options)
 
 
-def _write(text: str | bytes, out: str | None) -> None:
-    """Write a report or a bundle to ``out``, or to standard output without one.
+def _write(text: str | bytes, out: str | None, private: bool = True) -> None:
+    """Write a report or a bundle to ``out`` (whole or not at all: see :mod:`auditor.output`), or to
+    standard output without one.
 
-    The whole document is made before the file is opened, so a failure leaves no partial file.
+    Text that cannot be encoded (a lone surrogate read from a bundle, or from a file name that is
+    not UTF-8) is written as its escape (``\\udc80``) rather than failing the run.
     """
     if out is None:
-        if isinstance(text, bytes) and hasattr(sys.stdout, "buffer"):
-            sys.stdout.flush()
-            sys.stdout.buffer.write(text)
-            sys.stdout.buffer.flush()
-        else:  # text through the console's own encoding
-            sys.stdout.write(text if isinstance(text, str) else text.decode("utf-8"))
+        stdout = sys.stdout
+        data = text if isinstance(text, bytes) else text.encode(stdout.encoding or "utf-8", "backslashreplace")
+        if hasattr(stdout, "buffer"):
+            stdout.flush()
+            stdout.buffer.write(data)
+            stdout.buffer.flush()
+        else:  # a text stream without bytes underneath (tests capture this way)
+            stdout.write(data.decode(stdout.encoding or "utf-8", "replace"))
         return
-    data = text.encode("utf-8") if isinstance(text, str) else text
-    try:
-        with open(out, "wb") as stream:
-            stream.write(data)
-    except OSError as exc:
-        raise InputError(out, f"cannot write: {exc.strerror or exc}") from None
+    output.write(text.encode("utf-8", "backslashreplace") if isinstance(text, str) else text, out, private=private)
+
+
+def _guard_out(out: str | None, *inputs: str | None) -> None:
+    """Refuse, before any work, an ``--out`` that is one of the run's inputs or inside an input directory."""
+    if out is not None:
+        output.Inputs().add(inputs).refuse_overlap(out)
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
@@ -199,6 +204,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
     from auditor.results import ResultsBuilder
     from auditor.selection import load_tailoring, resolve
 
+    _guard_out(args.out, *args.evidence, *(file for _, file in args.imports), args.tailoring, args.policy,
+               args.zones)
     collecting = None
     if not args.evidence and not args.imports:
         from concurrent.futures import ThreadPoolExecutor
@@ -217,16 +224,20 @@ def cmd_audit(args: argparse.Namespace) -> int:
     # resumes, as its first pass would scan everything made while it was paused. (Judging a target
     # makes no cycles, so a fleet streamed target by target is freed as it goes all the same:
     # tests/test_engine.py holds it to that.)
+    # One file named alone that cannot be read is exit 2; in a fleet (a directory, several paths)
+    # what cannot be read is listed in the results and fails the gate, and the rest is audited.
+    alone = len(args.evidence) == 1 and os.path.isfile(args.evidence[0])
+    unread: list[bundles.Unread] = []
     with paused_gc():
         if collecting is not None:
             groups = bundles.from_document("(collected from this host)", collecting.result())
         else:
-            found = [bundles.index(args.evidence)] if args.evidence else []
+            found = [bundles.index(args.evidence, unread=None if alone else unread)] if args.evidence else []
             groups = bundles.merged(*found, *_imported(args))
         gc.freeze()
     try:
         with paused_gc():
-            builder = ResultsBuilder(selection=selection, lang=args.lang, as_of=args.as_of)
+            builder = ResultsBuilder(selection=selection, lang=args.lang, as_of=args.as_of, unread=unread)
             builder.add_files(b for files in groups.values() for b in files)
             org = bundles.organization(groups)
             engine = Engine(selection, as_of=args.as_of, org=org)
@@ -335,6 +346,7 @@ def _exports_sha256(files: list[str], sources: list[dict[str, Any]]) -> str | No
 
 
 def cmd_import(args: argparse.Namespace) -> int:
+    _guard_out(args.out, *args.files, args.mapping, args.zones)
     options = importers.ImportOptions(target_id=args.target, segment=args.segment, department=args.department,
                                       labels=dict(args.label), collected_at=args.collected_at,
                                       utc_offset=args.utc_offset, mapping=args.mapping, sheet=args.sheet,
@@ -358,11 +370,10 @@ def cmd_collect(args: argparse.Namespace) -> int:
     if args.windows_script:
         from auditor.evidence.collectors.windows import script_bytes
 
-        try:
-            Path(args.windows_script).write_bytes(script_bytes())  # UTF-8 with BOM and CRLF, as 5.1 needs
-        except OSError as exc:
-            raise InputError(args.windows_script, f"cannot write: {exc.strerror or exc}") from None
+        _guard_out(args.windows_script, args.zones)
+        _write(script_bytes(), args.windows_script, private=False)  # UTF-8 with BOM and CRLF, as 5.1 needs
         return EXIT_OK
+    _guard_out(args.out, args.zones)
     bundle = _collect(args, dict(args.label))
     _write(jsonio.encode(bundle), args.out)
     return EXIT_OK

@@ -13,6 +13,13 @@ class InputError(Exception):
         self.problem = problem
         super().__init__(self.__str__())
 
+    def problem_text(self) -> str:
+        """What is wrong and where inside the file (line, key), without the file's name."""
+        loc = f"line {self.line}" if self.line is not None else ""
+        if self.where:
+            loc += (": " if loc else "") + self.where
+        return f"{loc}: {self.problem}" if loc else self.problem
+
     def __str__(self) -> str:
         loc = self.file
         if self.line is not None:

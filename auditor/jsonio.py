@@ -10,14 +10,23 @@ altered now, and parse errors keep the messages users know, with line and column
 differences remain, both towards valid JSON: a float is written in its shortest
 round-trip form (``1e16`` for ``1e+16``), and a
 NaN or infinity, which JSON does not have, is written as ``null``.
+
+Reading refuses what would make a document other than what its reader sees (see
+:func:`decode`): a key given twice in one object (both parsers keep the last one silently:
+``min_length`` 6 then 14 would read as 14), nesting deeper than
+:data:`auditor.limits.MAX_JSON_DEPTH` and integers longer than
+:data:`auditor.limits.MAX_INT_DIGITS`.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import orjson
+
+from auditor.limits import MAX_INT_DIGITS, MAX_JSON_DEPTH
 
 _PRETTY = orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS | orjson.OPT_APPEND_NEWLINE
 _BOM = b"\xef\xbb\xbf"
@@ -26,6 +35,16 @@ _BOM = b"\xef\xbb\xbf"
 # sends the document to the standard library, which keeps it exact.
 _DIGITS = bytes(ord("0") if chr(i).isdigit() and i < 128 else ord(" ") for i in range(256))
 _LONG_RUN = b"0" * 19
+_SPACED_KEY = re.compile(rb'"[ \t\r\n]+:')  # a key with space before its colon (see _surely_unique)
+
+
+class Refused(ValueError):
+    """Well-formed JSON this program will not read: a duplicate key, too deep, too long an integer."""
+
+    def __init__(self, problem: str, line: int | None = None) -> None:
+        super().__init__(problem)
+        self.problem = problem
+        self.line = line
 
 
 def encode(doc: Any) -> bytes:
@@ -54,11 +73,140 @@ def decode(raw: bytes) -> Any:
     """The parsed document (a UTF-8 byte-order mark allowed).
 
     Raises UnicodeDecodeError or json.JSONDecodeError as ``json.loads(raw.decode("utf-8-sig"))``
-    does, with the same messages.
+    does, with the same messages, and :class:`Refused` (with the line) for a duplicate key, nesting
+    beyond MAX_JSON_DEPTH or an integer beyond MAX_INT_DIGITS.
     """
+    body = raw[3:] if raw.startswith(_BOM) else raw
     if _LONG_RUN not in raw.translate(_DIGITS):
         try:
-            return orjson.loads(raw[3:] if raw.startswith(_BOM) else raw)
-        except orjson.JSONDecodeError:
-            pass
-    return json.loads(raw.decode("utf-8-sig"))
+            doc = orjson.loads(body)
+        except orjson.JSONDecodeError as exc:
+            if "depth" in str(exc):  # orjson stops at 1,024 levels
+                raise Refused(f"nested more than {MAX_JSON_DEPTH} levels deep", _deep_line(body)) from None
+        else:
+            if _depth(doc) > MAX_JSON_DEPTH:
+                raise Refused(f"nested more than {MAX_JSON_DEPTH} levels deep", _deep_line(body))
+            if not _surely_unique(body, doc):
+                _strict(body)
+            return doc
+    return _strict(body)
+
+
+def _strict(body: bytes) -> Any:
+    """The standard library's parse, refusing duplicate keys and long integers exactly (the slow way)."""
+    text = body.decode("utf-8")
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        obj = dict(items)
+        if len(obj) != len(items):
+            raise _Duplicate
+        return obj
+
+    def integer(digits: str) -> int:
+        if len(digits.lstrip("-")) > MAX_INT_DIGITS:
+            raise Refused(f"an integer of {len(digits.lstrip('-')):,} digits; at most {MAX_INT_DIGITS} are allowed",
+                          _line_of(text, digits))
+        return int(digits)
+
+    try:
+        doc = json.loads(text, object_pairs_hook=pairs, parse_int=integer)
+    except _Duplicate:
+        raise _duplicate(text) from None
+    except RecursionError:
+        raise Refused(f"nested more than {MAX_JSON_DEPTH} levels deep", _deep_line(body)) from None
+    if _depth(doc) > MAX_JSON_DEPTH:
+        raise Refused(f"nested more than {MAX_JSON_DEPTH} levels deep", _deep_line(body))
+    return doc
+
+
+class _Duplicate(Exception):
+    pass
+
+
+def _depth(doc: Any) -> int:
+    """The nesting depth of parsed JSON (1 for a scalar or an empty container), iteratively."""
+    deepest = 0
+    pending = [(doc, 1)]
+    pop, push = pending.pop, pending.append
+    while pending:
+        node, depth = pop()
+        if depth > deepest:
+            deepest = depth
+            if depth > MAX_JSON_DEPTH:
+                return depth
+        for value in node.values() if type(node) is dict else node if type(node) is list else ():
+            kind = type(value)
+            if kind is dict or kind is list:
+                push((value, depth + 1))
+    return deepest
+
+
+def _surely_unique(body: bytes, doc: Any) -> bool:
+    r"""True only if no object of ``body`` has a key twice: an exact test, cheap for the usual bundle.
+
+    Where the text has no escaped quote, no ``\u`` escape and no space between a key and its
+    colon, every occurrence of ``":`` is a key's end or the start of a string beginning with
+    ``:`` (``"::1"``), and the same holds of orjson's compact form of what was parsed, which
+    writes every key and string it kept. The two counts are equal exactly when nothing was
+    dropped, that is when no key was given twice. Otherwise the caller checks the slow way.
+    """
+    escaped = b"\\" in body and (b'\\"' in body or b"\\u" in body)  # separate scans: an alternation is slower
+    if escaped or _SPACED_KEY.search(body):
+        return False
+    try:
+        again = orjson.dumps(doc)
+    except TypeError:
+        return False
+    return body.count(b'":') == again.count(b'":')
+
+
+_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\]:,]')
+
+
+def _duplicate(text: str) -> Refused:
+    """The first key given twice in one object, with both lines (run only once one is known to exist)."""
+    stack: list[dict[str, int] | None] = []
+    expect_key = False
+    line, last = 1, 0
+    for match in _TOKENS.finditer(text):
+        piece = match.group()
+        if piece == "{":
+            stack.append({})
+            expect_key = True
+        elif piece == "[":
+            stack.append(None)
+        elif piece in "]}":
+            stack.pop()
+        elif piece == ",":
+            expect_key = bool(stack) and stack[-1] is not None
+        elif piece != ":" and expect_key:
+            expect_key = False
+            line += text.count("\n", last, match.start())
+            last = match.start()
+            key = json.loads(piece)
+            keys = stack[-1]
+            if keys is not None:
+                if key in keys:
+                    return Refused(f"duplicate key {key!r} (first on line {keys[key]}): give it once", line)
+                keys[key] = line
+    return Refused("a key is given twice in one object: give each once")
+
+
+def _deep_line(body: bytes) -> int | None:
+    """The line where nesting first goes beyond MAX_JSON_DEPTH (run only once it is known to)."""
+    text = body.decode("utf-8", "replace")
+    depth = 0
+    for match in _TOKENS.finditer(text):
+        piece = match.group()
+        if piece in "[{":
+            depth += 1
+            if depth > MAX_JSON_DEPTH:
+                return text.count("\n", 0, match.start()) + 1
+        elif piece in "]}":
+            depth -= 1
+    return None
+
+
+def _line_of(text: str, digits: str) -> int | None:
+    at = text.find(digits)
+    return text.count("\n", 0, at) + 1 if at >= 0 else None

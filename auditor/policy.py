@@ -124,7 +124,7 @@ class _Reader:
             return str(path)
 
     def load(self, path: Path) -> YamlDoc:
-        doc = load_yaml(path, self.display(path))
+        doc = load_yaml(path, self.display(path), kind="policy")
         self.digest_parts.append((self.display(path), doc.raw))
         return doc
 

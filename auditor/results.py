@@ -14,7 +14,7 @@ from datetime import date
 from typing import Any
 
 from auditor import __version__
-from auditor.bundles import BundleFile
+from auditor.bundles import BundleFile, Unread
 from auditor.clock import now_iso
 from auditor.engine import Result
 from auditor.scoring import Tally
@@ -45,6 +45,7 @@ class ResultsBuilder:
     entries: list[dict[str, Any]] = field(default_factory=list)
     blockers: list[dict[str, Any]] = field(default_factory=list)
     evidence: list[dict[str, Any]] = field(default_factory=list)
+    unread: list[Unread] = field(default_factory=list)  # paths of the fleet that could not be read
 
     def add_files(self, files: Iterable[BundleFile]) -> None:
         for f in files:
@@ -83,6 +84,19 @@ class ResultsBuilder:
             entry["remediation"] = check.remediation[self.lang]
         self.entries.append(entry)
 
+    def _gate(self) -> dict[str, Any]:
+        """Failed by a critical check that failed or could not be evaluated, and by incomplete evidence:
+        a path that could not be read (its targets are missing from the run), or nothing evaluated at all
+        (an empty directory must not read as a pass)."""
+        incomplete = []
+        if self.unread:
+            incomplete.append("unread")
+        counts = self.run_tally.counts
+        if not any(counts[status] for status in ("pass", "fail", "error")):
+            incomplete.append("nothing-evaluated")
+        return {"passed": not self.blockers and not incomplete, "failed_critical": self.blockers,
+                "incomplete": incomplete}
+
     def document(self) -> dict[str, Any]:
         import uuid  # a slow import (platform), for one call
 
@@ -103,10 +117,11 @@ class ResultsBuilder:
                 "policy": {"id": policy.id, "version": policy.version, "profile": sel.profile.id,
                            "sha256": policy.sha256, "tailoring": tailoring},
                 "evidence": self.evidence,
+                "unread": [u.as_dict() for u in self.unread],
             },
             "score": self.run_tally.score,
             "grade": self.run_tally.grade,
-            "gate": {"passed": not self.blockers, "failed_critical": self.blockers},
+            "gate": self._gate(),
             "summary": dict(self.run_tally.counts),
             "targets": [{**head, **_tallied(t)} for head, t in self.targets.values()],
             "segments": [{"segment": k or None, **_tallied(t)} for k, t in sorted(self.segments.items())],

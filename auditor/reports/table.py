@@ -38,13 +38,28 @@ def _segment(segment: str | None, lang: str) -> str:
     return t(f"segment_{segment}" if segment else "segment_none", lang)
 
 
+def gate_reasons(doc: dict[str, Any], lang: str) -> list[str]:
+    """The gate's verdict as sentences: passed, or each reason it failed."""
+    gate = doc["gate"]
+    if gate["passed"]:
+        return [t("gate_passed", lang)]
+    reasons = []
+    if gate["failed_critical"]:
+        reasons.append(t("gate_failed", lang, count=len(gate["failed_critical"])))
+    incomplete = gate.get("incomplete", [])
+    if "unread" in incomplete:
+        reasons.append(t("gate_unread", lang, count=len(doc["run"].get("unread", []))))
+    if "nothing-evaluated" in incomplete:
+        reasons.append(t("gate_nothing_evaluated", lang))
+    return reasons
+
+
 @register("table")
 def render(doc: dict[str, Any], lang: str) -> str:
     from tabulate import tabulate  # imported by the one format that uses it (with wcwidth, a slow import)
 
     run = doc["run"]
     policy = run["policy"]
-    gate = doc["gate"]
     lines = [
         t("report_title", lang),
         f"{t('policy', lang)}: {policy['id']} {policy['version']}   {t('profile', lang)}: {policy['profile']}"
@@ -52,7 +67,7 @@ def render(doc: dict[str, Any], lang: str) -> str:
     ]
     if run["as_of"]:
         lines.append(f"{t('as_of', lang)}: {run['as_of']}")
-    gate_text = t("gate_passed", lang) if gate["passed"] else t("gate_failed", lang, count=len(gate["failed_critical"]))
+    gate_text = "; ".join(gate_reasons(doc, lang))
     lines += [
         f"{t('score', lang)}: {_score(doc['score'])}   {t('grade', lang)}: {_grade(doc['grade'], lang)}   "
         f"{t('gate', lang)}: {gate_text}",
@@ -67,6 +82,12 @@ def render(doc: dict[str, Any], lang: str) -> str:
     headers = [t("target", lang), t("kind", lang), t("segment", lang), t("department", lang), t("score", lang),
                t("grade", lang), t("pass", lang), t("fail", lang), t("error", lang)]
     lines += [tabulate(rows, headers=headers, disable_numparse=True), ""]
+    unread = run.get("unread") or []
+    if unread:
+        lines += [f"{t('unread_heading', lang)} ({len(unread)})",
+                  tabulate([[_cell(u["path"]), _cell(u["problem"])] for u in unread],
+                           headers=[t("path", lang), t("problem", lang)], disable_numparse=True,
+                           maxcolwidths=[60, 70]), ""]
 
     bad = [r for r in doc["results"] if r["status"] in ("fail", "error")]
     lines.append(f"{t('findings_heading', lang)} ({len(bad)})")
