@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
@@ -18,6 +19,8 @@ from typing import Any
 from auditor import conditions
 from auditor.conditions.quantifiers import fields_of as _fields
 from auditor.errors import InputError
+from auditor.parameters import Parameter, check_settings, load_catalogue
+from auditor.parameters import unknown as unknown_parameter
 from auditor.schemas import documents as S
 from auditor.schemas import validated
 from auditor.yamldoc import YamlDoc, load_yaml
@@ -86,6 +89,7 @@ class Profile:
     parameters: dict[str, Any]
     source: str
     description: dict[str, str] | None = None
+    line_of: Callable[[tuple[Any, ...]], int | None] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass
@@ -100,6 +104,11 @@ class Policy:
     profiles: dict[str, Profile]
     sha256: str
     root: str
+    parameters: dict[str, Parameter] = field(default_factory=dict)
+
+    def check_profile(self, profile: Profile) -> None:
+        """Refuse a profile that sets a parameter this policy does not have, or a value of the wrong type."""
+        check_settings(profile.parameters, self.parameters, profile.source, profile.line_of, ("parameters",))
 
 
 def default_policy_dir() -> Path:
@@ -184,6 +193,7 @@ def load_profile(doc: YamlDoc) -> Profile:
     return Profile(
         id=d["id"], title=d["title"], extends=d["extends"], model=d.get("model"), controls=d["controls"],
         checks=d["checks"], parameters=d["parameters"], source=doc.path, description=_localized(d, "description"),
+        line_of=doc.line_of,
     )
 
 
@@ -214,12 +224,18 @@ def load_policy(directory: str | Path | None = None) -> Policy:
     families = validated({"families": fdoc.data}, {"families": S.FAMILIES}, fdoc.path,
                          lambda keys: fdoc.line_of(keys[1:]))["families"]
 
+    pdoc = reader.load(folder("parameters"))
+    catalogue = load_catalogue(pdoc.data, pdoc.path, pdoc.line_of)
+
     controls: dict[str, Control] = {}
     for path in _yaml_files(folder("controls")):
         control = load_control(reader.load(path))
         _unique(controls, control.id, control.source, "control")
         if control.family not in families:
             raise InputError(control.source, f"unknown family {control.family!r}", where="family")
+        for n, name in enumerate(control.parameters):
+            if name not in catalogue:
+                raise InputError(control.source, unknown_parameter(name, catalogue), where=f"parameters[{n}]")
         controls[control.id] = control
 
     profiles: dict[str, Profile] = {}
@@ -232,13 +248,18 @@ def load_policy(directory: str | Path | None = None) -> Policy:
     for path in _yaml_files(folder("checks")):
         check = load_check(reader.load(path), controls)
         _unique(checks, check.id, check.source, "check")
+        for name in sorted(check.params - catalogue.keys()):
+            raise InputError(check.source, f"uses {unknown_parameter(name, catalogue)}")
         checks[check.id] = check
 
     if manifest["default_profile"] not in profiles:
         raise mdoc.error(("default_profile",), f"no profile {manifest['default_profile']!r} in this policy")
-    return Policy(
+    policy = Policy(
         id=manifest["id"], version=str(manifest["version"]), title=manifest["title"],
         default_profile=manifest["default_profile"], families=families,
         controls=dict(sorted(controls.items())), checks=dict(sorted(checks.items())),
-        profiles=dict(sorted(profiles.items())), sha256=reader.sha256(), root=str(base),
+        profiles=dict(sorted(profiles.items())), sha256=reader.sha256(), root=str(base), parameters=catalogue,
     )
+    for profile in policy.profiles.values():
+        policy.check_profile(profile)
+    return policy

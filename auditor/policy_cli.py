@@ -11,6 +11,7 @@ from tabulate import tabulate
 
 from auditor import bundles
 from auditor.errors import InputError
+from auditor.parameters import load_catalogue
 from auditor.policy import Policy, load_check, load_control, load_policy, load_profile
 from auditor.selection import load_tailoring, resolve
 from auditor.yamldoc import load_yaml
@@ -70,6 +71,8 @@ def _validate(path_text: str, policy_dir: str | None) -> str:
         return f"{path}: valid evidence bundle for target {target.id}\n"
     doc = load_yaml(path)
     data = doc.data if isinstance(doc.data, dict) else {}
+    if data.get("format") == "auditor-parameters/1":
+        return f"{path}: valid parameter catalogue: {len(load_catalogue(doc.data, doc.path, doc.line_of))} parameters\n"
     if data.get("format") == "auditor-tailoring/1":
         tailoring = load_tailoring(path)
         resolve(load_policy(policy_dir), None, tailoring)
@@ -80,6 +83,7 @@ def _validate(path_text: str, policy_dir: str | None) -> str:
     if any(k in data for k in ("reads", "condition", "manual")):
         return f"{path}: valid check {load_check(doc, policy.controls).id}\n"
     profile = load_profile(doc)
+    policy.check_profile(profile)
     policy.profiles[profile.id] = profile
     resolve(policy, profile.id)
     return f"{path}: valid profile {profile.id}\n"

@@ -8,12 +8,14 @@ reported with the run.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
 from auditor.errors import InputError
+from auditor.parameters import check_settings
 from auditor.policy import Check, Policy, Profile
 from auditor.schemas import documents as S
 from auditor.schemas import validated
@@ -28,6 +30,7 @@ class Tailoring:
     unselect: list[dict[str, str]]
     parameters: dict[str, dict[str, Any]]
     source: str
+    line_of: Callable[[tuple[Any, ...]], int | None] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass
@@ -47,7 +50,7 @@ def load_tailoring(path: str | Path) -> Tailoring:
     doc = load_yaml(path)
     d = validated(doc.data, S.TAILORING, doc.path, doc.line_of)
     return Tailoring(id=d["id"], profile=d["profile"], select=d["select"], unselect=d["unselect"],
-                     parameters=d["parameters"], source=doc.path)
+                     parameters=d["parameters"], source=doc.path, line_of=doc.line_of)
 
 
 def _chain(policy: Policy, profile_id: str, source: str) -> list[Profile]:
@@ -126,6 +129,8 @@ def resolve(policy: Policy, profile_id: str | None = None, tailoring: Tailoring 
                     related = [i for i in check_ids if fnmatchcase(i, entry["id"])]
                 checks = _toggle(check_ids, checks, related, verb)
                 changes.append({"action": verb, "id": entry["id"], "reason": entry["reason"]})
+        check_settings(tailoring.parameters, policy.parameters, tailoring.source, tailoring.line_of, ("parameters",),
+                       value_key="value")
         for name, change in tailoring.parameters.items():
             params[name] = change["value"]
             changes.append({"action": "set", "id": name, "value": repr(change["value"]), "reason": change["reason"]})

@@ -93,10 +93,63 @@ def test_profile_inheritance_and_selection(policy_dir):
 
 def test_missing_parameter_is_an_error(policy_dir):
     path = policy_dir / "profiles" / "base.yaml"
-    path.write_text(path.read_text().replace("patch_days: 30", "patch_dayz: 30"))
+    path.write_text(path.read_text().replace(", patch_days: 30", ""))
     with pytest.raises(InputError) as err:
         resolve(load_policy(policy_dir))
     assert "patched" in err.value.problem and "'patch_days'" in err.value.problem
+
+
+def test_a_misspelt_profile_parameter_is_refused_with_the_nearest_name(policy_dir):
+    path = policy_dir / "profiles" / "base.yaml"
+    path.write_text(path.read_text().replace("patch_days: 30", "patch_dayz: 30"))
+    err = load_error(policy_dir)
+    assert err.file.endswith("base.yaml") and err.line == 4 and err.where == "parameters.patch_dayz"
+    assert "unknown parameter 'patch_dayz' (did you mean patch_days?)" in err.problem
+
+
+def test_a_profile_parameter_of_the_wrong_type_is_refused(policy_dir):
+    path = policy_dir / "profiles" / "strict.yaml"
+    path.write_text(path.read_text().replace("password_min_length: 12", "password_min_length: twelve"))
+    err = load_error(policy_dir)
+    assert err.file.endswith("strict.yaml") and err.where == "parameters.password_min_length"
+    assert "expected a whole number, got a text 'twelve'" in err.problem
+
+
+def tailoring_file(tmp_path: Path, parameters: str) -> Path:
+    path = tmp_path / "city.yaml"
+    path.write_text("format: auditor-tailoring/1\nid: city\nprofile: base\nparameters:\n" + parameters,
+                    encoding="utf-8")
+    return path
+
+
+def test_a_misspelt_tailoring_parameter_is_refused_naming_file_and_line(tmp_path):
+    path = tailoring_file(tmp_path, "  password_min_lenght: {value: 14, reason: 市規程}\n")
+    with pytest.raises(InputError) as err:
+        resolve(load_policy(MINI_POLICY), None, load_tailoring(path))
+    assert str(err.value).startswith(f"{path}:5: parameters.password_min_lenght: unknown parameter")
+    assert "did you mean password_min_length?" in err.value.problem
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ('"14"', "expected a whole number, got a text '14'"),
+    ("true", "expected a whole number, got true/false True"),
+    ("0", "expected a number of at least 1, got 0"),
+    ("[14]", "expected a whole number, got a list [14]"),
+    ("null", "expected a value, got null"),
+])
+def test_a_tailoring_parameter_of_the_wrong_type_is_refused_at_load(tmp_path, value, message):
+    path = tailoring_file(tmp_path, f"  password_min_length:\n    value: {value}\n    reason: 市規程\n")
+    with pytest.raises(InputError) as err:
+        resolve(load_policy(MINI_POLICY), None, load_tailoring(path))
+    assert err.value.line == 6 and err.value.where == "parameters.password_min_length.value"
+    assert err.value.problem == message
+
+
+def test_every_parameter_the_policy_uses_is_in_its_catalogue(policy_dir):
+    (policy_dir / "parameters.yaml").write_text((policy_dir / "parameters.yaml").read_text().replace(
+        "  patch_days:", "  patch_age:"), encoding="utf-8")
+    err = load_error(policy_dir)
+    assert "parameter" in err.problem and ("patch_days" in err.problem)
 
 
 def test_profile_loop_and_unknown_profile(policy_dir):

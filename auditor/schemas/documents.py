@@ -33,7 +33,31 @@ POLICY = {
     "controls": {**_TEXT, "default": "controls"},
     "profiles": {**_TEXT, "default": "profiles"},
     "families": {**_TEXT, "default": "families.yaml"},
+    "parameters": {**_TEXT, "default": "parameters.yaml"},
     "checks": {**_TEXT, "default": "checks"},
+}
+
+PARAMETER_TYPES = ("integer", "number", "boolean", "string", "regex", "date", "list", "mapping", "flows")
+_VALUE_SPEC = {
+    "type": {"type": "string", "allowed": list(PARAMETER_TYPES), "required": True},
+    "min": {"type": "number"},
+    "max": {"type": "number"},
+    "min_items": {"type": "integer", "min": 0},
+    "max_items": {"type": "integer", "min": 0},
+    "allowed": {"type": "list", "minlength": 1},
+    "nullable": {"type": "boolean"},
+}
+PARAMETER = {
+    **_VALUE_SPEC,
+    "items": {"type": "dict", "schema": _VALUE_SPEC},
+    "values": {"type": "dict", "schema": _VALUE_SPEC},
+    "title": localized(),
+    "description": localized(required=False),
+}
+PARAMETERS = {
+    "format": {"type": "string", "allowed": ["auditor-parameters/1"], "required": True},
+    "parameters": {"type": "dict", "required": True, "keysrules": {"type": "string", "regex": r"[a-z][a-z0-9_]*"},
+                   "valuesrules": {"type": "dict", "schema": PARAMETER}},
 }
 
 FAMILIES = {"type": "dict", "keysrules": {"type": "string"}, "valuesrules": localized()}
