@@ -16,7 +16,7 @@ from auditor.evidence.importers.csvrows import (
     value_map,
     xlsx_table,
 )
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from auditor.errors import InputError
@@ -260,7 +260,7 @@ INSTANT_TEXTS = st.sampled_from(["", " ", "2026/11/02 8:41:07", "2026/11/2 8:41"
                                  "2026/11/02 25:00:00", "令和7年4月1日", " 2026/11/02 8:41:07 ", "-1", "x"])
 
 
-@settings(max_examples=300, deadline=None)
+@pytest.mark.fuzz
 @given(values=st.lists(INSTANT_TEXTS, max_size=12))
 def test_a_column_of_instants_is_converted_as_value_by_value(values):
     # Each distinct value is converted once; the result and the row named on failure are those
@@ -299,7 +299,7 @@ DATE_CELLS = st.sampled_from(["", " ", "2026/4/1", "令和7年4月1日", "R7.4.1
                               date(2025, 3, 31)])
 
 
-@settings(max_examples=200, deadline=None)
+@pytest.mark.fuzz
 @given(cells=st.lists(DATE_CELLS, min_size=1, max_size=12), sheet=st.booleans())
 def test_date_and_text_columns_match_cell_by_cell_reading(cells, sheet):
     from auditor.evidence.importers.csvrows import Table, date_column, text_column
