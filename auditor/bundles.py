@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from auditor import jsonio
-from auditor.clock import parse_date
+from auditor.clock import evaluation_date_problem, parse_date, parse_instant
 from auditor.errors import InputError
 from auditor.limits import check_size
 from auditor.memory import paused_gc
@@ -205,6 +205,12 @@ def _header(path: Path, data: dict[str, Any], sha256: str) -> BundleFile:
         keys, message = sorted(found, key=lambda p: format_path(p[0]))[0]
         raise InputError(str(path), message, where=format_path(keys) or None)
     header = with_defaults(header_doc, B.HEADER)
+    try:
+        problem = evaluation_date_problem(parse_instant(header["collected_at"]).date())
+    except ValueError as exc:
+        problem = str(exc)
+    if problem:
+        raise InputError(str(path), problem, where="collected_at")
     return BundleFile(path=str(path), sha256=sha256, target=header["target"],
                       collected_at=header["collected_at"])
 

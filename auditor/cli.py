@@ -15,12 +15,11 @@ import marshal
 import os
 import sys
 from collections.abc import Sequence
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from auditor import __version__, jsonio, output
-from auditor.clock import parse_date
+from auditor.clock import evaluation_date_problem, parse_date, parse_instant
 from auditor.errors import InputError
 from auditor.evidence import importers
 from auditor.evidence.importers import csvrows
@@ -54,19 +53,24 @@ def _score_arg(value: str) -> float:
 
 def _date_arg(value: str) -> Any:
     try:
-        return parse_date(value)
+        day = parse_date(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a date such as 2026-11-02, got {value!r}") from None
+    problem = evaluation_date_problem(day)
+    if problem:
+        raise argparse.ArgumentTypeError(problem)
+    return day
 
 
 def _instant_arg(value: str) -> str:
     try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        moment = parse_instant(value)
     except ValueError:
-        moment = None
-    if moment is None or moment.tzinfo is None:
         raise argparse.ArgumentTypeError(f"expected an instant with its offset such as 2026-11-02T08:41:07+09:00, "
-                                         f"got {value!r}")
+                                         f"got {value!r}") from None
+    problem = evaluation_date_problem(moment.date())
+    if problem:
+        raise argparse.ArgumentTypeError(problem)
     return moment.isoformat(timespec="seconds")
 
 
@@ -179,14 +183,7 @@ def _write(text: str | bytes, out: str | None, private: bool = True) -> None:
     not UTF-8) is written as its escape (``\\udc80``) rather than failing the run.
     """
     if out is None:
-        stdout = sys.stdout
-        data = text if isinstance(text, bytes) else text.encode(stdout.encoding or "utf-8", "backslashreplace")
-        if hasattr(stdout, "buffer"):
-            stdout.flush()
-            stdout.buffer.write(data)
-            stdout.buffer.flush()
-        else:  # a text stream without bytes underneath (tests capture this way)
-            stdout.write(data.decode(stdout.encoding or "utf-8", "replace"))
+        output.write_stdout(text)
         return
     output.write(text.encode("utf-8", "backslashreplace") if isinstance(text, str) else text, out, private=private)
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
+import sys
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -107,3 +108,16 @@ def write(data: bytes, out: str, private: bool = True) -> None:
         if isinstance(exc, OSError):
             raise InputError(out, f"cannot write: {exc.strerror or exc}") from None
         raise
+
+
+def write_stdout(text: str | bytes) -> None:
+    """Text or bytes to standard output; what the console's encoding cannot show (a lone surrogate
+    read from a bundle or a file name that is not UTF-8) is written as its escape, not a traceback."""
+    stdout = sys.stdout
+    data = text if isinstance(text, bytes) else text.encode(stdout.encoding or "utf-8", "backslashreplace")
+    if hasattr(stdout, "buffer"):
+        stdout.flush()
+        stdout.buffer.write(data)
+        stdout.buffer.flush()
+    else:  # a text stream without bytes underneath (tests capture this way)
+        stdout.write(data.decode(stdout.encoding or "utf-8", "replace"))

@@ -11,6 +11,7 @@ from tabulate import tabulate
 
 from auditor import bundles
 from auditor.errors import InputError
+from auditor.output import write_stdout
 from auditor.parameters import load_catalogue
 from auditor.policy import Policy, load_check, load_control, load_policy, load_profile
 from auditor.selection import load_tailoring, resolve
@@ -91,8 +92,8 @@ def _validate(path_text: str, policy_dir: str | None) -> str:
 
 def run(args: argparse.Namespace) -> int:
     if args.action == "validate":
-        print(_validate(args.path, args.policy), end="")
+        write_stdout(_validate(args.path, args.policy))
         return 0
     policy = load_policy(args.policy)
-    print(_list(policy) if args.action == "list" else _show(policy, args.id), end="")
+    write_stdout(_list(policy) if args.action == "list" else _show(policy, args.id))
     return 0
