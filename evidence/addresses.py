@@ -17,11 +17,15 @@ Interval = tuple[int, int, int]  # (family 4 or 6, first address, last address)
 MAX = {4: (1 << 32) - 1, 6: (1 << 128) - 1}
 ANY4: list[Interval] = [(4, 0, MAX[4])]
 ANY6: list[Interval] = [(6, 0, MAX[6])]
+MAX_PREFIX_TEXT = 39  # the longest prefix after a '/': an IPv6 netmask written out; "/128" is 3
 
 
 def parse_network(text: str) -> Interval:
     """``10.0.0.0/16``, ``10.0.0.5``, ``10.0.0.1-10.0.0.9`` or an IPv6 form; ValueError otherwise."""
     text = text.strip()
+    prefix = text.partition("/")[2].strip()
+    if len(prefix) > MAX_PREFIX_TEXT:  # ipaddress would int() it: 4,300 digits are a ValueError, slow before
+        raise ValueError(f"a prefix length or netmask of {len(prefix):,} characters")
     if "-" in text:
         first_text, _, last_text = text.partition("-")
         first = ipaddress.ip_address(first_text.strip())

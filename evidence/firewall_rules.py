@@ -16,9 +16,27 @@ from typing import Any
 from auditor.evidence.addresses import Interval, to_text
 from auditor.evidence.bundle import BundleBuilder
 
+from auditor.limits import check_int_text
+
 PortRange = tuple[int, int]
 ALL_PORTS: list[PortRange] = [(0, 65535)]
 PORT_PROTOCOLS = ("tcp", "udp", "sctp")
+SHOWN = 60  # characters of a value quoted in a message: a hostile value may be megabytes long
+
+
+def shown(text: str | None) -> str:
+    """A value as a message quotes it (``repr``), cut short when long."""
+    return repr(text if text is None or len(text) <= SHOWN else text[:SHOWN] + "...")
+
+
+def decimal(text: str, file: str, line: int | None = None) -> int | None:
+    """The value of a plain decimal number as the appliances write one (ASCII digits only), or None for
+    any other text. ``str.isdigit`` alone also admits ``²``, which ``int()`` refuses with a ValueError,
+    and ``int()`` refuses 4,300 digits: more than MAX_INT_DIGITS is an InputError naming the line."""
+    if not text.isascii() or not text.isdigit():
+        return None
+    check_int_text(text, file, line)
+    return int(text)
 
 
 @dataclass

@@ -15,6 +15,14 @@ group) is an InputError naming the line. An unknown object referenced by a *poli
 policy feature the model cannot express exactly (address types such as geography,
 ``service-negate``), sets that rule's ``error`` instead, so the rest of the policy can still
 be analysed and no unknown is silently treated as allow or deny.
+
+FortiOS's ``show`` writes each setting once per ``edit`` and each entry once per ``config``: a
+``set`` given twice in one block, or an ``edit "name"`` given twice in one table (a hand-edited
+or concatenated file), is refused naming both lines, as which one is meant cannot be known. The
+CLI verbs that change a value on purpose (``append``, ``select``, ``unselect``, ``unset``,
+``clear``) are applied in order; ``config vdom`` is edited again by multi-VDOM files. Groups are
+resolved with a stack of the resolver's own, to ``MAX_GROUP_DEPTH`` levels (auditor/limits.py),
+and a number longer than ``MAX_INT_DIGITS`` is refused.
 """
 
 from __future__ import annotations
@@ -28,12 +36,13 @@ from typing import Any
 
 from auditor.evidence.addresses import ANY4, ANY6, Interval, complement, normalise, parse_network
 from auditor.evidence.bundle import BundleBuilder
-from auditor.evidence.firewall_rules import ALL_PORTS, PortRange, Rule, Service, rules_fact, store_rules
+from auditor.evidence.firewall_rules import ALL_PORTS, PortRange, Rule, Service, decimal, rules_fact, shown, store_rules
 from auditor.evidence.importers import register
 from auditor.evidence.importers.textio import decode
 from auditor.evidence.zones import ZonedImporter, store_zones
 
-from auditor.errors import InputError
+from auditor.errors import InputError, duplicate_key
+from auditor.limits import MAX_GROUP_DEPTH, check_int_text, check_size
 from auditor.memory import paused_gc
 
 _WORD = re.compile(r"""(?:[^\s"'\\]+|"(?:[^"\\]|\\.)*"|'[^']*'|\\.)+""", re.S)
@@ -41,6 +50,9 @@ _PART = re.compile(r"""([^\s"'\\]+)|"((?:[^"\\]|\\.)*)"|'([^']*)'|\\(.)""", re.S
 _CANONICAL = re.compile(r"""\s*(?:(?:"[^"\\]*"|[^\s"'\\]+)(?:\s+|$))*""")
 _CANONICAL_WORD = re.compile(r""""[^"]*"|[^\s"]+""")
 _QUOTED_ESCAPE = re.compile(r"""\\(["\\])""")
+
+
+LIST_VERBS = ("append", "select", "unselect", "unset", "clear")  # FortiOS CLI verbs that change a value
 
 
 def _split(line: str) -> list[str]:
@@ -108,6 +120,9 @@ def parse_config(text: str, name: str) -> Block:
         if verb == "set":
             if kind == "root" or len(words) < 2:
                 raise InputError(name, "'set' outside a 'config' block", line=number)
+            first = top.settings.get(words[1])
+            if first is not None:
+                raise duplicate_key(name, words[1], first[1], number, where=_where(kind, top), what="setting")
             top.settings[words[1]] = (words[2:], number)
         elif verb == "next":
             if kind != "edit":
@@ -117,7 +132,12 @@ def parse_config(text: str, name: str) -> Block:
         elif verb == "edit":
             if kind != "config" or len(words) < 2:
                 raise InputError(name, "'edit' outside a 'config' block", line=number)
-            top = top.edits.get(words[1]) or top.edits.setdefault(words[1], Block(words[1], number))
+            entry = top.edits.get(words[1])
+            if entry is None:
+                entry = top.edits[words[1]] = Block(words[1], number)
+            elif not (len(stack) == 2 and top.name == "vdom"):  # multi-VDOM files edit each VDOM again
+                raise duplicate_key(name, words[1], entry.line, number, where=f"config {top.name}", what="entry")
+            top = entry
             kind = "edit"
             stack.append((kind, top))
         elif verb == "config":
@@ -135,16 +155,22 @@ def parse_config(text: str, name: str) -> Block:
                 raise InputError(name, what, line=number)
             stack.pop()
             kind, top = stack[-1]
-        elif verb in ("unset", "append"):
+        elif verb in LIST_VERBS:
+            # The verbs that change a value given before (FortiOS CLI): a deliberate change, not a duplicate.
             if kind == "root" or len(words) < 2:
                 raise InputError(name, f"'{verb}' outside a 'config' block", line=number)
+            old = top.settings.get(words[1], ([], number))[0]
             if verb == "append":
-                old = top.settings.get(words[1], ([], number))[0]
                 top.settings[words[1]] = (old + words[2:], number)
+            elif verb == "select":
+                top.settings[words[1]] = (words[2:], number)
+            elif verb == "unselect":
+                top.settings[words[1]] = ([v for v in old if v not in words[2:]], number)
             else:
                 top.settings.pop(words[1], None)
         else:
-            raise InputError(name, f"unexpected {verb!r} (expected config, edit, set, next or end)", line=number)
+            raise InputError(name, f"unexpected {shown(verb)} (expected config, edit, set, next or end)",
+                             line=number)
     if len(stack) > 1:
         kind, block = stack[-1]
         what = f"'config {block.name}'" if kind == "config" else f"'edit {block.name}'"
@@ -153,19 +179,49 @@ def parse_config(text: str, name: str) -> Block:
     return root
 
 
+def _where(kind: str, block: Block) -> str:
+    return f"edit {block.name!r}" if kind == "edit" else f"config {block.name}"
+
+
 def _continued(lines: list[str], line: str, index: int, name: str) -> tuple[list[str], int]:
     """The words of a line whose quoted value spans the lines after it (certificates, multi-line
-    comments), and the index of the line after the value."""
+    comments), and the index of the line after the value.
+
+    Each line is scanned once for where its quoting leaves off: trying to split the value again after
+    every line it gathers took time growing with the square of its length (an unclosed quote early in a
+    large file)."""
     number = index
-    while True:
+    parts = [line]
+    state = _open_quote(line, "")
+    while state:
         if index >= len(lines):
-            raise InputError(name, f"unbalanced quotes in {line.splitlines()[0][:60]!r}", line=number)
-        line += "\n" + lines[index]
+            raise InputError(name, f"unbalanced quotes in {shown(line.splitlines()[0])}", line=number)
+        chunk = "\n" + lines[index]
+        parts.append(chunk)
         index += 1
-        try:
-            return _split(line), index
-        except ValueError:
-            continue
+        state = _open_quote(chunk, state)
+    try:
+        return _split("".join(parts)), index
+    except ValueError:
+        raise InputError(name, f"unbalanced quotes in {shown(line.splitlines()[0])}", line=number) from None
+
+
+_OUTSIDE = re.compile(r"""(?:[^"'\\]+|"(?:[^"\\]|\\.)*"|'[^']*'|\\.)*""", re.S)
+_CLOSING = {'"': re.compile(r"""(?:[^"\\]|\\.)*"|""", re.S), "'": re.compile(r"[^']*'|"),
+            "\\": re.compile(".|", re.S)}
+
+
+def _open_quote(chunk: str, state: str) -> str:
+    """What is still open after ``chunk`` (``"``, ``'``, or a backslash at its end), given what was open
+    before it; '' when nothing is."""
+    pos = 0
+    if state:
+        closing = _CLOSING[state].match(chunk)
+        if not closing.group():  # the quote is still open at the end of this chunk
+            return state
+        pos = closing.end()
+    end = _OUTSIDE.match(chunk, pos).end()
+    return chunk[end] if end < len(chunk) else ""
 
 
 BUILTIN_SERVICES: dict[str, list[Service]] = {
@@ -212,52 +268,131 @@ class Objects:
         self.services = table("service custom")
         self.service_groups = table("service group")
         self.policies = list(table("policy").values())
-        self._cache: dict[str, AddressSet] = {}
-        self._services: dict[str, list[Service]] = {}
+        # Resolved objects; an object that cannot be expressed exactly is kept as its Unresolvable,
+        # raised again for every policy naming it (and every group containing it).
+        self._cache: dict[str, AddressSet | Unresolvable] = {}
+        self._services: dict[str, list[Service] | Unresolvable] = {}
+        self._depths: dict[str, int] = {}  # nesting of each resolved group (1: groups no other group)
 
-    def address(self, ref: str, trail: tuple[str, ...] = ()) -> AddressSet:
+    def address(self, ref: str) -> AddressSet:
         """The exact set of an address or group (memoised: large groups are used by many policies)."""
         cached = self._cache.get(ref)
         if cached is None:
-            cached = self._address_or_group(ref, trail)
-            self._cache[ref] = cached
+            if ref in self.groups:
+                self._nested(ref, self.groups, self._address_members, self._cache, self._group, "address group")
+            else:
+                self._cache[ref] = self._kept(self._address_or_all, ref)
+            cached = self._cache[ref]
+        if isinstance(cached, Unresolvable):
+            raise cached
         return cached
 
-    def _address_or_group(self, ref: str, trail: tuple[str, ...]) -> AddressSet:
-        if ref in trail:
-            block = self.groups[ref]
-            raise InputError(self.name, f"address group {ref!r} contains itself ({' → '.join(trail + (ref,))})",
-                             line=block.line)
-        if ref in self.groups:
-            block = self.groups[ref]
-            out = AddressSet()
-            members, line = block.settings.get("member", ([], block.line))
-            for member in members:
-                if member not in self.addresses and member not in self.groups and member not in ("all", "all6"):
-                    raise InputError(self.name, f"address group {ref!r}: unknown member {member!r}", line=line)
-                sub = self.address(member, trail + (ref,))
-                out.intervals += sub.intervals
-                out.unresolved += sub.unresolved
-            if block.settings.get("exclude", (["disable"], 0))[0][:1] == ["enable"]:
-                excluded, xline = block.settings.get("exclude-member", ([], line))
-                removed = AddressSet()
-                for member in excluded:
-                    if member not in self.addresses and member not in self.groups:
-                        raise InputError(self.name, f"address group {ref!r}: unknown exclude-member {member!r}",
-                                         line=xline)
-                    sub = self.address(member, trail + (ref,))
-                    if sub.unresolved:
-                        raise Unresolvable(f"group {ref!r} excludes an unresolved FQDN")
-                    removed.intervals += sub.intervals
-                out.intervals = _minus(out.intervals, removed.intervals)
-            return AddressSet(normalise(out.intervals), sorted(set(out.unresolved)))
+    def service(self, ref: str) -> list[Service]:
+        """The services of a custom service or group (memoised, like addresses: the same Service
+        objects are shared by every policy naming them)."""
+        cached = self._services.get(ref)
+        if cached is None:
+            if ref in self.service_groups:
+                self._nested(ref, self.service_groups, self._service_members, self._services, self._service_group,
+                             "service group")
+            else:
+                self._services[ref] = self._kept(self._service_or_builtin, ref)
+            cached = self._services[ref]
+        if isinstance(cached, Unresolvable):
+            raise cached
+        return list(cached)
+
+    @staticmethod
+    def _kept(resolve: Any, ref: str) -> Any:
+        try:
+            return resolve(ref)
+        except Unresolvable as exc:
+            return exc
+
+    def _nested(self, root: str, groups: dict[str, Block], members: Any, cache: dict[str, Any], resolve: Any,
+                what: str) -> None:
+        """Resolve a group and every group it contains, innermost first, with a stack of its own: groups
+        nested thousands deep must be refused by the documented limit, not by Python's recursion limit
+        (a RecursionError). A group's depth is its longest chain of nested groups, the same whichever
+        group is resolved first; a cycle is refused naming it."""
+        path = [root]
+        stack = [iter(members(root))]
+        on_path = {root}
+        while stack:
+            for member in stack[-1]:
+                if member not in groups or member in cache:
+                    continue
+                if member in on_path:
+                    cycle = path[path.index(member):] + [member]
+                    holder = groups[path[-1]]
+                    raise InputError(self.name, f"{what} cycle: {' → '.join(map(repr, cycle))} (a group cannot "
+                                     "contain itself)", line=holder.settings.get("member", ([], holder.line))[1])
+                if len(path) >= MAX_GROUP_DEPTH:
+                    self._too_deep(what, path + [member], groups)
+                path.append(member)
+                on_path.add(member)
+                stack.append(iter(members(member)))
+                break
+            else:
+                ref = path.pop()
+                on_path.discard(ref)
+                stack.pop()
+                depth = 1 + max((self._depths.get(m, 0) for m in members(ref) if m in groups), default=0)
+                if depth > MAX_GROUP_DEPTH:
+                    self._too_deep(what, path + [ref], groups, depth)
+                self._depths[ref] = depth
+                cache[ref] = self._kept(resolve, ref)
+
+    def _too_deep(self, what: str, path: list[str], groups: dict[str, Block], depth: int | None = None) -> None:
+        shown_path = path if len(path) <= 6 else path[:3] + ["..."] + path[-2:]
+        deep = f"{depth} deep" if depth is not None else f"more than {MAX_GROUP_DEPTH} deep"
+        raise InputError(self.name, f"{what} {path[0]!r} nests groups {deep} ({' → '.join(shown_path)}); at most "
+                         f"{MAX_GROUP_DEPTH} levels are allowed (see the README's Limits)", line=groups[path[0]].line)
+
+    def _address_members(self, ref: str) -> list[str]:
+        """The members of an address group, and what it excludes: both are resolved before it."""
+        block = self.groups[ref]
+        members = block.settings.get("member", ([], 0))[0]
+        if block.settings.get("exclude", (["disable"], 0))[0][:1] == ["enable"]:
+            return members + block.settings.get("exclude-member", ([], 0))[0]
+        return members
+
+    def _service_members(self, ref: str) -> list[str]:
+        return self.service_groups[ref].settings.get("member", ([], 0))[0]
+
+    def _group(self, ref: str) -> AddressSet:
+        """An address group whose nested groups are resolved (in the cache)."""
+        block = self.groups[ref]
+        out = AddressSet()
+        members, line = block.settings.get("member", ([], block.line))
+        for member in members:
+            if member not in self.addresses and member not in self.groups and member not in ("all", "all6"):
+                raise InputError(self.name, f"address group {ref!r}: unknown member {shown(member)}", line=line)
+            sub = self.address(member)
+            out.intervals += sub.intervals
+            out.unresolved += sub.unresolved
+        if block.settings.get("exclude", (["disable"], 0))[0][:1] == ["enable"]:
+            excluded, xline = block.settings.get("exclude-member", ([], line))
+            removed = AddressSet()
+            for member in excluded:
+                if member not in self.addresses and member not in self.groups:
+                    raise InputError(self.name, f"address group {ref!r}: unknown exclude-member {shown(member)}",
+                                     line=xline)
+                sub = self.address(member)
+                if sub.unresolved:
+                    raise Unresolvable(f"group {ref!r} excludes an unresolved FQDN")
+                removed.intervals += sub.intervals
+            out.intervals = _minus(out.intervals, removed.intervals)
+        return AddressSet(normalise(out.intervals), sorted(set(out.unresolved)))
+
+    def _address_or_all(self, ref: str) -> AddressSet:
         if ref in self.addresses:
             return self._address(ref, self.addresses[ref])
         if ref == "all":
             return AddressSet(list(ANY4))
         if ref == "all6":
             return AddressSet(list(ANY6))
-        raise Unresolvable(f"unknown address {ref!r}")
+        raise Unresolvable(f"unknown address {shown(ref)}")
 
     def _address(self, ref: str, block: Block) -> AddressSet:
         settings = {k: v for k, (v, _) in block.settings.items()}
@@ -280,32 +415,22 @@ class Objects:
             return AddressSet([], [f"fqdn:{(settings.get('fqdn') or [ref])[0]}"])
         raise Unresolvable(f"address {ref!r} of type {kind!r} cannot be resolved offline")
 
-    def service(self, ref: str, trail: tuple[str, ...] = ()) -> list[Service]:
-        """The services of a custom service or group (memoised, like addresses: the same Service
-        objects are shared by every policy naming them)."""
-        cached = self._services.get(ref)
-        if cached is None:
-            cached = self._services[ref] = self._service_or_group(ref, trail)
-        return list(cached)
+    def _service_group(self, ref: str) -> list[Service]:
+        """A service group whose nested groups are resolved (in the cache)."""
+        members, line = self.service_groups[ref].settings.get("member", ([], self.service_groups[ref].line))
+        out: list[Service] = []
+        for member in members:
+            if member not in self.services and member not in self.service_groups and member not in BUILTIN_SERVICES:
+                raise InputError(self.name, f"service group {ref!r}: unknown member {shown(member)}", line=line)
+            out += self.service(member)
+        return out
 
-    def _service_or_group(self, ref: str, trail: tuple[str, ...]) -> list[Service]:
-        if ref in trail:
-            raise InputError(self.name, f"service group {ref!r} contains itself", line=self.service_groups[ref].line)
-        if ref in self.service_groups:
-            block = self.service_groups[ref]
-            members, line = block.settings.get("member", ([], block.line))
-            out: list[Service] = []
-            for member in members:
-                if member not in self.services and member not in self.service_groups \
-                        and member not in BUILTIN_SERVICES:
-                    raise InputError(self.name, f"service group {ref!r}: unknown member {member!r}", line=line)
-                out += self.service(member, trail + (ref,))
-            return out
+    def _service_or_builtin(self, ref: str) -> list[Service]:
         if ref in self.services:
             return self._service(ref, self.services[ref])
         if ref in BUILTIN_SERVICES:
             return list(BUILTIN_SERVICES[ref])
-        raise Unresolvable(f"unknown service {ref!r}")
+        raise Unresolvable(f"unknown service {shown(ref)}")
 
     def _service(self, ref: str, block: Block) -> list[Service]:
         settings = {k: (v, line) for k, (v, line) in block.settings.items()}
@@ -315,11 +440,10 @@ class Objects:
             return [Service("icmp" if protocol == "ICMP" else "icmpv6", icmp_type=icmp_type)]
         if protocol == "IP":
             text = (settings.get("protocol-number", (["0"], 0))[0] or ["0"])[0]
-            try:
-                number = int(text)
-            except ValueError:
-                raise InputError(self.name, f"service {ref!r}: bad protocol-number {text!r}",
-                                 line=settings["protocol-number"][1]) from None
+            number = decimal(text, self.name, settings.get("protocol-number", ([], block.line))[1])
+            if number is None or number > 255:
+                raise InputError(self.name, f"service {ref!r}: bad protocol-number {shown(text)} (0-255)",
+                                 line=settings["protocol-number"][1])
             # The same protocol is written one way in the model, whichever way the service says it.
             named = {6: "tcp", 17: "udp", 132: "sctp", 1: "icmp", 58: "icmpv6"}.get(number)
             if number == 0:
@@ -337,9 +461,10 @@ class Objects:
             for value in values:
                 dst, _, src = value.partition(":")
                 try:
-                    out.append(Service(proto, [_ports(dst)], [_ports(src)] if src else list(ALL_PORTS)))
+                    out.append(Service(proto, [_ports(dst, self.name, line)],
+                                       [_ports(src, self.name, line)] if src else list(ALL_PORTS)))
                 except ValueError:
-                    raise InputError(self.name, f"service {ref!r}: bad port range {value!r}", line=line) from None
+                    raise InputError(self.name, f"service {ref!r}: bad port range {shown(value)}", line=line) from None
         return out
 
 
@@ -360,10 +485,11 @@ def _ipv4_subnet(address: str, netmask: str) -> Interval | None:
     return (4, first, first | (~mask & 0xFFFFFFFF))
 
 
-def _ports(text: str) -> PortRange:
+def _ports(text: str, name: str, line: int) -> PortRange:
+    """``80`` or ``1000-2000``; ValueError when not that."""
     lo_text, _, hi_text = text.partition("-")
-    lo, hi = int(lo_text), int(hi_text or lo_text)
-    if not 0 <= lo <= hi <= 65535:
+    lo, hi = decimal(lo_text, name, line), decimal(hi_text or lo_text, name, line)
+    if lo is None or hi is None or not 0 <= lo <= hi <= 65535:
         raise ValueError(text)
     return (lo, hi)
 
@@ -438,6 +564,8 @@ def policy_rules(root: Block, name: str) -> list[Rule]:
     for block in objects.policies:
         settings = {k: v for k, (v, _) in block.settings.items()}
         get = settings.get
+        if block.name.isdigit():  # a policy id is a number (FortiOS: 0 to 4294967294)
+            check_int_text(block.name, name, block.line)
         origin = {"kind": "fortigate-policy", "id": block.name, "line": block.line, "file": name}
         if "name" in settings:
             origin["name"] = (get("name") or [""])[0]
@@ -511,6 +639,7 @@ class FortigateImporter(ZonedImporter):
     description = "FortiGate 'show full-configuration' (firewall policy, addresses, services)"
 
     def read(self, path: Path, data: bytes, builder: BundleBuilder) -> None:
+        check_size(path, "firewall", len(data))  # before any work on it (the caller has read the file)
         text, encoding = decode(data, str(path))
         # A large configuration is hundreds of thousands of new acyclic containers: the cycle collector
         # waits until they are made, and the parse tree is freed before it runs, leaving it the rules.

@@ -20,6 +20,15 @@ Unknown expressions and statements set the rule's ``error`` (never read as accep
 deny). A malformed file — unbalanced braces, a reference to an unknown set or map, a jump
 to an undefined chain, a chain loop, a bad address or port number — is an InputError
 naming the line.
+
+What is given twice is refused, naming both lines, when `nft list ruleset` would never write
+it twice: a table (``nft -f`` lets a script re-open ``table inet filter { ... }`` to add to it,
+but the listing of the kernel's ruleset writes each table once, complete; a file that repeats
+one was edited or concatenated, and this importer reads listings, not scripts), a chain, a set
+or map (one namespace, as in the kernel), a chain's ``type`` or ``policy``, a set's ``type``,
+``flags``, ``timeout`` or ``elements``, and a verdict map's key (or two ranges sharing keys).
+Jumps are followed to ``MAX_CHAIN_DEPTH`` (auditor/limits.py) with a stack of the resolver's own,
+and inlining stops at ``MAX_FLAT_RULES`` steps; a number longer than ``MAX_INT_DIGITS`` is refused.
 """
 
 from __future__ import annotations
@@ -27,6 +36,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from auditor.evidence.addresses import ANY4, ANY6, Interval, complement, intersect, normalise, parse_network
 from auditor.evidence.bundle import BundleBuilder
@@ -35,17 +45,20 @@ from auditor.evidence.firewall_rules import (
     PortRange,
     Rule,
     Service,
+    decimal,
     merge_ports,
     port_complement,
     port_intersection,
     rules_fact,
+    shown,
     store_rules,
 )
 from auditor.evidence.importers import register
 from auditor.evidence.importers.textio import decode
 from auditor.evidence.zones import ZonedImporter, store_zones
 
-from auditor.errors import InputError
+from auditor.errors import InputError, duplicate_key
+from auditor.limits import MAX_CHAIN_DEPTH, check_int_text, check_size
 
 FAMILIES = {"inet": frozenset({4, 6}), "ip": frozenset({4}), "ip6": frozenset({6})}
 OTHER_FAMILIES = {"arp", "bridge", "netdev"}  # not IP routing: read for shape only
@@ -97,7 +110,7 @@ END = -1  # skip_to placeholder: the end of the base chain (its policy)
 MAX_FLAT_RULES = 200_000  # chains jumping to shared chains at many levels multiply when inlined
 
 _TOKEN = re.compile(r'(\n)|[ \t\r\f\v]+|(#[^\n]*)|("(?:[^"\\\n]|\\.)*")|([{},;])|([^\s{},;"#]+)|(")')
-_HANDLE = re.compile(r"#\s*handle\s+(\d+)\s*$")
+_HANDLE = re.compile(r"#\s*handle\s+([0-9]+)\s*$")
 
 
 # --- tokens and blocks ------------------------------------------------------------------------
@@ -133,6 +146,7 @@ def tokenize(text: str, name: str) -> list[Tok]:
         elif comment:
             handle = _HANDLE.match(comment)
             if handle:
+                check_int_text(handle.group(1), name, line)
                 out.append(Tok("h", handle.group(1), line))
         elif string:
             out.append(Tok("s", string[1:-1].replace('\\"', '"'), line))
@@ -299,7 +313,7 @@ def parse_ruleset(text: str, name: str) -> list[Table]:
                 continue
             problem = (f"'{words[0]}' is not resolved: give the output of `nft list ruleset`"
                        if words[0] in ("define", "include") or words[0].startswith("$")
-                       else f"unexpected {' '.join(words[:3])!r} (expected `table FAMILY NAME {{`)")
+                       else f"unexpected {shown(' '.join(words[:3]))} (expected `table FAMILY NAME {{`)")
             raise InputError(name, problem, line=stmt.line)
         line = tok.line
         cursor.i += 1
@@ -311,10 +325,10 @@ def parse_ruleset(text: str, name: str) -> list[Table]:
             raise InputError(name, "expected `table FAMILY NAME {`", line=line)
         family, table_name = head if len(head) == 2 else ("ip", head[0])
         if family not in FAMILIES and family not in OTHER_FAMILIES:
-            raise InputError(name, f"unknown table family {family!r}", line=line)
+            raise InputError(name, f"unknown table family {shown(family)}", line=line)
         key = f"{family} {table_name}"
-        if key in seen:
-            raise InputError(name, f"table {key} is already defined (line {seen[key]})", line=line)
+        if key in seen:  # `nft list ruleset` writes each table once; see the module's docstring
+            raise duplicate_key(name, key, seen[key], line, what="table")
         seen[key] = line
         cursor.i += 1
         table = Table(family, table_name, line)
@@ -355,8 +369,12 @@ def _table_body(cursor: Cursor, table: Table, opener: Tok, name: str) -> None:
             label = f"{word} {name_tok.text} of {what}"
             body = cursor.block(brace, label, {"table", "chain", "set", "map"})
             objects = {"chain": table.chains, "set": table.sets, "map": table.maps}[word]
-            if name_tok.text in objects:
-                raise InputError(name, f"{word} {name_tok.text!r} is already defined in {what}", line=tok.line)
+            # Sets and maps share one namespace in the kernel (a map is a set with values).
+            first = table.chains.get(name_tok.text) if word == "chain" else \
+                table.sets.get(name_tok.text) or table.maps.get(name_tok.text)
+            if first is not None:
+                raise duplicate_key(name, name_tok.text, first.line, tok.line, where=what,
+                                    what="chain" if word == "chain" else "set or map")
             if word == "chain":
                 chain = Chain(table, name_tok.text, tok.line)
                 _chain_header(chain, body, name)
@@ -372,13 +390,20 @@ def _table_body(cursor: Cursor, table: Table, opener: Tok, name: str) -> None:
         if words[0] == "flags":
             table.dormant = "dormant" in "".join(words[1:]).split(",")
         elif words[0] not in TABLE_OBJECTS and words[0] != "comment":
-            raise InputError(name, f"unexpected {' '.join(words[:3])!r} in {what}", line=stmt.line)
+            raise InputError(name, f"unexpected {shown(' '.join(words[:3]))} in {what}", line=stmt.line)
 
 
 def _named_set(set_name: str, line: int, body: list[Stmt], is_map: bool, name: str) -> NamedSet:
     out = NamedSet(set_name, line)
+    given: dict[str, int] = {}  # `nft list ruleset` writes each of these once: twice is ambiguous
     for stmt in body:
         words = stmt.words()
+        key = {"typeof": "type", "elements=": "elements"}.get(words[0], words[0])
+        if key in ("type", "flags", "timeout", "elements"):
+            if key in given:
+                raise duplicate_key(name, key, given[key], stmt.line, where=f"{'map' if is_map else 'set'} {set_name}",
+                                    what="declaration")
+            given[key] = stmt.line
         if words[0] == "type":
             out.type_text = " ".join(words[1:])
         elif words[0] == "typeof":
@@ -400,7 +425,7 @@ def _named_set(set_name: str, line: int, body: list[Stmt], is_map: bool, name: s
         out.verdict_map = value_text.strip() == "verdict"
     out.kind = SET_KINDS.get(key_text.strip()) if "." not in key_text.split() else None
     if out.kind is None and not out.type_text:
-        raise InputError(name, f"{'map' if is_map else 'set'} {set_name!r} has no type", line=line)
+        raise InputError(name, f"{'map' if is_map else 'set'} {shown(set_name)} has no type", line=line)
     return out
 
 
@@ -434,8 +459,14 @@ def _split_elements(toks: list[Tok]) -> list[Stmt]:
 
 
 def _chain_header(chain: Chain, body: list[Stmt], name: str) -> None:
+    given: dict[str, int] = {}
     for stmt in body:
         words = stmt.words()
+        if words[0] in ("type", "policy"):
+            if words[0] in given:  # two hooks or two policies: which one the kernel has cannot be known
+                raise duplicate_key(name, words[0], given[words[0]], stmt.line, where=f"chain {chain.label}",
+                                    what="declaration")
+            given[words[0]] = stmt.line
         if words[0] == "type":
             spec = dict(zip(words[::2], words[1::2], strict=False))
             if "hook" not in spec or "priority" not in words:
@@ -444,7 +475,8 @@ def _chain_header(chain: Chain, body: list[Stmt], name: str) -> None:
             chain.priority = _priority(words[words.index("priority") + 1:], name, stmt.line)
         elif words[0] == "policy":
             if len(words) != 2 or words[1] not in ("accept", "drop"):
-                raise InputError(name, f"bad chain policy {' '.join(words[1:])!r} (accept or drop)", line=stmt.line)
+                raise InputError(name, f"bad chain policy {shown(' '.join(words[1:]))} (accept or drop)",
+                                 line=stmt.line)
             chain.policy, chain.policy_line = words[1], stmt.line
         elif words[0] in ("comment", "devices", "devices="):
             continue
@@ -453,9 +485,11 @@ def _chain_header(chain: Chain, body: list[Stmt], name: str) -> None:
 
 
 def _priority(words: list[str], name: str, line: int) -> int:
-    m = re.fullmatch(r"(-?\d+|[a-z]+)\s*(?:([+-])\s*(\d+))?", " ".join(words))
+    m = re.fullmatch(r"(-?[0-9]+|[a-z]+)\s*(?:([+-])\s*([0-9]+))?", " ".join(words))
     if not m or (not m.group(1).lstrip("-").isdigit() and m.group(1) not in PRIORITIES):
-        raise InputError(name, f"unknown chain priority {' '.join(words)!r}", line=line)
+        raise InputError(name, f"unknown chain priority {shown(' '.join(words))}", line=line)
+    for digits in (m.group(1), m.group(3) or "0"):
+        check_int_text(digits, name, line)
     base = int(m.group(1)) if m.group(1).lstrip("-").isdigit() else PRIORITIES[m.group(1)]
     offset = int(m.group(3) or 0)
     return base + offset if m.group(2) != "-" else base - offset
@@ -696,31 +730,33 @@ def _item(tok: Tok, kind: str, text: str, name: str, problems: list[str]) -> Int
         try:
             interval = parse_network(value)
         except ValueError as exc:
-            raise InputError(name, f"bad address {value!r}: {exc}", line=line) from None
+            raise InputError(name, f"bad address {shown(value)}: {exc}", line=line) from None
         if interval[0] != (4 if kind == "addr4" else 6):
-            raise InputError(name, f"{value!r} is not an IPv{4 if kind == 'addr4' else 6} address (in '{text}')",
+            raise InputError(name, f"{shown(value)} is not an IPv{4 if kind == 'addr4' else 6} address (in '{text}')",
                              line=line)
         return interval
     if kind == "port":
         lo_text, dash, hi_text = value.partition("-")
+        lo, hi = decimal(lo_text, name, line), decimal(hi_text, name, line) if dash else None
         try:
-            lo = int(lo_text) if lo_text.isdigit() else SERVICES[lo_text]
-            hi = (int(hi_text) if hi_text.isdigit() else SERVICES[hi_text]) if dash else lo
+            lo = lo if lo is not None else SERVICES[lo_text]
+            hi = (hi if hi is not None else SERVICES[hi_text]) if dash else lo
         except KeyError:
-            problems.append(f"service name {value!r} is not resolved")
+            problems.append(f"service name {shown(value)} is not resolved")
             return None
         if not 0 <= lo <= hi <= 65535:
-            raise InputError(name, f"bad port range {value!r}", line=line)
+            raise InputError(name, f"bad port range {shown(value)}", line=line)
         return (lo, hi)
     if kind == "proto":
-        number = int(value) if value.isdigit() else PROTOCOLS.get(value.lower())
+        number = decimal(value, name, line)
+        number = number if number is not None else PROTOCOLS.get(value.lower())
         if number is None or number > 255:
-            problems.append(f"protocol {value!r} is not modelled")
+            problems.append(f"protocol {shown(value)} is not modelled")
             return None
         return number
     if kind == "ctstate":
         if value.upper() not in STATES:
-            problems.append(f"conntrack state {value!r} is not modelled")
+            problems.append(f"conntrack state {shown(value)} is not modelled")
             return None
         return value.upper()
     if kind in ("nfproto", "ether"):
@@ -798,7 +834,7 @@ class RuleParser:
                 self.i += 2
             elif word in VERDICTS:
                 if verdict is not None or vmap is not None:
-                    self.match.problems.append(f"a second verdict {word!r} in one rule")
+                    self.match.problems.append(f"a second verdict {shown(word)} in one rule")
                 self.i += 1
                 if word in ("jump", "goto"):
                     if self.i >= len(self.toks) or self.toks[self.i].kind not in ("w", "s"):
@@ -936,7 +972,7 @@ class RuleParser:
         if found is None:
             raise self.fail(f"unknown {what} @{set_name} (not defined in table {self.table.label})")
         if found.kind is None:
-            self.match.problems.append(f"{what} @{set_name} of type {found.type_text!r} is not modelled")
+            self.match.problems.append(f"{what} @{set_name} of type {shown(found.type_text)} is not modelled")
             return None
         if found.kind != kind:
             raise self.fail(f"{what} @{set_name} holds {found.type_text}, not values of '{text}'")
@@ -979,18 +1015,19 @@ class RuleParser:
         else:
             raise self.fail(f"'{text} vmap' needs {{ key : verdict, ... }} or @map")
         groups: dict[tuple[str | None, str | None], list] = {}
+        keys: list[tuple[Any, int, str]] = []  # (value, line, as written) of every element read
         complete = True
         for element in elements:
             words = [t.text for t in element.toks]
             if ":" not in words or words.index(":") + 1 >= len(words):
-                raise InputError(self.name, f"verdict map element {' '.join(words)!r} has no ': verdict'",
+                raise InputError(self.name, f"verdict map element {shown(' '.join(words))} has no ': verdict'",
                                  line=element.line)
             verdict_words = words[words.index(":") + 1:]
             verdict = {"accept": "accept", "drop": "deny", "continue": None, "return": "return", "jump": "jump",
                        "goto": "goto"}.get(verdict_words[0], "?")
             target = verdict_words[1] if verdict in ("jump", "goto") and len(verdict_words) > 1 else None
             if verdict == "?" or (verdict in ("jump", "goto") and target is None):
-                self.match.problems.append(f"verdict {' '.join(verdict_words)!r} in a verdict map is not modelled")
+                self.match.problems.append(f"verdict {shown(' '.join(verdict_words))} in a verdict map is not modelled")
                 complete = False
                 continue
             value = self.item(element.toks[0], kind, text)
@@ -998,7 +1035,28 @@ class RuleParser:
                 complete = False
             else:
                 groups.setdefault((verdict, target), []).append(value)
+                keys.append((value, element.line, element.toks[0].text))
+        _distinct_keys(keys, self.name)
         return [(verdict, target, values) for (verdict, target), values in groups.items()], complete
+
+
+def _distinct_keys(keys: list[tuple[Any, int, str]], name: str) -> None:
+    """Refuse a verdict map that gives one key two elements (``22 : accept, 22 : drop``), or two
+    ranges that share keys: nft itself refuses them, `nft list ruleset` never writes them, and which
+    verdict a packet gets could only be guessed."""
+    first: dict[Any, tuple[int, str]] = {}
+    ranges: list[tuple[tuple, int, str]] = []
+    for value, line, text in keys:
+        if value in first:
+            raise duplicate_key(name, text, first[value][0], line, where="verdict map", what="key")
+        first[value] = (line, text)
+        if isinstance(value, tuple):
+            ranges.append((value, line, text))
+    ranges.sort(key=lambda r: r[0])
+    for (a, a_line, a_text), (b, b_line, b_text) in zip(ranges, ranges[1:], strict=False):
+        if a[:-2] == b[:-2] and b[-2] <= a[-1]:  # same family (addresses), and b starts inside a
+            raise InputError(name, f"verdict map keys {shown(a_text)} (line {a_line}) and {shown(b_text)} overlap: "
+                             "which verdict applies cannot be known", line=b_line)
 
 
 def _chain_rules(chain: Chain, name: str) -> None:
@@ -1021,26 +1079,46 @@ def _check_jumps(table: Table, name: str) -> None:
                     continue
                 target = table.chains.get(branch.target or "")
                 if target is None:
-                    raise InputError(name, f"{branch.verdict} to undefined chain {branch.target!r} "
+                    raise InputError(name, f"{branch.verdict} to undefined chain {shown(branch.target)} "
                                      f"(not in table {table.label})", line=entry.line)
                 if target.hook is not None:
-                    raise InputError(name, f"{branch.verdict} to base chain {branch.target!r}", line=entry.line)
+                    raise InputError(name, f"{branch.verdict} to base chain {shown(branch.target)}", line=entry.line)
                 edges.setdefault(chain.name, []).append((target.name, entry.line))
-    done: set[str] = set()
+    # Depth-first with a stack of its own (a file of 10,000 chains each jumping to the next must be
+    # refused by the limit, not by Python's recursion limit); each chain's depth, its longest chain of
+    # jumps, is known once its targets are, so the limit holds whichever chain comes first in the file.
+    depths: dict[str, int] = {}
+    for root in table.chains:
+        if root in depths:
+            continue
+        path = [root]
+        stack = [iter(edges.get(root, ()))]
+        while stack:
+            for target, line in stack[-1]:
+                if target in depths:
+                    continue
+                if target in path:
+                    cycle = (*path[path.index(target):], target)
+                    raise InputError(name, f"chain loop: {' → '.join(cycle)}", line=line)
+                if len(path) > MAX_CHAIN_DEPTH:
+                    _too_deep(table, [*path, target], name, line)
+                path.append(target)
+                stack.append(iter(edges.get(target, ())))
+                break
+            else:
+                current = path.pop()
+                stack.pop()
+                depth = max((depths[t] + 1 for t, _ in edges.get(current, ())), default=0)
+                if depth > MAX_CHAIN_DEPTH:
+                    _too_deep(table, [*path, current], name, table.chains[current].line, depth)
+                depths[current] = depth
 
-    def visit(current: str, path: tuple[str, ...]) -> None:
-        for target, line in edges.get(current, []):
-            if target in path or target == current:
-                walked = (*path, current)
-                cycle = (*walked[walked.index(target):], target)
-                raise InputError(name, f"chain loop: {' → '.join(cycle)}", line=line)
-            if target not in done:
-                visit(target, (*path, current))
-        done.add(current)
 
-    for chain_name in table.chains:
-        if chain_name not in done:
-            visit(chain_name, ())
+def _too_deep(table: Table, path: list[str], name: str, line: int, depth: int | None = None) -> None:
+    shown_path = path if len(path) <= 6 else [*path[:3], "...", *path[-2:]]
+    deep = f"{depth} deep" if depth is not None else f"more than {MAX_CHAIN_DEPTH} deep"
+    raise InputError(name, f"chains of table {table.label} jump {deep} ({' → '.join(shown_path)}); at most "
+                     f"{MAX_CHAIN_DEPTH} nested jumps are allowed (see the README's Limits)", line=line)
 
 
 # --- flattening -------------------------------------------------------------------------------
@@ -1052,20 +1130,27 @@ def flatten(chain: Chain, name: str) -> list[Rule]:
     """One base chain as a first-match list, user chains inlined; ``skip_to`` ``len(list)`` is its policy."""
     out: list[Rule] = []
     table = chain.table
+    steps = 0  # every branch inlined, jumps included: jumps to empty chains multiply too
 
     def walk(current: Chain, outer: Match | None, via: list[str], stack: tuple[str, ...],
              returns: list[Rule]) -> None:
+        nonlocal steps
         for entry in current.rules:
             origin = {**entry.origin, "via": list(via)} if via else entry.origin
+            steps += len(entry.branches)
+            if steps > MAX_FLAT_RULES:
+                raise InputError(name, f"inlining user chains gives more than {MAX_FLAT_RULES:,} rules and jumps "
+                                 f"for {chain.label}: too many shared chains to analyse exactly", line=entry.line)
             for branch in entry.branches:
                 match = branch.match if outer is None else branch.match.within(outer)
                 if branch.verdict in ("jump", "goto"):
                     target = table.chains.get(branch.target or "")
                     if target is None:
-                        raise InputError(name, f"{branch.verdict} to undefined chain {branch.target!r}",
+                        raise InputError(name, f"{branch.verdict} to undefined chain {shown(branch.target)}",
                                          line=entry.line)
                     if target.hook is not None:
-                        raise InputError(name, f"{branch.verdict} to base chain {branch.target!r}", line=entry.line)
+                        raise InputError(name, f"{branch.verdict} to base chain {shown(branch.target)}",
+                                         line=entry.line)
                     if target.name in stack or target.name == current.name:
                         raise InputError(name, f"chain loop: {' → '.join(stack + (current.name, target.name))}",
                                          line=entry.line)
@@ -1080,9 +1165,6 @@ def flatten(chain: Chain, name: str) -> list[Rule]:
                         back = match.rule(origin, "skip", False)  # the goto'd chain did not decide
                         returns.append(back)
                         out.append(back)
-                    if len(out) > MAX_FLAT_RULES:
-                        raise InputError(name, f"inlining user chains gives more than {MAX_FLAT_RULES} rules for "
-                                         f"{chain.label}: too many shared chains to analyse exactly", line=entry.line)
                     continue
                 rule = match.rule(origin, ACTIONS[branch.verdict], entry.logged)
                 if branch.verdict == "return":
@@ -1162,6 +1244,7 @@ class NftablesImporter(ZonedImporter):
                    "hook input into firewall_input_rules)")
 
     def read(self, path: Path, data: bytes, builder: BundleBuilder) -> None:
+        check_size(path, "firewall", len(data))  # before any work on it (the caller has read the file)
         text, encoding = decode(data, str(path))
         tables = parse_ruleset(text, str(path))
         for hook, area in (("forward", "firewall_rules"), ("input", "firewall_input_rules")):

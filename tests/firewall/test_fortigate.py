@@ -128,7 +128,7 @@ def test_negated_source_is_the_exact_complement():
     ('config firewall addrgrp\n    edit "g"\n        set member "nosuch"\n    next\nend\n' + _policy(BASIC)
      .replace('srcaddr "all"', 'srcaddr "g"'), 3, "unknown member 'nosuch'"),
     ('config firewall addrgrp\n    edit "g"\n        set member "h"\n    next\n    edit "h"\n        set member "g"\n'
-     '    next\nend\n' + _policy(BASIC).replace('srcaddr "all"', 'srcaddr "g"'), 2, "contains itself"),
+     '    next\nend\n' + _policy(BASIC).replace('srcaddr "all"', 'srcaddr "g"'), 6, "cycle: 'g' → 'h' → 'g'"),
     ('config firewall service custom\n    edit "s"\n        set tcp-portrange 70000\n    next\nend\n'
      + _policy(BASIC).replace('service "ALL"', 'service "s"'), 3, "bad port range"),
     ("frobnicate\n", 1, "unexpected 'frobnicate'"),

@@ -382,7 +382,7 @@ def test_cli_refuses_malformed_rulesets_naming_the_line(fixture, message, tmp_pa
     ("table inet f {\n\tchain c {\n\t\ttype filter hook forward priority banana;\n\t}\n}\n", 3,
      "unknown chain priority 'banana'"),
     ('table inet f {\n\tchain c {\n\t\taccept comment "open\n\t}\n}\n', 3, "unterminated string"),
-    ("table inet f {\n}\ntable inet f {\n}\n", 3, "table inet f is already defined (line 1)"),
+    ("table inet f {\n}\ntable inet f {\n}\n", 3, "duplicate table 'inet f' (first on line 1)"),
     ("define lan = 10.0.0.0/8\n", 1, "'define' is not resolved: give the output of `nft list ruleset`"),
     ("add rule inet filter forward accept\n", 1, "unexpected 'add rule inet'"),
     ("# empty ruleset\n", None, "no table: not the output of `nft list ruleset`"),
