@@ -126,8 +126,10 @@ UPDATES = _record({
     "lists_updated_at": INSTANT_RULE,
 })
 
+# last_installed_at: the newest update (null: the package history records none), never a first install.
 PATCHES = _record({
-    "last_installed_at": INSTANT_RULE, "last_security_installed_at": INSTANT_RULE, "installed_count": COUNT,
+    "last_installed_at": {**INSTANT_RULE, "nullable": True}, "last_security_installed_at": INSTANT_RULE,
+    "installed_count": COUNT,
 })
 
 TIME_SYNC = _record({

@@ -1,4 +1,4 @@
-"""Areas ``updates`` (pending from the package manager) and ``patches`` (what was installed).
+"""Areas ``updates`` (pending from the package manager) and ``patches`` (when updates were installed).
 
 Debian family: apt and dpkg; RHEL family: dnf (or yum) and rpm. The family comes from
 os-release ID / ID_LIKE; any other family is recorded as an error, not guessed.
@@ -14,15 +14,21 @@ from typing import Any
 
 from auditor.evidence.bundle import BundleBuilder
 
-from .common import Context, exists, iso_instant, parse_os_release, read_optional, read_text, run
+from .common import Context, exists, iso_instant, parse_os_release, read_text, run
+from .rotated import read_rotated
 
 DEBIAN_IDS = {"debian", "ubuntu", "linuxmint", "raspbian"}
 RHEL_IDS = {"rhel", "fedora", "centos", "rocky", "almalinux", "ol", "amzn"}
 APT_LISTS = "/var/lib/apt/lists"
 DNF_METADATA = ("/var/cache/dnf/*/repodata/repomd.xml", "/var/cache/libdnf5/*/repodata/repomd.xml",
                 "/var/cache/yum/*/*/*/repomd.xml")
+DNF_RPM_LOG = "/var/log/dnf.rpm.log"
 _APT_LINE = re.compile(r"^(?P<name>[^/\s]+)/(?P<suites>\S+)\s+(?P<version>\S+)\s+(?P<arch>\S+)\s+\[upgradable from:")
-_DPKG_EVENT = re.compile(r"^(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}) (install|upgrade) ")
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_CLOCK = re.compile(r"[0-9]{2}:[0-9]{2}:[0-9]{2}")
+# dnf.rpm.log: "2026-02-14T09:30:12+0000 SUBDEBUG Upgrade: openssl-libs-1:3.2.2-6.el9.x86_64"
+_DNF_LINE = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:Z|[+-][0-9]{2}(?::?[0-9]{2})?)) "
+                       r"SUBDEBUG ([A-Za-z]+): \S")
 _NEVRA = re.compile(r"^(?P<name>.+)-(?:\d+:)?[^-]+-[^-]+\.(?P<arch>x86_64|noarch|aarch64|i686|ppc64le|s390x)$")
 
 
@@ -89,16 +95,120 @@ def newest_mtime(listing: str) -> float | None:
     return max(times) if times else None
 
 
-def last_dpkg_install(texts: list[str]) -> datetime | None:
-    """The newest install or upgrade in dpkg.log text (local wall-clock time, naive)."""
-    newest = None
+def _wall_clock(day: str, clock: str) -> datetime | None:
+    """``YYYY-MM-DD`` and ``HH:MM:SS`` as a naive local time, or None when either is not one."""
+    if not (_DAY.fullmatch(day) and _CLOCK.fullmatch(clock)):
+        return None
+    try:
+        return datetime.strptime(f"{day} {clock}", "%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        return None
+
+
+def last_dpkg_upgrade(texts: list[str]) -> datetime | None:
+    """The newest upgrade of an already-installed package that dpkg completed, from dpkg.log
+    texts given oldest first (local wall-clock time, naive); None when they record none.
+
+    Installing a package new to the host is no update, so ``install`` lines never count: a
+    host with security updates pending must not look patched because someone installed htop.
+    An ``upgrade PKG OLD NEW`` line counts once dpkg logs ``status installed PKG NEW`` (in the
+    same run, a later one or a later file) and is dated by the upgrade line. Not counted: an
+    upgrade to the same version (a reinstall) and one left unpacked or half-configured.
+    """
+    pending: dict[str, tuple[datetime, str]] = {}  # package -> (upgrade line's time, new version)
+    newest: datetime | None = None
     for text in texts:
         for line in text.splitlines():
-            m = _DPKG_EVENT.match(line)
-            if m:
-                when = datetime.strptime(m.group(1), "%Y-%m-%d %H:%M:%S")
-                newest = when if newest is None or when > newest else newest
+            parts = line.split()
+            if len(parts) < 4:
+                continue
+            action = parts[2]
+            if action == "upgrade" and len(parts) == 6:
+                _, _, _, package, old, new = parts
+                when = _wall_clock(parts[0], parts[1])
+                if when is not None and old not in (new, "<none>"):
+                    pending[package] = (when, new)
+                else:
+                    pending.pop(package, None)
+            elif action in ("install", "remove", "purge"):
+                pending.pop(parts[3], None)
+            elif action == "status" and len(parts) == 6 and parts[3] == "installed":
+                _, _, _, _, package, version = parts
+                started = pending.get(package)
+                if started is not None and started[1] == version:
+                    del pending[package]
+                    newest = started[0] if newest is None or started[0] > newest else newest
     return newest
+
+
+def _apt_upgrades(value: str) -> bool:
+    """Whether an ``Upgrade:`` list (``name:arch (old, new), ...``) names a package whose version changed."""
+    for item in value.split("),"):
+        name, sep, versions = item.partition(" (")
+        old, comma, new = versions.rstrip().removesuffix(")").partition(", ")
+        if sep and comma and name.strip() and old and new and old != new and " " not in old + new:
+            return True
+    return False
+
+
+def last_apt_upgrade(texts: list[str]) -> datetime | None:
+    """The newest ``End-Date`` of an apt history.log entry that upgraded installed packages and
+    finished without an ``Error:`` (local wall-clock time, naive); None when no entry did.
+
+    ``Install:`` entries are new packages, not updates; an entry without an End-Date was
+    interrupted. An entry with both Install: and Upgrade: (a new package pulling a newer
+    library) counts by its upgrades.
+    """
+    newest: datetime | None = None
+    for text in texts:
+        upgraded: bool | None = None  # None: outside an entry
+        failed = False
+        for line in text.splitlines():
+            key, sep, value = line.partition(":")
+            if not sep:
+                continue
+            if key == "Start-Date":
+                upgraded, failed = False, False
+            elif upgraded is None:
+                continue
+            elif key == "Upgrade":
+                upgraded = upgraded or _apt_upgrades(value)
+            elif key == "Error":
+                failed = True
+            elif key == "End-Date":
+                fields = value.split()
+                when = _wall_clock(fields[0], fields[1]) if len(fields) == 2 else None
+                if when is not None and upgraded and not failed:
+                    newest = when if newest is None or when > newest else newest
+                upgraded = None
+    return newest
+
+
+def last_dnf_upgrade(texts: list[str]) -> datetime | None:
+    """The newest ``SUBDEBUG Upgrade:`` line of dnf.rpm.log texts (an aware time: dnf writes its
+    offset); None when there is none. ``Installed:`` (a first install), ``Reinstall:`` and
+    ``Downgrade:`` are not updates; rpm's own INSTALLTIME reads the same for all of them."""
+    newest: datetime | None = None
+    for text in texts:
+        for line in text.splitlines():
+            m = _DNF_LINE.match(line)
+            if not m or m.group(2) != "Upgrade":
+                continue
+            try:
+                when = datetime.fromisoformat(m.group(1))
+            except ValueError:
+                continue
+            newest = when if newest is None or when > newest else newest
+    return newest
+
+
+def local_instant(when: datetime) -> str | None:
+    """An ISO instant in the collector's local offset (a naive time is local wall-clock time),
+    or None for a time the local zone cannot express (year 1 in a damaged log)."""
+    try:
+        return when.astimezone().isoformat(timespec="seconds")
+    except (ValueError, OverflowError, OSError):
+        return None
 
 
 def count_dpkg_installed(text: str) -> int:
@@ -187,37 +297,52 @@ def collect_updates(builder: BundleBuilder, ctx: Context) -> None:
     builder.set_fact(area, facts)
 
 
+def _debian_last_update(builder: BundleBuilder, ctx: Context, area: str) -> tuple[bool, datetime | None]:
+    """(history read?, newest upgrade) from dpkg.log and apt's history.log with their rotations."""
+    dpkg = read_rotated(builder, ctx, "/var/log/dpkg.log", area, "linux.dpkg_log")
+    apt = read_rotated(builder, ctx, "/var/log/apt/history.log", area, "linux.apt_history", required=False)
+    found = [when for when in (last_dpkg_upgrade(dpkg), last_apt_upgrade(apt)) if when is not None]
+    return bool(dpkg or apt), max(found, default=None)
+
+
+def _dnf_last_update(builder: BundleBuilder, ctx: Context, area: str) -> tuple[bool, datetime | None]:
+    """(history read?, newest upgrade) from dnf.rpm.log and its rotations."""
+    if not exists(ctx, DNF_RPM_LOG):
+        builder.add_error(area, f"last_installed_at: {DNF_RPM_LOG} not found, so no update history is known "
+                                "(yum.log and dnf5's history are not read; rpm's install times do not tell an "
+                                "update from a first install)", DNF_RPM_LOG)
+        return False, None
+    texts = read_rotated(builder, ctx, DNF_RPM_LOG, area, "linux.dnf_rpm_log")
+    return bool(texts), last_dnf_upgrade(texts)
+
+
 def collect_patches(builder: BundleBuilder, ctx: Context) -> None:
-    """The newest install or upgrade and the number of installed packages."""
+    """When installed packages were last updated, and how many packages are installed.
+
+    ``last_installed_at`` is the newest update (an upgrade of a package already installed),
+    never a first install: installing a new package does not patch the host. It is null when
+    the package history was read and records no update at all.
+    """
     area = "patches"
     family = _family(builder, ctx, area)
     facts: dict[str, Any] = {}
     if family == "debian":
-        logs = []
-        current = read_text(builder, ctx, "/var/log/dpkg.log", area, "linux.dpkg_log")
-        if current is not None:
-            logs.append(current)
-        rotated = read_optional(builder, ctx, "/var/log/dpkg.log.1", area, "linux.dpkg_log")
-        if rotated is not None:
-            logs.append(rotated)
-        if logs:
-            when = last_dpkg_install(logs)
-            if when is None:
-                builder.add_error(area, "no install or upgrade recorded in /var/log/dpkg.log(.1)",
-                                  "/var/log/dpkg.log")
-            else:
-                facts["last_installed_at"] = when.astimezone().isoformat(timespec="seconds")
+        known, newest = _debian_last_update(builder, ctx, area)
         status = read_text(builder, ctx, "/var/lib/dpkg/status", area, "linux.dpkg_status")
         if status is not None:
             facts["installed_count"] = count_dpkg_installed(status)
     elif family == "rhel":
+        known, newest = _dnf_last_update(builder, ctx, area)
         out = run(builder, ctx, ["rpm", "-qa", "--qf", "%{INSTALLTIME} %{NAME}\\n"], area,
                   "linux.rpm_installtime", timeout=60)
         if out is not None:
-            count, newest = parse_rpm_installtimes(out)
-            facts["installed_count"] = count
-            if newest is not None:
-                facts["last_installed_at"] = iso_instant(newest)
+            facts["installed_count"] = parse_rpm_installtimes(out)[0]
     else:
         return
+    if known:
+        instant = None if newest is None else local_instant(newest)
+        if newest is not None and instant is None:
+            builder.add_error(area, f"last_installed_at: {newest} cannot be expressed in the local time zone")
+        else:
+            facts["last_installed_at"] = instant
     builder.set_fact(area, facts)
