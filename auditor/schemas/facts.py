@@ -138,6 +138,9 @@ TIME_SYNC = _record({
     "servers": STRINGS,
     "offset_seconds": {"type": "number", "min": 0, "check_with": _not_boolean},
     "timezone": STRING,
+    # which source answered `synchronized` (Linux), and when timesyncd last synchronised
+    "sync_source": _one_of("timedatectl", "timesyncd-state", "chronyc", "ntpq", "ntpstat"),
+    "last_synchronized_at": INSTANT_RULE,
 })
 
 _POLICY = _one_of("accept", "drop", "reject")

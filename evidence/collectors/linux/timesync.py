@@ -1,22 +1,32 @@
 """Area ``time_sync``: which NTP client runs, whether the clock is synchronised, servers.
 
 The running client is found from the process table (this works with or without
-systemd); ``timedatectl show`` gives synchronisation and the NTP switch when systemd
-is PID 1, ``chronyc`` gives the offset when chrony runs. Servers come from the running
+systemd). Whether the clock is synchronised comes from ``timedatectl show`` when it
+answers; where it cannot reach D-Bus (containers, chroots, hosts without systemd as PID 1)
+the running client answers instead: chrony (``chronyc -n tracking``), ntpd (``ntpq -pn``,
+then ``ntpstat``) or systemd-timesyncd (its state files). ``sync_source`` names the source
+that answered; chrony and ntpd also give the offset. Servers come from the running
 client's configuration, refined by what chrony or timesyncd report live.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
+import re
+import time
+from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
+import psutil
 from auditor.evidence.bundle import BundleBuilder
 
 from .common import (
     Context,
     exists,
+    iso_instant,
     list_dir,
     not_live,
     parse_ini,
@@ -31,6 +41,25 @@ AREA = "time_sync"
 CHRONY_CONFS = ("/etc/chrony/chrony.conf", "/etc/chrony.conf")
 NTP_CONFS = ("/etc/ntpsec/ntp.conf", "/etc/ntp.conf", "/etc/openntpd/ntpd.conf")
 TIMESYNCD_CONF = "/etc/systemd/timesyncd.conf"
+# systemd-timesyncd's state: touched on each successful synchronisation (systemd >= 239), its
+# runtime directory (present while it runs), and the clock file (systemd < 239: on each sync).
+TIMESYNCD_SYNCHRONIZED = "/run/systemd/timesync/synchronized"
+TIMESYNCD_RUN_DIR = "/run/systemd/timesync"
+TIMESYNCD_CLOCK = "/var/lib/systemd/timesync/clock"
+TIMESYNCD_POLL_MAX_SECONDS = 2048.0  # PollIntervalMaxSec's default
+CHRONY_SYNCED_LEAPS = ("Normal", "Insert second", "Delete second")
+NTPQ_SYSTEM_PEER = ("*", "o")  # ntpq's tally codes of the peer ntpd is synchronised to (o: via PPS)
+_DECIMAL = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?")
+_CHRONY_SYSTEM_TIME = re.compile(r"([0-9]+(?:\.[0-9]+)?) seconds (?:fast|slow) of NTP time")
+_SPAN_UNITS = {
+    "usec": 1e-6, "us": 1e-6, "µs": 1e-6, "msec": 1e-3, "ms": 1e-3,
+    "seconds": 1, "second": 1, "sec": 1, "s": 1, "": 1,
+    "minutes": 60, "minute": 60, "min": 60, "m": 60,
+    "hours": 3600, "hour": 3600, "hr": 3600, "h": 3600,
+    "days": 86400, "day": 86400, "d": 86400, "weeks": 604800, "week": 604800, "w": 604800,
+    "months": 2629800, "month": 2629800, "M": 2629800, "years": 31557600, "year": 31557600, "y": 31557600,
+}
+_SPAN_TOKEN = re.compile(r"[0-9]+(?:\.[0-9]+)?|[A-Za-zµ]+|\S")
 # Process name (as the kernel truncates it to 15 characters) -> service.
 SERVICE_PROCESSES = (("chronyd", "chrony"), ("systemd-timesyn", "systemd-timesyncd"), ("ntpd", "ntpd"),
                      ("ntpsec", "ntpd"), ("openntpd", "ntpd"))
@@ -44,31 +73,142 @@ def service_from_processes(names: list[str]) -> str:
     return "none"
 
 
+def _number(text: str, unit: int = 1) -> float | None:
+    """A plain decimal (no exponent, nan or inf) divided by ``unit`` (1000: milliseconds to
+    seconds, exactly, so 0.831 ms is 0.000831 s) as a finite float, else None."""
+    if not _DECIMAL.fullmatch(text) or len(text) > 100:
+        return None
+    value = float(Decimal(text) / unit)
+    return value if math.isfinite(value) else None
+
+
 def parse_timedatectl(text: str) -> dict[str, Any]:
-    """``timedatectl show``: NTPSynchronized, NTP and Timezone as facts (present keys only)."""
+    """``timedatectl show``: NTPSynchronized, NTP and Timezone as facts (keys present and
+    ``yes``/``no`` only: anything else leaves the key out, as unknown)."""
     values = dict(line.split("=", 1) for line in text.splitlines() if "=" in line)
     out: dict[str, Any] = {}
-    if "NTPSynchronized" in values:
-        out["synchronized"] = values["NTPSynchronized"].strip() == "yes"
-    if "NTP" in values:
-        out["ntp_enabled"] = values["NTP"].strip() == "yes"
+    for key, fact in (("NTPSynchronized", "synchronized"), ("NTP", "ntp_enabled")):
+        answer = values.get(key, "").strip()
+        if answer in ("yes", "no"):
+            out[fact] = answer == "yes"
     if values.get("Timezone", "").strip():
         out["timezone"] = values["Timezone"].strip()
     return out
 
 
 def parse_chrony_tracking(text: str) -> dict[str, Any]:
-    """``chronyc -c tracking``: absolute system-clock offset in seconds, and whether chrony
-    is synchronised (leap status other than "Not synchronised")."""
+    """``chronyc -n tracking`` (or its ``-c`` CSV form): ``synchronized`` from the leap status
+    (Normal, Insert second, Delete second: yes; Not synchronised: no; else unknown, {}), and
+    the absolute system-clock offset in seconds while synchronised (an unsynchronised chrony
+    reports 0, which is no measurement)."""
+    leap: str | None = None
+    offset: float | None = None
     for line in text.splitlines():
-        fields = line.strip().split(",")
-        if len(fields) >= 14:
-            try:
-                offset = abs(float(fields[4]))
-            except ValueError:
-                return {}
-            return {"offset_seconds": offset, "synchronized": fields[13].strip() != "Not synchronised"}
+        key, sep, value = line.partition(":")
+        if sep and key.strip() == "Leap status":
+            leap = value.strip()
+        elif sep and key.strip() == "System time":
+            m = _CHRONY_SYSTEM_TIME.fullmatch(value.strip())
+            offset = _number(m.group(1)) if m else None
+        else:
+            fields = line.strip().split(",")
+            if len(fields) >= 14 and leap is None:  # CSV: field 5 is the system time, 14 the leap status
+                leap, offset = fields[13].strip(), _number(fields[4].strip())
+    if leap in CHRONY_SYNCED_LEAPS:
+        return {"synchronized": True, **({"offset_seconds": abs(offset)} if offset is not None else {})}
+    if leap == "Not synchronised":
+        return {"synchronized": False}
     return {}
+
+
+def parse_ntpq_peers(text: str) -> dict[str, Any]:
+    """``ntpq -pn`` (ntpd or ntpsec): synchronised when a peer carries the system-peer tally
+    (``*``, or ``o`` through PPS), with that peer's offset (milliseconds in the table) in
+    seconds; not synchronised when peers are listed but none is selected; {} when there is
+    no peer table (ntpd not answering, no associations)."""
+    peers: list[tuple[str, float | None]] = []
+    in_table = False
+    wrapped: tuple[str, str] | None = None  # a long remote address printed on a line of its own
+    for line in text.splitlines():
+        if line.startswith("==="):
+            in_table = True
+            continue
+        if not in_table or not line.strip():
+            continue
+        tally, fields = line[0], line[1:].split()
+        if wrapped is not None:
+            (tally, remote), wrapped = wrapped, None
+            fields = [remote, *fields]
+        if len(fields) == 1:
+            wrapped = (tally, fields[0])
+            continue
+        if len(fields) >= 10 and tally in " x.-+#*o":
+            offset = _number(fields[8], 1000)
+            peers.append((tally, None if offset is None else abs(offset)))
+    if not peers:
+        return {}
+    selected = next((offset for tally, offset in peers if tally in NTPQ_SYSTEM_PEER), False)
+    if selected is False:
+        return {"synchronized": False}
+    return {"synchronized": True, **({"offset_seconds": selected} if selected is not None else {})}
+
+
+def parse_ntpstat(text: str) -> dict[str, Any]:
+    """``ntpstat``'s first line: "synchronised to ..." or "unsynchronised"; {} for anything else
+    (it cannot talk to ntpd: its exit status 2)."""
+    first = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    if first.startswith(("synchronised to ", "synchronized to ")):
+        return {"synchronized": True}
+    if first.startswith(("unsynchronised", "unsynchronized")):
+        return {"synchronized": False}
+    return {}
+
+
+def parse_timespan(text: str) -> float | None:
+    """A systemd time span (``2048``, ``34min 8s``, ``1h30min``; bare numbers are seconds) in
+    seconds, or None when it is not one."""
+    total, number = 0.0, None
+    tokens = _SPAN_TOKEN.findall(text)
+    if not tokens:
+        return None
+    for token in tokens:
+        if token[0].isascii() and token[0].isdigit():
+            if number is not None:
+                total += number  # "20 30": seconds twice
+            number = float(token)
+        elif token in _SPAN_UNITS and number is not None and token != "":
+            total, number = total + number * _SPAN_UNITS[token], None
+        else:
+            return None
+    total += number or 0.0
+    return total if math.isfinite(total) else None
+
+
+def timesyncd_state(synchronized_mtime: float | None, run_dir: bool, clock_mtime: float | None, now: float,
+                    boot: float | None, fresh_seconds: float) -> dict[str, Any]:
+    """What systemd-timesyncd's files say, {} when they say nothing.
+
+    The ``synchronized`` file is touched on each successful synchronisation: synchronised when
+    that happened within ``fresh_seconds`` (twice the longest poll interval), else not. Without
+    it, a runtime directory means timesyncd runs and has not synchronised since it started.
+    Without either (systemd < 239), the clock file's mtime, updated on each synchronisation,
+    answers only when it is since boot and fresh: later versions also update it on a timer.
+    """
+    if synchronized_mtime is not None:
+        return {"synchronized": now - synchronized_mtime <= fresh_seconds, **_synchronized_at(synchronized_mtime)}
+    if run_dir:
+        return {"synchronized": False}
+    if clock_mtime is not None and boot is not None and clock_mtime > boot and now - clock_mtime <= fresh_seconds:
+        return {"synchronized": True, **_synchronized_at(clock_mtime)}
+    return {}
+
+
+def _synchronized_at(mtime: float) -> dict[str, str]:
+    """``last_synchronized_at`` of an mtime, or nothing for one no date can hold (a damaged file system)."""
+    try:
+        return {"last_synchronized_at": iso_instant(mtime)}
+    except (ValueError, OverflowError, OSError):
+        return {}
 
 
 def parse_chrony_sources(text: str) -> list[str]:
@@ -114,6 +254,17 @@ def parse_timesyncd(texts: list[str]) -> tuple[list[str], list[str]]:
         if "FallbackNTP" in section:
             fallback = section["FallbackNTP"].split()
     return ntp, fallback
+
+
+def timesyncd_poll_max(texts: list[str]) -> float:
+    """PollIntervalMaxSec= of timesyncd.conf and its drop-ins in seconds (the last valid one), else its default."""
+    seconds = TIMESYNCD_POLL_MAX_SECONDS
+    for text in texts:
+        value = parse_ini(text).get("Time", {}).get("PollIntervalMaxSec")
+        span = parse_timespan(value) if value else None
+        if span:
+            seconds = span
+    return seconds
 
 
 def parse_show_timesync(text: str) -> list[str]:
@@ -168,7 +319,8 @@ def _chrony_config_servers(builder: BundleBuilder, ctx: Context) -> list[str] | 
     return servers
 
 
-def _timesyncd_config_servers(builder: BundleBuilder, ctx: Context) -> list[str] | None:
+def _timesyncd_texts(builder: BundleBuilder, ctx: Context) -> list[str]:
+    """timesyncd.conf and its drop-ins, in the order they apply."""
     texts = []
     main = read_optional(builder, ctx, TIMESYNCD_CONF, AREA, "linux.timesyncd_conf")
     if main is not None:
@@ -177,10 +329,75 @@ def _timesyncd_config_servers(builder: BundleBuilder, ctx: Context) -> list[str]
         text = read_text(builder, ctx, path, AREA, "linux.timesyncd_conf")
         if text is not None:
             texts.append(text)
+    return texts
+
+
+def _timesyncd_config_servers(texts: list[str]) -> list[str] | None:
     if not texts:
         return None
     ntp, fallback = parse_timesyncd(texts)
     return ntp or fallback or None
+
+
+def _mtime(path: str) -> float | None:
+    try:
+        return os.stat(path).st_mtime
+    except OSError:
+        return None
+
+
+def _timesyncd_answer(builder: BundleBuilder, ctx: Context, conf_texts: list[str]) -> dict[str, Any]:
+    """systemd-timesyncd's state files, recorded as one stat source, judged by :func:`timesyncd_state`."""
+    synchronized = _mtime(str(ctx.path(TIMESYNCD_SYNCHRONIZED)))
+    run_dir = ctx.path(TIMESYNCD_RUN_DIR).is_dir()
+    clock = _mtime(str(ctx.path(TIMESYNCD_CLOCK)))
+    try:
+        boot: float | None = psutil.boot_time()
+    except (psutil.Error, OSError):
+        boot = None
+    now = time.time()
+    listing = {"now": now, "boot_time": boot, TIMESYNCD_SYNCHRONIZED: synchronized,
+               TIMESYNCD_RUN_DIR: run_dir, TIMESYNCD_CLOCK: clock}
+    builder.add_source(f"stat: {TIMESYNCD_SYNCHRONIZED}, {TIMESYNCD_RUN_DIR}, {TIMESYNCD_CLOCK}",
+                       "linux.timesyncd_state", json.dumps(listing).encode(), AREA)
+    return timesyncd_state(synchronized, run_dir, clock, now, boot, 2 * timesyncd_poll_max(conf_texts))
+
+
+def _daemon_answers(builder: BundleBuilder, ctx: Context, service: str | None, need_sync: bool,
+                    conf_texts: Callable[[], list[str]]) -> tuple[dict[str, Any], list[str]]:
+    """(facts, what was asked) from the running client itself: its synchronisation state (used
+    when timedatectl did not answer) and its offset. ``service`` None: the process table was
+    unreadable, so each client is asked in turn."""
+    facts: dict[str, Any] = {}
+    tried: list[str] = []
+
+    def answered(found: dict[str, Any], source: str) -> None:
+        if "offset_seconds" in found and "offset_seconds" not in facts:
+            facts["offset_seconds"] = found["offset_seconds"]
+        if "synchronized" in found and "synchronized" not in facts and need_sync:
+            facts.update(synchronized=found["synchronized"], sync_source=source)
+            if "last_synchronized_at" in found:
+                facts["last_synchronized_at"] = found["last_synchronized_at"]
+
+    if service in ("systemd-timesyncd", None) and need_sync:
+        tried.append(f"systemd-timesyncd's {TIMESYNCD_SYNCHRONIZED} and {TIMESYNCD_CLOCK}")
+        answered(_timesyncd_answer(builder, ctx, conf_texts()), "timesyncd-state")
+    if service in ("chrony", None):
+        tried.append("chronyc -n tracking")
+        out = run(builder, ctx, ["chronyc", "-n", "tracking"], AREA, "linux.chronyc_tracking")
+        answered(parse_chrony_tracking(out or ""), "chronyc")
+    if service in ("ntpd", None):
+        tried.append("ntpq -pn")
+        out = run(builder, ctx, ["ntpq", "-pn"], AREA, "linux.ntpq_peers")
+        answered(parse_ntpq_peers(out or ""), "ntpq")
+        if need_sync and "synchronized" not in facts:
+            tried.append("ntpstat")
+            # exit status 0: synchronised, 1: not, 2: ntpd not answering (an error)
+            out = run(builder, ctx, ["ntpstat"], AREA, "linux.ntpstat", ok_codes=(0, 1))
+            answered(parse_ntpstat(out or ""), "ntpstat")
+    if service == "none":
+        tried.append("no time client runs (chronyd, ntpd, systemd-timesyncd)")
+    return facts, tried
 
 
 def _ntp_config_servers(builder: BundleBuilder, ctx: Context) -> list[str] | None:
@@ -209,6 +426,13 @@ def collect(builder: BundleBuilder, ctx: Context) -> None:
     """Service and state from the live system; servers from the running service's configuration."""
     facts: dict[str, Any] = {}
     service = None
+    memo: dict[str, list[str]] = {}
+
+    def conf_texts() -> list[str]:
+        if "timesyncd" not in memo:
+            memo["timesyncd"] = _timesyncd_texts(builder, ctx)
+        return memo["timesyncd"]
+
     if ctx.live:
         service = _running_service(builder, ctx)
         if service is not None:
@@ -216,18 +440,18 @@ def collect(builder: BundleBuilder, ctx: Context) -> None:
         out = run(builder, ctx, ["timedatectl", "show"], AREA, "linux.timedatectl_show")
         if out is not None:
             facts.update(parse_timedatectl(out))
+            if "synchronized" in facts:
+                facts["sync_source"] = "timedatectl"
+        found, tried = _daemon_answers(builder, ctx, service, "synchronized" not in facts, conf_texts)
+        facts.update(found)
+        if "synchronized" not in facts:
+            builder.add_error(AREA, "synchronized: no source answered; tried "
+                                    + ", ".join(["timedatectl show", *tried]))
     else:
         not_live(builder, ctx, AREA, "service, synchronized, ntp_enabled")
 
     live_servers = None
     if service == "chrony":
-        tracking = run(builder, ctx, ["chronyc", "-c", "tracking"], AREA, "linux.chronyc_tracking")
-        if tracking is not None:
-            chrony = parse_chrony_tracking(tracking)
-            if "offset_seconds" in chrony:
-                facts["offset_seconds"] = chrony["offset_seconds"]
-            if "synchronized" not in facts and "synchronized" in chrony:
-                facts["synchronized"] = chrony["synchronized"]
         sources = run(builder, ctx, ["chronyc", "-c", "sources"], AREA, "linux.chronyc_sources")
         if sources is not None:
             live_servers = parse_chrony_sources(sources)
@@ -241,11 +465,12 @@ def collect(builder: BundleBuilder, ctx: Context) -> None:
     elif live_servers:
         facts["servers"] = live_servers
     else:
-        readers = {"chrony": _chrony_config_servers, "ntpd": _ntp_config_servers,
-                   "systemd-timesyncd": _timesyncd_config_servers}
+        readers = {"chrony": lambda: _chrony_config_servers(builder, ctx),
+                   "ntpd": lambda: _ntp_config_servers(builder, ctx),
+                   "systemd-timesyncd": lambda: _timesyncd_config_servers(conf_texts())}
         order = [readers[service]] if service in readers else list(readers.values())
         for reader in order:
-            servers = reader(builder, ctx)
+            servers = reader()
             if servers is not None:
                 facts["servers"] = servers
                 break
