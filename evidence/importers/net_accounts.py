@@ -24,6 +24,8 @@ other word is refused with its line rather than guessed at.
 The force-logoff and computer-role lines, the completion line and the note that ``/domain``
 prints before the policy are known and passed over; any other line is an error, so that a
 file holding something else (``System error 5 has occurred.``) is never read as a policy.
+A setting given twice (in either language) is refused naming both lines, and a number of more
+than :data:`auditor.limits.MAX_INT_DIGITS` digits is refused naming its line.
 """
 
 from __future__ import annotations
@@ -31,13 +33,14 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from auditor.evidence.bundle import BundleBuilder
 from auditor.evidence.importers import register
 from auditor.evidence.importers.textio import decode
 
-from auditor.errors import InputError
+from auditor.errors import InputError, duplicate_key
+from auditor.limits import MAX_FILE_BYTES, check_int_text, check_size
 
 PASSWORD, LOCKOUT = "password_policy", "lockout_policy"
 UNLIMITED = {"unlimited": None, "無制限": None}
@@ -92,6 +95,7 @@ class Parsed:
 def _value(setting: Setting, label: str, raw: str, name: str, number: int) -> int | None:
     text = unicodedata.normalize("NFKC", raw).strip()
     if text.isascii() and text.isdigit():
+        check_int_text(text, name, line=number, where=label)
         return int(text)
     word = fold(text)
     if word in setting.words:
@@ -128,8 +132,7 @@ def parse(text: str, name: str) -> Parsed:
             continue
         key = f"{setting.area}.{setting.key}"
         if key in parsed.values:
-            raise InputError(name, f"{label.strip()!r} appears twice (first on line {parsed.values[key][1]}): "
-                             "one net accounts output per file", line=number)
+            raise duplicate_key(name, label.strip(), parsed.values[key][1], number, what="setting")
         parsed.values[key] = (_value(setting, label.strip(), value, name, number), number)
     if not parsed.values:
         raise InputError(name, "not net accounts output: none of its policy lines (Minimum password length, "
@@ -169,8 +172,14 @@ class NetAccountsImporter:
     target_kind = "endpoint"
     description = "net accounts [/domain] > FILE (Windows account policy, Japanese or English)"
 
+    def read_stream(self, path: Path, file: BinaryIO, builder: BundleBuilder) -> None:
+        """As :meth:`read`, the file's size checked before it is read."""
+        check_size(path, "text")
+        self.read(path, file.read(MAX_FILE_BYTES["text"] + 1), builder)
+
     def read(self, path: Path, data: bytes, builder: BundleBuilder) -> None:
         name = str(path)
+        check_size(name, "text", len(data))
         if PASSWORD in builder.facts or LOCKOUT in builder.facts:
             raise InputError(name, "a second net accounts output for the same target: the local and the /domain "
                              "policy differ, so import each file as its own bundle")

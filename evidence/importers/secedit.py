@@ -5,53 +5,80 @@ values follows the security-template convention, not the GUI's: ``MaximumPasswor
 means passwords never expire, ``LockoutDuration`` is in minutes and ``-1`` means until an
 administrator unlocks, ``LockoutBadCount = 0`` never locks. The export shows the *local*
 policy; a domain policy that overrides it is imported separately.
+
+Section names and keys are compared case-insensitively, as Windows reads INF files. A key
+given twice in one section, or a section header given twice, is refused naming both lines:
+secedit never writes either, and keeping one of the values silently could weaken a rule
+(``MinimumPasswordLength = 6`` and then ``= 14``). Numbers are ASCII digits with an optional
+minus sign, at most :data:`auditor.limits.MAX_INT_DIGITS` of them.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from auditor.evidence.bundle import BundleBuilder
 from auditor.evidence.importers import register
 from auditor.evidence.importers.textio import decode
 
-from auditor.errors import InputError
+from auditor.errors import InputError, duplicate_key
+from auditor.limits import MAX_FILE_BYTES, check_int_text, check_size
 
-Sections = dict[str, dict[str, tuple[str, int]]]
+Sections = dict[str, dict[str, tuple[str, int]]]  # by case-folded section name and key
+_INTEGER = re.compile(r"-?[0-9]+")
 
 
 def parse_inf(text: str, name: str) -> Sections:
-    """Sections of KEY = VALUE lines, each value with its line number (for error messages)."""
+    """Sections of KEY = VALUE lines, each value with its line number (for error messages).
+
+    Sections and keys are stored case-folded (``access["minimumpasswordlength"]``).
+    """
     sections: Sections = {}
+    headers: dict[str, tuple[str, int]] = {}  # folded name → (as written, line)
+    lines: dict[str, tuple[str, int]] = {}  # folded key of the current section → (as written, line)
     current: dict[str, tuple[str, int]] | None = None
+    section = ""
     for number, raw in enumerate(text.split("\n"), start=1):
         line = raw.strip()
         if not line or line.startswith(";"):
             continue
         if line.startswith("[") and line.endswith("]"):
-            current = sections.setdefault(line[1:-1].strip(), {})
+            section = line[1:-1].strip()
+            folded = section.casefold()
+            if folded in headers:
+                raise duplicate_key(name, f"[{section}]", headers[folded][1], number, what="section")
+            headers[folded] = (section, number)
+            current = sections[folded] = {}
+            lines = {}
             continue
         key, sep, value = line.partition("=")
-        if not sep or current is None:
+        key = key.strip()
+        if not sep or not key or current is None:
             raise InputError(name, f"expected a [Section] or KEY = VALUE, found {line[:40]!r}", line=number)
-        current[key.strip()] = (value.strip(), number)
+        folded = key.casefold()
+        if folded in lines:
+            raise duplicate_key(name, key, lines[folded][1], number, where=f"[{section}]")
+        lines[folded] = (key, number)
+        current[folded] = (value.strip(), number)
     return sections
 
 
 def _int(section: dict[str, tuple[str, int]], key: str, name: str) -> int | None:
-    if key not in section:
+    found = section.get(key.casefold())
+    if found is None:
         return None
-    value, number = section[key]
-    try:
-        return int(value)
-    except ValueError:
-        raise InputError(name, f"{key}: expected a whole number, found {value!r}", line=number) from None
+    value, number = found
+    if not _INTEGER.fullmatch(value):
+        raise InputError(name, f"{key}: expected a whole number, found {value[:40]!r}", line=number)
+    check_int_text(value, name, line=number, where=key)
+    return int(value)
 
 
 def facts_from(sections: Sections, name: str) -> dict[str, Any]:
     """The OS-neutral ``password_policy`` and ``lockout_policy`` facts of an export."""
-    access = sections.get("System Access")
+    access = sections.get("system access")
     if access is None:
         raise InputError(name, "no [System Access] section: not a secedit /export of the security policy")
     password: dict[str, Any] = {"sources": [f"{name} [System Access]"]}
@@ -87,7 +114,13 @@ class SeceditImporter:
     target_kind = "endpoint"
     description = "secedit /export /cfg FILE (Windows local security policy)"
 
+    def read_stream(self, path: Path, file: BinaryIO, builder: BundleBuilder) -> None:
+        """As :meth:`read`, the file's size checked before it is read."""
+        check_size(path, "text")
+        self.read(path, file.read(MAX_FILE_BYTES["text"] + 1), builder)
+
     def read(self, path: Path, data: bytes, builder: BundleBuilder) -> None:
+        check_size(path, "text", len(data))
         text, encoding = decode(data, str(path))
         facts = facts_from(parse_inf(text, str(path)), str(path))
         for area, value in facts.items():

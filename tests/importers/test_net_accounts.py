@@ -80,7 +80,8 @@ def test_words_labels_and_spacing(lines, password, lockout):
         ("Minimum password length:   8\nPassword complexity:   on\n", 2, "not a net accounts line: "
                                                                        "'Password complexity:   on'"),
         ("Minimum password length:   8\nSystem error 5 has occurred.\n", 2, "not a net accounts line"),
-        ("最小パスワード長:   8\nMinimum password length:   9\n", 2, "appears twice (first on line 1)"),
+        ("最小パスワード長:   8\nMinimum password length:   9\n", 2, "duplicate setting 'Minimum password length' "
+                                                               "(first on line 1)"),
     ],
 )
 def test_bad_lines_are_errors_naming_the_line(text, line, problem):
