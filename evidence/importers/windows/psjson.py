@@ -7,34 +7,164 @@
   form with an offset (``/Date(1730500000000+0900)/``) is the same instant. PowerShell 7
   writes ISO 8601 with the offset instead, and a ``Get-Date`` object comes as
   ``{"value": "/Date(..)/", "DisplayHint": 2, "DateTime": "..."}``; both are read.
-  ``DateTime.MinValue`` (``/Date(-62135596800000)/``) means "never".
+  ``DateTime.MinValue`` (``/Date(-62135596800000)/``) means "never"; 5.1 converts it to UTC
+  first, so in a zone west of Greenwich it is a few hours later: any instant in the year 1 is
+  read as "never". An instant before MinValue or after ``DateTime.MaxValue``, or one that leaves
+  the years 1 to 9999 when moved to the import's zone, is refused naming the file and key.
 - One object where a list was expected is a list of one; 5.1 sometimes wraps an array as
   ``{"value": [...], "Count": n}``, which is unwrapped.
 - 5.1 writes enums as numbers; the script casts the enums it writes to their names.
+
+What :func:`load` refuses (with the file and line), although ``json.loads`` would take it: a
+key given twice in one object, *compared case-insensitively* — PowerShell's property names
+are case-insensitive, so ConvertTo-Json never writes ``"Name"`` and ``"name"`` in one object,
+ConvertFrom-Json refuses such an object, and which of the two a cmdlet meant cannot be told
+(``json.loads`` silently keeps the last, which could weaken a policy value); nesting deeper
+than :data:`auditor.limits.MAX_JSON_DEPTH` (ConvertTo-Json's own maximum, where
+``json.loads`` would only stop at Python's recursion limit); an integer of more digits than
+:data:`auditor.limits.MAX_INT_DIGITS`.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from datetime import UTC, datetime, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from auditor.evidence.importers.textio import decode
 
-from auditor.errors import InputError
+from auditor.errors import InputError, duplicate_key
+from auditor.limits import MAX_INT_DIGITS, MAX_JSON_DEPTH, check_int_text
 
-_DATE = re.compile(r"/Date\((-?\d+)([+-]\d{4})?\)/")
+_DATE = re.compile(r"/Date\((-?[0-9]+)(?:([+-])([0-9]{2})([0-9]{2}))?\)/")
+_INTEGER = re.compile(r"-?[0-9]+")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MIN_VALUE_MS = -62135596800000  # 0001-01-01T00:00:00Z, DateTime.MinValue
+_YEAR_2_MS = -62104060800000  # 0002-01-01T00:00:00Z: before it, DateTime.MinValue in some zone
+_MAX_VALUE_MS = 253402300799999  # 9999-12-31T23:59:59.999Z, DateTime.MaxValue to the millisecond
+_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\]:,]')
+
+
+class _Duplicate(Exception):
+    pass
+
+
+class _LongInteger(Exception):
+    def __init__(self, digits: str) -> None:
+        super().__init__(digits)
+        self.digits = digits
+
+
+def _pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(items)
+    if len(obj) != len(items) or len({key.casefold() for key in obj}) != len(obj):
+        raise _Duplicate
+    return obj
+
+
+def _integer(digits: str) -> int:
+    if len(digits) - digits.startswith("-") > MAX_INT_DIGITS:
+        raise _LongInteger(digits)
+    return int(digits)
+
+
+def loads(text: str, name: str, what: str = "JSON as ConvertTo-Json writes it") -> Any:
+    """Parsed JSON text, refusing what PowerShell never writes (see the module's notes)."""
+    try:
+        doc = json.loads(text, object_pairs_hook=_pairs, parse_int=_integer)
+    except json.JSONDecodeError as exc:
+        raise InputError(name, f"not {what}: {exc.msg}", line=exc.lineno) from None
+    except _Duplicate:
+        raise _duplicate(text, name) from None
+    except _LongInteger as exc:
+        digits = len(exc.digits.lstrip("-"))
+        at = text.find(exc.digits)
+        raise InputError(name, f"an integer of {digits:,} digits; at most {MAX_INT_DIGITS} are allowed",
+                         line=text.count("\n", 0, at) + 1 if at >= 0 else None) from None
+    except RecursionError:
+        raise _too_deep(text, name) from None
+    if _depth(doc) > MAX_JSON_DEPTH:
+        raise _too_deep(text, name)
+    return doc
 
 
 def load(data: bytes, name: str) -> tuple[Any, str]:
     """The parsed document and the encoding it was read in."""
     text, encoding = decode(data, name)
-    try:
-        return json.loads(text), encoding
-    except json.JSONDecodeError as exc:
-        raise InputError(name, f"not JSON as ConvertTo-Json writes it: {exc.msg}", line=exc.lineno) from None
+    return loads(text, name), encoding
+
+
+def _depth(doc: Any) -> int:
+    """Nesting of parsed JSON (1 for a scalar or an empty container), iteratively."""
+    deepest = 0
+    pending = [(doc, 1)]
+    while pending:
+        node, depth = pending.pop()
+        if depth > deepest:
+            deepest = depth
+            if depth > MAX_JSON_DEPTH:
+                break
+        children = node.values() if type(node) is dict else node if type(node) is list else ()
+        pending.extend((child, depth + 1) for child in children if type(child) in (dict, list))
+    return deepest
+
+
+def _too_deep(text: str, name: str) -> InputError:
+    """Nesting beyond the limit, at the line where it first goes beyond (found only once it is known to)."""
+    depth = 0
+    line = None
+    for match in _TOKENS.finditer(text):
+        piece = match.group()
+        if piece in "[{":
+            depth += 1
+            if depth > MAX_JSON_DEPTH:
+                line = text.count("\n", 0, match.start()) + 1
+                break
+        elif piece in "]}":
+            depth -= 1
+    return InputError(name, f"nested more than {MAX_JSON_DEPTH} levels deep (ConvertTo-Json's own maximum is "
+                      f"{MAX_JSON_DEPTH})", line=line)
+
+
+def _duplicate(text: str, name: str) -> InputError:
+    """The first key given twice in one object (case-insensitively), with both lines.
+
+    Run only once a duplicate is known to exist: the text up to it is valid JSON, so strings,
+    brackets, colons and commas are all the tokens there are.
+    """
+    stack: list[dict[str, tuple[str, int]] | None] = []
+    expect_key = False
+    line, last = 1, 0
+    for match in _TOKENS.finditer(text):
+        piece = match.group()
+        if piece == "{":
+            stack.append({})
+            expect_key = True
+        elif piece == "[":
+            stack.append(None)
+        elif piece in "]}":
+            if stack:
+                stack.pop()
+            expect_key = False
+        elif piece == ",":
+            expect_key = bool(stack) and stack[-1] is not None
+        elif piece != ":" and expect_key:
+            expect_key = False
+            line += text.count("\n", last, match.start())
+            last = match.start()
+            key = json.loads(piece)
+            keys = stack[-1]
+            if keys is not None:
+                folded = key.casefold()
+                if folded in keys:
+                    first, first_line = keys[folded]
+                    if first == key:
+                        return duplicate_key(name, key, first_line, line)
+                    return InputError(name, f"duplicate key {key!r}: {first!r} (line {first_line}) is the same "
+                                      "property to PowerShell, which ignores case; give it once", line=line)
+                keys[folded] = (key, line)
+    return InputError(name, "a key is given twice in one object: ConvertTo-Json never writes that")
 
 
 def unwrap(value: Any) -> Any:
@@ -67,6 +197,35 @@ def record(value: Any, name: str) -> dict[str, Any]:
     return value
 
 
+def _in_range(moment: datetime, name: str, key: str, shown: Any) -> str:
+    """ISO text of an aware instant that exists in UTC too (0001-01-01T00:00:00+09:00 does not:
+    comparing it with another instant would overflow)."""
+    try:
+        moment.astimezone(UTC)
+    except OverflowError:
+        raise InputError(name, f"{key}: {shown!r} is outside the years 1 to 9999") from None
+    return moment.isoformat(timespec="seconds")
+
+
+def _from_millis(match: re.Match[str], zone: timezone, name: str, key: str, shown: str) -> str | None:
+    digits, sign, hours, minutes = match.groups()
+    check_int_text(digits, name, where=key)
+    if sign is not None and (int(hours) > 14 or int(minutes) > 59):
+        raise InputError(name, f"{key}: {shown!r} has the offset {sign}{hours}{minutes}; expected one of "
+                         "-1400 to +1400")
+    millis = int(digits)
+    if millis < _MIN_VALUE_MS or millis > _MAX_VALUE_MS:
+        raise InputError(name, f"{key}: {shown!r} is outside .NET's DateTime range (years 1 to 9999)")
+    if millis < _YEAR_2_MS:
+        return None  # DateTime.MinValue, converted to UTC from whichever zone wrote it
+    moment = _EPOCH + timedelta(milliseconds=millis)
+    try:
+        local = moment.astimezone(zone)
+    except OverflowError:
+        raise InputError(name, f"{key}: {shown!r} is after the year 9999 in the import's time zone") from None
+    return local.isoformat(timespec="seconds")
+
+
 def instant(value: Any, zone: timezone, name: str, key: str) -> str | None:
     """An ISO instant with an offset, seconds precision; None for null or DateTime.MinValue."""
     if isinstance(value, dict) and "value" in value:
@@ -74,23 +233,20 @@ def instant(value: Any, zone: timezone, name: str, key: str) -> str | None:
     if value is None or value == "":
         return None
     if isinstance(value, str):
-        match = _DATE.fullmatch(value.strip())
+        stripped = value.strip()
+        match = _DATE.fullmatch(stripped)
         if match is not None:
-            millis = int(match[1])
-            if millis <= _MIN_VALUE_MS:
-                return None
-            moment = datetime.fromtimestamp(millis / 1000, tz=UTC)
-            return moment.astimezone(zone).isoformat(timespec="seconds")
+            return _from_millis(match, zone, name, key, stripped)
         try:
-            moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+            moment = datetime.fromisoformat(stripped.replace("Z", "+00:00"))
         except ValueError:
             moment = None
         if moment is not None:
+            if moment.year <= 1:
+                return None  # DateTime.MinValue, whatever offset it was written with
             if moment.tzinfo is None:
                 moment = moment.replace(tzinfo=zone)
-            if moment.year <= 1:
-                return None
-            return moment.isoformat(timespec="seconds")
+            return _in_range(moment, name, key, stripped)
     raise InputError(name, f"{key}: expected a date as ConvertTo-Json writes it (\"\\/Date(1730500000000)\\/\" or "
                      f"ISO 8601), found {value!r}")
 
@@ -105,12 +261,13 @@ def boolean(value: Any, name: str, key: str) -> bool | None:
 
 
 def integer(value: Any, name: str, key: str) -> int | None:
-    """A whole number (registry DWORDs may come as text); None when null."""
+    """A whole number (registry DWORDs may come as text: ASCII digits only); None when null."""
     if value is None:
         return None
     if isinstance(value, int) and not isinstance(value, bool):
         return value
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+    if isinstance(value, str) and _INTEGER.fullmatch(value.strip()):
+        check_int_text(value, name, where=key)
         return int(value.strip())
     raise InputError(name, f"{key}: expected a whole number, found {value!r}")
 

@@ -10,6 +10,10 @@ A key that does not exist is ``Exists: false``: the policy is not configured, wh
 answer (Windows' default applies), not a failure. The meanings follow docs/facts.md
 ("Endpoint protection areas"); a policy DWORD may also be a string (``"1"``), as the
 screen-saver policies are (REG_SZ).
+
+Registry key paths and value names are case-insensitive. A key written twice in one snapshot,
+or a value name twice in one key, is refused naming both places: the script writes each once,
+and which of two values Windows holds cannot be told (keeping either could weaken a policy).
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from typing import Any
 
 from auditor.evidence.importers.windows import psjson
 
-from auditor.errors import InputError
+from auditor.errors import InputError, duplicate_key
 
 POLICIES = r"SOFTWARE\Policies\Microsoft\Windows"
 USBSTOR = r"SYSTEM\CurrentControlSet\Services\USBSTOR"
@@ -53,17 +57,30 @@ class Snapshot:
     def __init__(self, doc: Any, name: str) -> None:
         self.name = name
         self.keys: dict[tuple[str, str], Key] = {}
-        for entry in psjson.records(doc, name):
+        places: dict[tuple[str, str], int] = {}
+        for index, entry in enumerate(psjson.records(doc, name)):
             hive, path = psjson.text(entry.get("Hive")), psjson.text(entry.get("Path"))
             if hive is None or path is None or not isinstance(entry.get("Exists"), bool):
                 raise InputError(name, "expected registry keys as collect-windows.ps1 writes them (Hive, Path, "
                                  f"Exists, Values), found {sorted(entry)}")
+            where = f"{hive}\\{path}"
             values: dict[str, Any] = {}
-            for value in psjson.records(entry.get("Values"), name):
+            value_places: dict[str, int] = {}
+            for number, value in enumerate(psjson.records(entry.get("Values"), name)):
                 if not isinstance(value.get("Name"), str):
-                    raise InputError(name, f"{hive}\\{path}: a value without a Name")
-                values[value["Name"].casefold()] = value.get("Data")
-            self.keys[(hive.upper(), path.casefold())] = Key(hive.upper(), path, entry["Exists"], values)
+                    raise InputError(name, f"{where}: a value without a Name")
+                folded = value["Name"].casefold()
+                if folded in value_places:
+                    raise duplicate_key(name, value["Name"], None, None, what="registry value",
+                                        where=f"{where}, Values[{value_places[folded]}] and Values[{number}]")
+                value_places[folded] = number
+                values[folded] = value.get("Data")
+            place = (hive.upper(), path.casefold())
+            if place in places:
+                raise duplicate_key(name, where, None, None, what="registry key",
+                                    where=f"keys [{places[place]}] and [{index}]")
+            places[place] = index
+            self.keys[place] = Key(hive.upper(), path, entry["Exists"], values)
 
     def key(self, hive: str, path: str) -> Key:
         """A key the script was asked to read; one it did not write is refused (not taken for absent)."""
@@ -76,8 +93,11 @@ class Snapshot:
 
 def _listed(key: Key) -> list[str]:
     """The entries of a list policy (values named 1, 2, ...), in their numeric order."""
-    def order(item: tuple[str, Any]) -> tuple[int, str]:
-        return (int(item[0]) if item[0].isdigit() else 1 << 30, item[0])
+    def order(item: tuple[str, Any]) -> tuple[int, int, str, str]:
+        digits = item[0].lstrip("0")  # numeric order without int(): by length, then digit by digit
+        if item[0].isascii() and item[0].isdigit():
+            return (0, len(digits), digits, item[0])
+        return (1, 0, "", item[0])
     return [str(data).strip() for _name, data in sorted(key.values.items(), key=order)
             if isinstance(data, str) and data.strip()]
 

@@ -25,6 +25,7 @@ from typing import Any
 from auditor.evidence.importers.windows import psjson
 
 from auditor.errors import InputError
+from auditor.limits import MAX_INT_DIGITS
 
 LOCAL_CLOCKS = ("local cmos clock", "free-running system clock")
 W32TM_LABELS = {  # label (folded) → key; Japanese as Windows prints it, English as the default output
@@ -90,13 +91,16 @@ def timezone_id(doc: Any, name: str) -> str:
 
 
 def _leading_int(value: str) -> int | None:
+    """The ASCII number a value starts with (``4 (secondary reference ...)``); None if none or too long."""
     digits = ""
     for char in unicodedata.normalize("NFKC", value).strip():
-        if char.isdigit() or (char == "-" and not digits):
+        if char in "0123456789" or (char == "-" and not digits):
             digits += char
         else:
             break
-    return int(digits) if digits.lstrip("-") else None
+    if not digits.lstrip("-") or len(digits.lstrip("-")) > MAX_INT_DIGITS:
+        return None
+    return int(digits)
 
 
 def time_sync(text: str, name: str) -> dict[str, Any]:
