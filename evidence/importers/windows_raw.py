@@ -22,9 +22,9 @@ With ``--zones`` the addresses of ``interfaces`` are mapped to the city's segmen
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from auditor.evidence import segments as segments_module
 from auditor.evidence.bundle import BundleBuilder
@@ -38,6 +38,7 @@ from auditor.evidence.importers.windows.collection import MANIFEST, Collection, 
 from auditor.evidence.zones import load_zones
 
 from auditor.errors import InputError
+from auditor.limits import MAX_FILE_BYTES, check_size
 
 PASSWORD, LOCKOUT = "password_policy", "lockout_policy"
 STEP_AREAS: dict[str, tuple[str, ...]] = {  # what each step of the script feeds
@@ -68,10 +69,18 @@ FALLBACKS = {"local-admins-net": "local-admins"}  # run only when the other fail
 
 
 def _seconds(instant: str) -> str:
-    """An instant from the manifest (``2026-11-02T08:41:07+09:00``), checked and cut to the second."""
+    """An instant from the manifest (``2026-11-02T08:41:07+09:00``), checked and cut to the second.
+
+    ValueError for text that is not an instant with its offset, or one outside the years 1 to
+    9999 in UTC (``0001-01-01T00:00:00+09:00``), which could not be compared with another.
+    """
     moment = datetime.fromisoformat(instant.replace("Z", "+00:00"))
     if moment.tzinfo is None:
         raise ValueError(instant)
+    try:
+        moment.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(instant) from None
     return moment.isoformat(timespec="seconds")
 
 
@@ -150,8 +159,8 @@ class _Reader:
             try:
                 self.builder.collected_at = _seconds(manifest.started_at)
             except ValueError:
-                raise InputError(self.manifest_name, f"started_at: expected an instant with its offset, found "
-                                 f"{manifest.started_at!r}") from None
+                raise InputError(self.manifest_name, f"started_at: expected an instant with its offset in the years "
+                                 f"1 to 9999, found {manifest.started_at!r}") from None
         if os_doc is not None:
             self.add_eol(os_fact)
         self.builder.set_fact("os", os_fact)
@@ -338,7 +347,13 @@ class WindowsRawImporter(LocalTimeImporter):
         if options.zones:
             self.zones, self.zones_path = load_zones(options.zones), options.zones
 
+    def read_stream(self, path: Path, file: BinaryIO, builder: BundleBuilder) -> None:
+        """A zip, its size checked before it is read (a folder is read by :meth:`read`)."""
+        check_size(path, "collection")
+        self.read(path, file.read(MAX_FILE_BYTES["collection"] + 1), builder)
+
     def read(self, path: Path, data: bytes, builder: BundleBuilder) -> None:
+        check_size(path, "collection", len(data))
         if self.read_one:
             raise InputError(str(path), "a second collection for the same bundle: import each folder or zip on its "
                              "own (one terminal per bundle)")
