@@ -15,6 +15,8 @@ few lines of aliases expand to gigabytes: the "billion laughs"), or nesting deep
 
 from __future__ import annotations
 
+import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -80,6 +82,13 @@ def load_yaml(path: str | Path, display: str | None = None, kind: str = "config"
     ``kind`` is the file's kind in :data:`auditor.limits.MAX_FILE_BYTES` (``policy`` or ``config``).
     """
     name = display or str(path)
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as exc:
+        raise InputError(name, f"cannot read: {exc.strerror or exc}") from None
+    if not stat.S_ISREG(mode):
+        raise InputError(name, "is a directory, not a file" if stat.S_ISDIR(mode) else
+                         "not a regular file (a device, pipe or socket)")
     check_size(path, kind)
     try:
         raw = Path(path).read_bytes()
