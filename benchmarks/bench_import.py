@@ -16,6 +16,13 @@ The exports are generated as Windows writes them (the AD export CP932 with Power
 
     python benchmarks/bench_import.py                  # 100,000 rows each, 3 rounds
     python benchmarks/bench_import.py --rows 20000 --rounds 5
+    python benchmarks/bench_import.py --memory-rows 1000000   # and the peak RSS of a 1,000,000-row AD import
+
+Memory (issue 15: "memory for a CSV import grows with the number of accounts kept, not many
+times the file size"): with ``--memory-rows N`` an N-row AD export is generated and the peak
+RSS of three fresh processes is printed: the import alone (``import_files``, what the importer
+holds: the records it keeps), ``auditor import ... --out`` (which also holds the bundle's JSON
+encoding) and ``auditor audit --import`` (which also audits the records).
 
 Every figure is the median of the rounds (the machine's timing is noisy). Besides the
 commands, the same work is timed phase by phase in this process, as ``cmd_import`` and
@@ -50,9 +57,14 @@ DEPARTMENTS = ("情報政策課", "市民課", "税務課", "福祉課", "子育
 
 def ad_export(rows: int) -> bytes:
     """PowerShell 5.1 ``Export-Csv -Encoding Default`` of Get-ADUser on Japanese Windows."""
+    return b"".join(ad_export_parts(rows))
+
+
+def ad_export_parts(rows: int, start: int = 0, header: bool = True) -> list[bytes]:
+    """The export's lines ``start`` to ``start + rows`` (with the #TYPE and header lines first if asked)."""
     lines = ["#TYPE Selected.Microsoft.ActiveDirectory.Management.ADUser",
-             ",".join(f'"{h}"' for h in AD_HEADER)]
-    for i in range(rows):
+             ",".join(f'"{h}"' for h in AD_HEADER)] if header else []
+    for i in range(start, start + rows):
         groups = "CN=Domain Users,CN=Users,DC=kakuu,DC=local"
         if i % 50 == 0:
             groups += ";CN=Domain Admins,CN=Users,DC=kakuu,DC=local"
@@ -63,7 +75,56 @@ def ad_export(rows: int) -> bytes:
                   "False", "False", "" if i % 7 else "2027/03/31 0:00:00",
                   f"2019/04/{i % 28 + 1:02d} 8:30:00", groups)
         lines.append(",".join(f'"{f}"' for f in fields))
-    return ("\r\n".join(lines) + "\r\n").encode("cp932")
+    return [("\r\n".join(lines) + "\r\n").encode("cp932")]
+
+
+def write_ad_export(path: Path, rows: int, chunk: int = 50_000) -> None:
+    """:func:`ad_export` written to a file a chunk at a time, so that this process stays small."""
+    with path.open("wb") as out:
+        for start in range(0, rows, chunk):
+            out.writelines(ad_export_parts(min(chunk, rows - start), start, header=start == 0))
+
+
+IMPORT_ONLY = """
+import gc, sys
+gc.disable()
+from auditor.evidence.importers import ImportOptions, import_files
+bundle = import_files("ad-users", [sys.argv[1]], ImportOptions(target_id="bench", collected_at=sys.argv[2]))
+print(len(bundle["facts"]["directory_accounts"]))
+"""
+
+
+def memory(rows: int, env: dict[str, str]) -> None:
+    """Peak RSS of importing an N-row AD export, in fresh processes (printed)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        ad = folder / "ad-users.csv"
+        write_ad_export(ad, rows)
+        size = ad.stat().st_size
+        print(f"peak RSS of importing {rows:,} AD accounts ({size / 1e6:.0f} MB, CP932), each a fresh process:")
+        runs = {
+            "import_files only (the records kept)": [sys.executable, "-c", IMPORT_ONLY, str(ad), COLLECTED_AT],
+            "auditor import ad-users --out": [sys.executable, "-m", "auditor", "import", "ad-users", str(ad),
+                                              "--target", "bench", "--collected-at", COLLECTED_AT,
+                                              "--out", str(folder / "b.json")],
+            "auditor audit --import ad-users": [sys.executable, "-m", "auditor", "audit", "--import", "ad-users",
+                                                str(ad), "--as-of", COLLECTED_AT[:10], "--format", "json",
+                                                "--out", str(folder / "r.json")],
+        }
+        width = max(map(len, runs))
+        for name, argv in runs.items():
+            start = time.perf_counter()
+            proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            _, status, usage = os.wait4(proc.pid, 0)
+            err = proc.stderr.read().decode() if proc.stderr else ""
+            if proc.stderr:
+                proc.stderr.close()
+            if os.waitstatus_to_exitcode(status) not in (0, 1):
+                sys.exit(f"{name} failed: {err.strip()}")
+            print(f"  {name:{width}} {usage.ru_maxrss / 1024:6.0f} MB   {time.perf_counter() - start:6.1f} s")
+            if name.startswith("auditor import"):
+                print(f"  {'':{width}}          (its bundle is {(folder / 'b.json').stat().st_size / 1e6:.0f} MB "
+                      "of JSON, encoded whole)")
 
 
 def roster_export(rows: int) -> bytes:
@@ -189,7 +250,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=3, help="timed rounds; figures are medians")
+    parser.add_argument("--memory-rows", type=int, default=0,
+                        help="also print the peak RSS of importing an AD export of this many rows (e.g. 1000000)")
+    parser.add_argument("--memory-only", action="store_true", help="only the memory figure")
     args = parser.parse_args()
+    if args.memory_rows:
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+        memory(args.memory_rows, env)
+        if args.memory_only:
+            return
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         ad = folder / "ad-users.csv"

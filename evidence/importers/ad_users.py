@@ -52,6 +52,7 @@ EXPORT_HINT = ("; export with Get-ADUser -Filter * -Properties ... | Select-Obje
 Column = list[Any]
 ABSENT: Any = object()  # a row whose export gives no value for a fact: the key is left out
 BOOLEANS = {"True": True, "False": False, "": ABSENT}
+INSTANT_MEMO = 100_000  # instants remembered per column across batches (shared strings for repeated ones)
 YEAR_LAST = re.compile(r"\d{1,2}/\d{1,2}/\d{4}\b")  # 11/2/2026 (en-US) or 2/11/2026 (en-GB): which is it?
 
 
@@ -190,8 +191,11 @@ class _Columns:
         return self._mapped(index, self.memos.get("flags", index, {"": ABSENT}), convert)
 
     def instants(self, index: int) -> Column:
+        memo = self.memos.get("instants", index)
+        if len(memo) > INSTANT_MEMO:  # mostly distinct (last logons): keep it from growing with the file
+            memo.clear()
         try:
-            return self.parser.column(self.column(index))
+            return self.parser.column(self.column(index), memo)
         except BadCell as bad:
             hint = ""
             if YEAR_LAST.match(bad.value.strip()):

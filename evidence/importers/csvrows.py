@@ -54,6 +54,7 @@ MAX_SHEET_COLUMNS = 16_384
 MAX_WORKBOOK_MEMBER = 1024 * MIB  # one member of the zip, uncompressed (a sheet's XML, the shared strings)
 MAX_WORKBOOK_MEMBERS = 10_000
 XLSX_BATCH = 20_000  # sheet rows per batch
+DATE_MEMO = 100_000  # distinct dates remembered per column from batch to batch
 
 
 def shown(value: Any, limit: int = 60) -> str:
@@ -674,19 +675,22 @@ class Instants:
             moment = moment.replace(tzinfo=self.zone)
         return _in_range(moment.isoformat(), moment)
 
-    def column(self, values: Iterable[Any]) -> list[str | None]:
+    def column(self, values: Iterable[Any], memo: dict[Any, str | None] | None = None) -> list[str | None]:
         """A whole column at once: empty → None, digits → FileTime, text → :meth:`parse`.
 
         Each distinct value is converted once (most of a directory's dates repeat: creation days,
         password changes, expiry at the end of the fiscal year) and the column is then mapped in C;
         the common ``2026/11/02 8:41:07`` is served from the day and time memos. A value that
         does not parse raises :class:`BadCell` with the row of its first appearance, which is the
-        first row that does not parse.
+        first row that does not parse. ``memo`` (value → result) may be kept by the caller from one
+        batch of a column to the next, so that a value repeated across batches is one string.
         """
         values = values if isinstance(values, list) else list(values)
         days, clocks, suffix = self._days, self._clocks, self.suffix
-        memo: dict[Any, str | None] = {}
+        memo = {} if memo is None else memo
         for value in dict.fromkeys(values):  # distinct values, in order of first appearance
+            if value in memo:
+                continue
             if not value:
                 memo[value] = None
                 continue
@@ -849,22 +853,32 @@ def text_column(table: Table, index: int | None, shared: dict[Any, Any] | None =
     return found
 
 
-def date_column(table: Table, index: int | None) -> list[str | None] | None:
-    """A column's dates as ISO text (None where empty); XLSX dates, serial numbers and text alike."""
+def date_column(table: Table, index: int | None, memo: dict[Any, str | None] | None = None,
+                ) -> list[str | None] | None:
+    """A column's dates as ISO text (None where empty); XLSX dates, serial numbers and text alike.
+
+    ``memo`` may be kept from one batch of the column to the next: a date repeated across batches
+    is then one string (a roster has a few thousand distinct days).
+    """
     if index is None:
         return None
     values = table.values(index)
     # Each distinct cell is parsed once, in order of first appearance (so the first bad row is the
     # one named). Sheet cells are told apart by type too (True and 1 are equal dict keys).
     keys = values if table.sheet is None else list(zip(map(type, values), values, strict=True))
-    memo: dict[Any, str | None] = {}
+    if memo is None:
+        memo = {}
+    elif len(memo) > DATE_MEMO:
+        memo.clear()
     for key in dict.fromkeys(keys):
+        if key in memo:
+            continue
         value = key if table.sheet is None else key[1]
         try:
             memo[key] = None if value is None or value == "" else _cell_date(value)
         except (ValueError, OverflowError) as exc:
             why = f" ({exc})" if isinstance(exc, BeforeEra) else ""
-            raise table.error(f"expected a date such as {DATE_FORMS}, found {value!r}{why}",
+            raise table.error(f"expected a date such as {DATE_FORMS}, found {shown(value)}{why}",
                               table.lines[keys.index(key)], index) from None
     return list(map(memo.__getitem__, keys))
 

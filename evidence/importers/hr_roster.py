@@ -82,7 +82,7 @@ def roster_rows(file: BinaryIO, table_name: str, mapping: dict[str, Any] | None,
         optional = {key: header.column(*columns[key], exclusive=True) for key in ("name", "department")}
         dates_index = header.column(*columns["effective_date"], exclusive=True)
         category: dict[str | None, str] = {None: "other"}  # per distinct label: a roster has a handful
-        shared: dict[str, dict[Any, Any]] = {"department": {}, "status_label": {}}
+        shared: dict[str, dict[Any, Any]] = {"department": {}, "status_label": {}, "dates": {}}
         found: list[dict[str, Any]] = []
         for table in opened.rows:
             ids = text_column(table, ids_index) or []
@@ -98,7 +98,7 @@ def roster_rows(file: BinaryIO, table_name: str, mapping: dict[str, Any] | None,
                 category[label] = statuses.get(fold_label(label or ""), "other")
             facts["status"] = [category[label] for label in labels]
             facts["status_label"] = labels
-            if (dates := date_column(table, dates_index)) is not None:
+            if (dates := date_column(table, dates_index, shared["dates"])) is not None:
                 facts["effective_date"] = dates
             found += records(table, facts)
         return found, opened

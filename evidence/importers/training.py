@@ -104,6 +104,7 @@ def training_rows(file: BinaryIO, table_name: str, mapping: dict[str, Any] | Non
         completed_index = header.column(*columns["completed"], exclusive=True)
         courses: dict[Any, Any] = {}  # one string per course name for the whole file
         completed_memo: dict[Any, bool] = {}
+        dates_memo: dict[Any, str | None] = {}
         found: list[dict[str, Any]] = []
         for table in opened.rows:
             facts: dict[str, list[Any]] = {}
@@ -113,7 +114,7 @@ def training_rows(file: BinaryIO, table_name: str, mapping: dict[str, Any] | Non
                     raise table.error(f"empty {key.replace('_', ' ')}: every attendance row needs one",
                                       table.lines[values.index(None)], index)
                 facts[key] = values
-            if (dates := date_column(table, dates_index)) is not None:
+            if (dates := date_column(table, dates_index, dates_memo)) is not None:
                 facts["completed_on"] = dates
             if completed_index is not None:
                 facts["completed"] = _completed(table, completed_index, marks, completed_memo)
