@@ -18,6 +18,7 @@ MAX = {4: (1 << 32) - 1, 6: (1 << 128) - 1}
 ANY4: list[Interval] = [(4, 0, MAX[4])]
 ANY6: list[Interval] = [(6, 0, MAX[6])]
 MAX_PREFIX_TEXT = 39  # the longest prefix after a '/': an IPv6 netmask written out; "/128" is 3
+MAX_ADDRESS_TEXT = 200  # two IPv6 addresses in full with scope ids and a '-' are under 200
 
 
 def parse_network(text: str) -> Interval:
@@ -26,6 +27,8 @@ def parse_network(text: str) -> Interval:
     prefix = text.partition("/")[2].strip()
     if len(prefix) > MAX_PREFIX_TEXT:  # ipaddress would int() it: 4,300 digits are a ValueError, slow before
         raise ValueError(f"a prefix length or netmask of {len(prefix):,} characters")
+    if len(text) > MAX_ADDRESS_TEXT:  # ipaddress would quote it whole in its message
+        raise ValueError(f"{len(text):,} characters are no address, prefix or range")
     if "-" in text:
         first_text, _, last_text = text.partition("-")
         first = ipaddress.ip_address(first_text.strip())

@@ -29,6 +29,18 @@ def shown(text: str | None) -> str:
     return repr(text if text is None or len(text) <= SHOWN else text[:SHOWN] + "...")
 
 
+def cut(text: str, limit: int = SHOWN) -> str:
+    """A name as a message writes it unquoted (a chain, a table, a block), cut short when long."""
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def path_text(names: list[str] | tuple[str, ...], quote: bool = False) -> str:
+    """``a → b → c``: a chain of nested groups or jumps as a message writes it, long ones elided."""
+    if len(names) > 6:
+        return " → ".join([path_text(names[:3], quote), "...", path_text(names[-2:], quote)])
+    return " → ".join(shown(n) if quote else cut(n, 40) for n in names)
+
+
 def decimal(text: str, file: str, line: int | None = None) -> int | None:
     """The value of a plain decimal number as the appliances write one (ASCII digits only), or None for
     any other text. ``str.isdigit`` alone also admits ``²``, which ``int()`` refuses with a ValueError,

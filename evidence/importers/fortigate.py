@@ -36,13 +36,24 @@ from typing import Any
 
 from auditor.evidence.addresses import ANY4, ANY6, Interval, complement, normalise, parse_network
 from auditor.evidence.bundle import BundleBuilder
-from auditor.evidence.firewall_rules import ALL_PORTS, PortRange, Rule, Service, decimal, rules_fact, shown, store_rules
+from auditor.evidence.firewall_rules import (
+    ALL_PORTS,
+    PortRange,
+    Rule,
+    Service,
+    cut,
+    decimal,
+    path_text,
+    rules_fact,
+    shown,
+    store_rules,
+)
 from auditor.evidence.importers import register
 from auditor.evidence.importers.textio import decode
 from auditor.evidence.zones import ZonedImporter, store_zones
 
 from auditor.errors import InputError, duplicate_key
-from auditor.limits import MAX_GROUP_DEPTH, check_int_text, check_size
+from auditor.limits import MAX_GROUP_DEPTH, MAX_INT_DIGITS, check_int_text, check_size
 from auditor.memory import paused_gc
 
 _WORD = re.compile(r"""(?:[^\s"'\\]+|"(?:[^"\\]|\\.)*"|'[^']*'|\\.)+""", re.S)
@@ -122,7 +133,7 @@ def parse_config(text: str, name: str) -> Block:
                 raise InputError(name, "'set' outside a 'config' block", line=number)
             first = top.settings.get(words[1])
             if first is not None:
-                raise duplicate_key(name, words[1], first[1], number, where=_where(kind, top), what="setting")
+                raise duplicate_key(name, cut(words[1]), first[1], number, where=_where(kind, top), what="setting")
             top.settings[words[1]] = (words[2:], number)
         elif verb == "next":
             if kind != "edit":
@@ -136,7 +147,8 @@ def parse_config(text: str, name: str) -> Block:
             if entry is None:
                 entry = top.edits[words[1]] = Block(words[1], number)
             elif not (len(stack) == 2 and top.name == "vdom"):  # multi-VDOM files edit each VDOM again
-                raise duplicate_key(name, words[1], entry.line, number, where=f"config {top.name}", what="entry")
+                raise duplicate_key(name, cut(words[1]), entry.line, number, where=f"config {cut(top.name)}",
+                                    what="entry")
             top = entry
             kind = "edit"
             stack.append((kind, top))
@@ -173,14 +185,14 @@ def parse_config(text: str, name: str) -> Block:
                              line=number)
     if len(stack) > 1:
         kind, block = stack[-1]
-        what = f"'config {block.name}'" if kind == "config" else f"'edit {block.name}'"
+        what = f"'config {cut(block.name)}'" if kind == "config" else f"'edit {cut(block.name)}'"
         raise InputError(name, f"{what} is not terminated (no '{'end' if kind == 'config' else 'next'}')",
                          line=block.line)
     return root
 
 
 def _where(kind: str, block: Block) -> str:
-    return f"edit {block.name!r}" if kind == "edit" else f"config {block.name}"
+    return f"edit {shown(block.name)}" if kind == "edit" else f"config {cut(block.name)}"
 
 
 def _continued(lines: list[str], line: str, index: int, name: str) -> tuple[list[str], int]:
@@ -239,6 +251,11 @@ BUILTIN_SERVICES: dict[str, list[Service]] = {
 }
 
 
+# Intervals and services copied into groups from their members, in all: a file of 8,000 groups each
+# naming one group of 8,000 hosts (1 MB) would otherwise materialise 64 million intervals (GBs, minutes).
+# Real configurations stay far below (the 10,000-policy benchmark copies 4,500).
+MAX_GROUP_EXPANSION = 2_000_000
+
 ANY_SUBNET = ["0.0.0.0", "0.0.0.0"]  # noqa: S104  # FortiOS's default subnet of an address: every address
 
 
@@ -273,6 +290,7 @@ class Objects:
         self._cache: dict[str, AddressSet | Unresolvable] = {}
         self._services: dict[str, list[Service] | Unresolvable] = {}
         self._depths: dict[str, int] = {}  # nesting of each resolved group (1: groups no other group)
+        self._expanded = 0  # intervals and services copied into groups so far (MAX_GROUP_EXPANSION)
 
     def address(self, ref: str) -> AddressSet:
         """The exact set of an address or group (memoised: large groups are used by many policies)."""
@@ -315,38 +333,54 @@ class Objects:
         nested thousands deep must be refused by the documented limit, not by Python's recursion limit
         (a RecursionError). A group's depth is its longest chain of nested groups, the same whichever
         group is resolved first; a cycle is refused naming it."""
+        depths = self._depths
         path = [root]
         stack = [iter(members(root))]
+        below = [0]  # per group on the path: the depth of the deepest group met among its members so far
         on_path = {root}
         while stack:
             for member in stack[-1]:
-                if member not in groups or member in cache:
+                if member not in groups:
+                    continue
+                known = depths.get(member)
+                if known is not None:  # resolved before
+                    if known > below[-1]:
+                        below[-1] = known
                     continue
                 if member in on_path:
                     cycle = path[path.index(member):] + [member]
                     holder = groups[path[-1]]
-                    raise InputError(self.name, f"{what} cycle: {' → '.join(map(repr, cycle))} (a group cannot "
+                    raise InputError(self.name, f"{what} cycle: {path_text(cycle, quote=True)} (a group cannot "
                                      "contain itself)", line=holder.settings.get("member", ([], holder.line))[1])
                 if len(path) >= MAX_GROUP_DEPTH:
                     self._too_deep(what, path + [member], groups)
                 path.append(member)
                 on_path.add(member)
                 stack.append(iter(members(member)))
+                below.append(0)
                 break
             else:
                 ref = path.pop()
                 on_path.discard(ref)
                 stack.pop()
-                depth = 1 + max((self._depths.get(m, 0) for m in members(ref) if m in groups), default=0)
+                depth = below.pop() + 1
                 if depth > MAX_GROUP_DEPTH:
                     self._too_deep(what, path + [ref], groups, depth)
-                self._depths[ref] = depth
+                depths[ref] = depth
+                if below and depth > below[-1]:
+                    below[-1] = depth
                 cache[ref] = self._kept(resolve, ref)
 
+    def _spend(self, count: int, what: str, ref: str, line: int) -> None:
+        self._expanded += count
+        if self._expanded > MAX_GROUP_EXPANSION:
+            raise InputError(self.name, f"{what} {shown(ref)}: the groups resolve to more than "
+                             f"{MAX_GROUP_EXPANSION:,} addresses and services in all: too large to analyse exactly",
+                             line=line)
+
     def _too_deep(self, what: str, path: list[str], groups: dict[str, Block], depth: int | None = None) -> None:
-        shown_path = path if len(path) <= 6 else path[:3] + ["..."] + path[-2:]
         deep = f"{depth} deep" if depth is not None else f"more than {MAX_GROUP_DEPTH} deep"
-        raise InputError(self.name, f"{what} {path[0]!r} nests groups {deep} ({' → '.join(shown_path)}); at most "
+        raise InputError(self.name, f"{what} {shown(path[0])} nests groups {deep} ({path_text(path)}); at most "
                          f"{MAX_GROUP_DEPTH} levels are allowed (see the README's Limits)", line=groups[path[0]].line)
 
     def _address_members(self, ref: str) -> list[str]:
@@ -367,8 +401,9 @@ class Objects:
         members, line = block.settings.get("member", ([], block.line))
         for member in members:
             if member not in self.addresses and member not in self.groups and member not in ("all", "all6"):
-                raise InputError(self.name, f"address group {ref!r}: unknown member {shown(member)}", line=line)
+                raise InputError(self.name, f"address group {shown(ref)}: unknown member {shown(member)}", line=line)
             sub = self.address(member)
+            self._spend(len(sub.intervals) + len(sub.unresolved), "address group", ref, line)
             out.intervals += sub.intervals
             out.unresolved += sub.unresolved
         if block.settings.get("exclude", (["disable"], 0))[0][:1] == ["enable"]:
@@ -376,11 +411,12 @@ class Objects:
             removed = AddressSet()
             for member in excluded:
                 if member not in self.addresses and member not in self.groups:
-                    raise InputError(self.name, f"address group {ref!r}: unknown exclude-member {shown(member)}",
+                    raise InputError(self.name, f"address group {shown(ref)}: unknown exclude-member {shown(member)}",
                                      line=xline)
                 sub = self.address(member)
+                self._spend(len(sub.intervals), "address group", ref, xline)
                 if sub.unresolved:
-                    raise Unresolvable(f"group {ref!r} excludes an unresolved FQDN")
+                    raise Unresolvable(f"group {shown(ref)} excludes an unresolved FQDN")
                 removed.intervals += sub.intervals
             out.intervals = _minus(out.intervals, removed.intervals)
         return AddressSet(normalise(out.intervals), sorted(set(out.unresolved)))
@@ -410,20 +446,26 @@ class Objects:
             if kind == "iprange":
                 return AddressSet([parse_network(f"{settings['start-ip'][0]}-{settings['end-ip'][0]}")])
         except (ValueError, KeyError, IndexError) as exc:
-            raise InputError(self.name, f"address {ref!r}: cannot read {kind}: {exc}", line=block.line) from None
+            raise InputError(self.name, f"address {shown(ref)}: cannot read {kind}: {exc}", line=block.line) from None
         if kind == "fqdn":
             return AddressSet([], [f"fqdn:{(settings.get('fqdn') or [ref])[0]}"])
-        raise Unresolvable(f"address {ref!r} of type {kind!r} cannot be resolved offline")
+        raise Unresolvable(f"address {shown(ref)} of type {shown(kind)} cannot be resolved offline")
 
     def _service_group(self, ref: str) -> list[Service]:
         """A service group whose nested groups are resolved (in the cache)."""
         members, line = self.service_groups[ref].settings.get("member", ([], self.service_groups[ref].line))
-        out: list[Service] = []
+        # Each service once: a group naming its member twice, at each of 60 levels, would otherwise be
+        # 2**60 services (address groups are normalised, which merges what is repeated).
+        out: dict[tuple[Any, ...], Service] = {}
         for member in members:
             if member not in self.services and member not in self.service_groups and member not in BUILTIN_SERVICES:
-                raise InputError(self.name, f"service group {ref!r}: unknown member {shown(member)}", line=line)
-            out += self.service(member)
-        return out
+                raise InputError(self.name, f"service group {shown(ref)}: unknown member {shown(member)}", line=line)
+            services = self.service(member)
+            self._spend(len(services), "service group", ref, line)
+            for service in services:
+                out.setdefault((service.protocol, tuple(service.ports), tuple(service.source_ports), service.number,
+                                service.icmp_type), service)
+        return list(out.values())
 
     def _service_or_builtin(self, ref: str) -> list[Service]:
         if ref in self.services:
@@ -442,7 +484,7 @@ class Objects:
             text = (settings.get("protocol-number", (["0"], 0))[0] or ["0"])[0]
             number = decimal(text, self.name, settings.get("protocol-number", ([], block.line))[1])
             if number is None or number > 255:
-                raise InputError(self.name, f"service {ref!r}: bad protocol-number {shown(text)} (0-255)",
+                raise InputError(self.name, f"service {shown(ref)}: bad protocol-number {shown(text)} (0-255)",
                                  line=settings["protocol-number"][1])
             # The same protocol is written one way in the model, whichever way the service says it.
             named = {6: "tcp", 17: "udp", 132: "sctp", 1: "icmp", 58: "icmpv6"}.get(number)
@@ -450,11 +492,11 @@ class Objects:
                 return [Service("any")]
             return [Service(named)] if named else [Service("ip", number=number)]
         if protocol != "TCP/UDP/SCTP":
-            raise Unresolvable(f"service {ref!r}: protocol {protocol!r} is not modelled")
+            raise Unresolvable(f"service {shown(ref)}: protocol {shown(protocol)} is not modelled")
         iprange = (settings.get("iprange", (["0.0.0.0"], 0))[0] or ["0.0.0.0"])[0]  # noqa: S104
         fqdn = (settings.get("fqdn", ([""], 0))[0] or [""])[0]
         if iprange != "0.0.0.0" or fqdn:  # noqa: S104  # the default: no restriction
-            raise Unresolvable(f"service {ref!r}: a destination restricted by iprange/fqdn is not modelled")
+            raise Unresolvable(f"service {shown(ref)}: a destination restricted by iprange/fqdn is not modelled")
         out: list[Service] = []
         for key, proto in (("tcp-portrange", "tcp"), ("udp-portrange", "udp"), ("sctp-portrange", "sctp")):
             values, line = settings.get(key, ([], block.line))
@@ -464,7 +506,8 @@ class Objects:
                     out.append(Service(proto, [_ports(dst, self.name, line)],
                                        [_ports(src, self.name, line)] if src else list(ALL_PORTS)))
                 except ValueError:
-                    raise InputError(self.name, f"service {ref!r}: bad port range {shown(value)}", line=line) from None
+                    raise InputError(self.name, f"service {shown(ref)}: bad port range {shown(value)}",
+                                     line=line) from None
         return out
 
 
@@ -564,7 +607,7 @@ def policy_rules(root: Block, name: str) -> list[Rule]:
     for block in objects.policies:
         settings = {k: v for k, (v, _) in block.settings.items()}
         get = settings.get
-        if block.name.isdigit():  # a policy id is a number (FortiOS: 0 to 4294967294)
+        if len(block.name) > MAX_INT_DIGITS and block.name.isdigit():  # a policy id: FortiOS 0 to 4294967294
             check_int_text(block.name, name, block.line)
         origin = {"kind": "fortigate-policy", "id": block.name, "line": block.line, "file": name}
         if "name" in settings:
@@ -612,7 +655,7 @@ def policy_rules(root: Block, name: str) -> list[Rule]:
         if not get("service"):
             problems.append("no service")
         if action not in ("accept", "deny", "ipsec"):
-            problems.append(f"action {action!r} is not modelled")
+            problems.append(f"action {shown(action)} is not modelled")
         if problems:
             rule.error = "; ".join(problems)
         rules.append(rule)
@@ -629,7 +672,8 @@ def policy_scope(root: Block, name: str) -> Block:
         return vdoms[0]
     if len(vdoms) > 1:
         raise InputError(name, f"{len(vdoms)} VDOMs have firewall policies "
-                         f"({', '.join(v.name for v in vdoms)}): importing one VDOM of several is not supported yet")
+                         f"({', '.join(cut(v.name) for v in vdoms[:5])}): importing one VDOM of several is not "
+                         "supported yet")
     raise InputError(name, "no 'config firewall policy': not a FortiGate full configuration")
 
 

@@ -30,8 +30,10 @@ from auditor.evidence.firewall_rules import (
     PortRange,
     Rule,
     Service,
+    cut,
     decimal,
     merge_ports,
+    path_text,
     port_complement,
     port_intersection,
     rules_fact,
@@ -99,10 +101,11 @@ def parse_save(text: str, name: str) -> Table:
             line = line.split("] ", 1)[1]
         if line.startswith("*"):
             if table is not None:
-                raise InputError(name, f"table *{table} not closed by COMMIT before {shown(line)}", line=number)
+                raise InputError(name, f"table *{cut(table)} not closed by COMMIT before {shown(line)}",
+                                 line=number)
             table, current, table_line = line[1:], Table(), number
             if table in tables:  # iptables-save writes each table once: which one is meant is not known
-                raise duplicate_key(name, f"*{table}", tables[table], number, what="table")
+                raise duplicate_key(name, f"*{cut(table)}", tables[table], number, what="table")
             tables[table] = number
         elif line == "COMMIT":
             if table is None:
@@ -117,8 +120,8 @@ def parse_save(text: str, name: str) -> Table:
             if len(parts) < 2:
                 raise InputError(name, f"bad chain line {shown(line)}", line=number)
             if parts[0] in current.policies:  # two policies, or two chains' rules run together
-                raise duplicate_key(name, parts[0], current.policies[parts[0]][1], number, where=f"table *{table}",
-                                    what="chain")
+                raise duplicate_key(name, cut(parts[0]), current.policies[parts[0]][1], number,
+                                    where=f"table *{cut(table)}", what="chain")
             current.policies[parts[0]] = (parts[1], number)
             current.rules.setdefault(parts[0], [])
         elif line.startswith("-A ") or line.startswith("--append "):
@@ -134,7 +137,7 @@ def parse_save(text: str, name: str) -> Table:
         else:
             raise InputError(name, f"unexpected line {shown(line[:40])} (expected :CHAIN, -A or COMMIT)", line=number)
     if table is not None:
-        raise InputError(name, f"table *{table} is not closed by COMMIT", line=table_line)
+        raise InputError(name, f"table *{cut(table)} is not closed by COMMIT", line=table_line)
     if found is None:
         raise InputError(name, "no *filter table: not iptables-save output of the filter rules")
     return found
@@ -183,7 +186,7 @@ def parse_rule(words: list[str], chain: str, position: int, number: int, name: s
         nonlocal i
         i += 1
         if i >= len(words):
-            raise InputError(name, f"{words[i - 1]} needs a value", line=number)
+            raise InputError(name, f"{cut(words[i - 1])} needs a value", line=number)
         return words[i]
 
     while i < len(words):
@@ -211,7 +214,7 @@ def parse_rule(words: list[str], chain: str, position: int, number: int, name: s
         elif word in ("-p", "--protocol"):
             text = value().lower()
             if negate:
-                problems.append(f"negated protocol ! -p {text} is not modelled")
+                problems.append(f"negated protocol ! -p {cut(text)} is not modelled")
             elif text in ("tcp", "udp", "sctp", "icmp"):
                 protocol = text
             elif text in ("all", "0"):
@@ -246,7 +249,7 @@ def parse_rule(words: list[str], chain: str, position: int, number: int, name: s
             states = [s.upper() for s in value().split(",")]
             unknown = [s for s in states if s not in STATES + ("SNAT", "DNAT")]
             if unknown or {"SNAT", "DNAT"} & set(states):
-                problems.append(f"conntrack state {','.join(states)} is not modelled")
+                problems.append(f"conntrack state {cut(','.join(states))} is not modelled")
             chosen = [s for s in STATES if (s in states) != negate]
             rule.states = chosen if rule.states is None else [s for s in chosen if s in rule.states]
         elif word == "--comment":
@@ -356,11 +359,10 @@ def flatten(table: Table, chain: str, name: str) -> list[Rule]:
                 path = (*stack, current)
                 if target in path:
                     cycle = (*path[path.index(target):], target)
-                    raise InputError(name, f"chain loop: {' → '.join(cycle)}", line=entry.line)
+                    raise InputError(name, f"chain loop: {path_text(cycle)}", line=entry.line)
                 if len(path) > MAX_CHAIN_DEPTH:
-                    shown_path = path if len(path) <= 6 else (*path[:3], "...", *path[-2:])
                     raise InputError(name, f"user chains jump more than {MAX_CHAIN_DEPTH} deep from {chain} "
-                                     f"({' → '.join(shown_path)} → {target}); at most {MAX_CHAIN_DEPTH} are allowed "
+                                     f"({path_text((*path, target))}); at most {MAX_CHAIN_DEPTH} are allowed "
                                      "(see the README's Limits)", line=entry.line)
                 walk(target, rule, path)
                 continue
@@ -377,7 +379,7 @@ def flatten(table: Table, chain: str, name: str) -> list[Rule]:
                 returns.append(rule)
             elif target in EXTENSION_TARGETS:
                 rule.action = "log"
-                rule.error = "; ".join(p for p in (rule.error, f"target {target} is not modelled") if p)
+                rule.error = "; ".join(p for p in (rule.error, f"target {cut(target)} is not modelled") if p)
             else:
                 raise InputError(name, f"jump to undefined chain {shown(target)}", line=entry.line)
             out.append(rule)

@@ -45,8 +45,10 @@ from auditor.evidence.firewall_rules import (
     PortRange,
     Rule,
     Service,
+    cut,
     decimal,
     merge_ports,
+    path_text,
     port_complement,
     port_intersection,
     rules_fact,
@@ -223,8 +225,8 @@ class Cursor:
                 spanning = [s for s in out if s.toks[-1].line > s.line] if what.startswith("chain") else []
                 hint = (f" (the rule of line {spanning[-1].line} runs on to line {spanning[-1].toks[-1].line}: "
                         "is its '}' missing?)" if spanning else "")
-                raise InputError(self.name, f"'{tok.text}' inside {what} (line {opener.line}): a '}}' is missing "
-                                 f"before this line{hint}", line=tok.line)
+                raise InputError(self.name, f"'{cut(tok.text)}' inside {what} (line {opener.line}): a '}}' is "
+                                 f"missing before this line{hint}", line=tok.line)
             stmt = self.statement()
             if stmt.toks:
                 out.append(stmt)
@@ -311,7 +313,7 @@ def parse_ruleset(text: str, name: str) -> list[Table]:
             words = stmt.words()
             if words == ["flush", "ruleset"]:
                 continue
-            problem = (f"'{words[0]}' is not resolved: give the output of `nft list ruleset`"
+            problem = (f"'{cut(words[0])}' is not resolved: give the output of `nft list ruleset`"
                        if words[0] in ("define", "include") or words[0].startswith("$")
                        else f"unexpected {shown(' '.join(words[:3]))} (expected `table FAMILY NAME {{`)")
             raise InputError(name, problem, line=stmt.line)
@@ -341,7 +343,7 @@ def parse_ruleset(text: str, name: str) -> list[Table]:
             for what, objects in (("set", table.sets), ("map", table.maps)):
                 for named in objects.values():
                     for element in named.elements if named.kind else []:
-                        _item(element.toks[0], named.kind, f"{what} {named.name}", name, [])
+                        _item(element.toks[0], named.kind, f"{what} {cut(named.name)}", name, [])
             _mark_runtime_sets(table)
             for chain in table.chains.values():
                 _chain_rules(chain, name)
@@ -350,7 +352,7 @@ def parse_ruleset(text: str, name: str) -> list[Table]:
 
 
 def _table_body(cursor: Cursor, table: Table, opener: Tok, name: str) -> None:
-    what = f"table {table.label}"
+    what = f"table {cut(table.label)}"
     while True:
         cursor.skip_separators()
         tok = cursor.peek()
@@ -366,7 +368,7 @@ def _table_body(cursor: Cursor, table: Table, opener: Tok, name: str) -> None:
             if name_tok is None or name_tok.kind not in ("w", "s") or brace is None or brace.kind != "{":
                 raise InputError(name, f"expected `{word} NAME {{`", line=tok.line)
             cursor.i += 2
-            label = f"{word} {name_tok.text} of {what}"
+            label = f"{word} {cut(name_tok.text)} of {what}"
             body = cursor.block(brace, label, {"table", "chain", "set", "map"})
             objects = {"chain": table.chains, "set": table.sets, "map": table.maps}[word]
             # Sets and maps share one namespace in the kernel (a map is a set with values).
@@ -401,8 +403,8 @@ def _named_set(set_name: str, line: int, body: list[Stmt], is_map: bool, name: s
         key = {"typeof": "type", "elements=": "elements"}.get(words[0], words[0])
         if key in ("type", "flags", "timeout", "elements"):
             if key in given:
-                raise duplicate_key(name, key, given[key], stmt.line, where=f"{'map' if is_map else 'set'} {set_name}",
-                                    what="declaration")
+                where = f"{'map' if is_map else 'set'} {cut(set_name)}"
+                raise duplicate_key(name, key, given[key], stmt.line, where=where, what="declaration")
             given[key] = stmt.line
         if words[0] == "type":
             out.type_text = " ".join(words[1:])
@@ -464,7 +466,7 @@ def _chain_header(chain: Chain, body: list[Stmt], name: str) -> None:
         words = stmt.words()
         if words[0] in ("type", "policy"):
             if words[0] in given:  # two hooks or two policies: which one the kernel has cannot be known
-                raise duplicate_key(name, words[0], given[words[0]], stmt.line, where=f"chain {chain.label}",
+                raise duplicate_key(name, words[0], given[words[0]], stmt.line, where=f"chain {cut(chain.label)}",
                                     what="declaration")
             given[words[0]] = stmt.line
         if words[0] == "type":
@@ -970,12 +972,12 @@ class RuleParser:
     def named(self, set_name: str, objects: dict[str, NamedSet], what: str, kind: str, text: str) -> NamedSet | None:
         found = objects.get(set_name)
         if found is None:
-            raise self.fail(f"unknown {what} @{set_name} (not defined in table {self.table.label})")
+            raise self.fail(f"unknown {what} @{cut(set_name)} (not defined in table {cut(self.table.label)})")
         if found.kind is None:
             self.match.problems.append(f"{what} @{set_name} of type {shown(found.type_text)} is not modelled")
             return None
         if found.kind != kind:
-            raise self.fail(f"{what} @{set_name} holds {found.type_text}, not values of '{text}'")
+            raise self.fail(f"{what} @{cut(set_name)} holds {cut(found.type_text)}, not values of '{text}'")
         if found.runtime:
             self.match.problems.append(f"{what} @{set_name} changes at runtime (dynamic, timeout or updated by a "
                                        "rule): its listed elements are a snapshot")
@@ -1000,7 +1002,7 @@ class RuleParser:
             self.i += 1
             named = self.named(tok.text[1:], self.table.maps, "map", kind, text)
             if named is not None and not named.verdict_map:
-                raise self.fail(f"map @{named.name} is not a verdict map ({named.type_text})")
+                raise self.fail(f"map @{cut(named.name)} is not a verdict map ({cut(named.type_text)})")
             if named is None:
                 return [], False
             elements = named.elements
@@ -1080,7 +1082,7 @@ def _check_jumps(table: Table, name: str) -> None:
                 target = table.chains.get(branch.target or "")
                 if target is None:
                     raise InputError(name, f"{branch.verdict} to undefined chain {shown(branch.target)} "
-                                     f"(not in table {table.label})", line=entry.line)
+                                     f"(not in table {cut(table.label)})", line=entry.line)
                 if target.hook is not None:
                     raise InputError(name, f"{branch.verdict} to base chain {shown(branch.target)}", line=entry.line)
                 edges.setdefault(chain.name, []).append((target.name, entry.line))
@@ -1099,7 +1101,7 @@ def _check_jumps(table: Table, name: str) -> None:
                     continue
                 if target in path:
                     cycle = (*path[path.index(target):], target)
-                    raise InputError(name, f"chain loop: {' → '.join(cycle)}", line=line)
+                    raise InputError(name, f"chain loop: {path_text(cycle)}", line=line)
                 if len(path) > MAX_CHAIN_DEPTH:
                     _too_deep(table, [*path, target], name, line)
                 path.append(target)
@@ -1115,9 +1117,8 @@ def _check_jumps(table: Table, name: str) -> None:
 
 
 def _too_deep(table: Table, path: list[str], name: str, line: int, depth: int | None = None) -> None:
-    shown_path = path if len(path) <= 6 else [*path[:3], "...", *path[-2:]]
     deep = f"{depth} deep" if depth is not None else f"more than {MAX_CHAIN_DEPTH} deep"
-    raise InputError(name, f"chains of table {table.label} jump {deep} ({' → '.join(shown_path)}); at most "
+    raise InputError(name, f"chains of table {cut(table.label)} jump {deep} ({path_text(path)}); at most "
                      f"{MAX_CHAIN_DEPTH} nested jumps are allowed (see the README's Limits)", line=line)
 
 
@@ -1140,7 +1141,8 @@ def flatten(chain: Chain, name: str) -> list[Rule]:
             steps += len(entry.branches)
             if steps > MAX_FLAT_RULES:
                 raise InputError(name, f"inlining user chains gives more than {MAX_FLAT_RULES:,} rules and jumps "
-                                 f"for {chain.label}: too many shared chains to analyse exactly", line=entry.line)
+                                 f"for {cut(chain.label)}: too many shared chains to analyse exactly",
+                                 line=entry.line)
             for branch in entry.branches:
                 match = branch.match if outer is None else branch.match.within(outer)
                 if branch.verdict in ("jump", "goto"):
@@ -1152,7 +1154,7 @@ def flatten(chain: Chain, name: str) -> list[Rule]:
                         raise InputError(name, f"{branch.verdict} to base chain {shown(branch.target)}",
                                          line=entry.line)
                     if target.name in stack or target.name == current.name:
-                        raise InputError(name, f"chain loop: {' → '.join(stack + (current.name, target.name))}",
+                        raise InputError(name, f"chain loop: {path_text((*stack, current.name, target.name))}",
                                          line=entry.line)
                     inner_via = [*via, entry.origin["id"]]
                     if branch.verdict == "jump":

@@ -67,8 +67,9 @@ def test_exclude_member_quoted_names_and_service_groups():
     assert rule["sources"] == [["10.20.0.0", "10.20.15.255"]]  # "LG sanitizer" excluded (it is outside anyway)
     assert rule["destinations"] == [["10.20.100.10", "10.20.100.10"]]
     protocols = [(s["protocol"], s.get("ports")) for s in rule["services"]]
+    # The group's custom service repeats HTTPS's tcp/443: a group lists each service once.
     assert protocols == [("tcp", [[443, 443]]), ("tcp", [[53, 53]]), ("udp", [[53, 53]]),
-                         ("tcp", [[443, 443]]), ("tcp", [[8080, 8080]]), ("tcp", [[10000, 10100]]),
+                         ("tcp", [[8080, 8080]]), ("tcp", [[10000, 10100]]),
                          ("tcp", [[5000, 5000]]), ("icmp", None)]
 
 

@@ -333,3 +333,29 @@ def test_nft_verdict_map_giving_one_key_two_verdicts_is_refused(vmap, problem):
 def test_nft_verdict_map_with_distinct_keys_is_read():
     rules = _nft_forward(_nft("tcp dport vmap { 20-21 : accept, 22 : drop, 23-30 : accept }"))
     assert [r.action for r in rules] == ["accept", "deny"]
+
+
+def test_service_groups_naming_a_member_twice_at_every_level_do_not_multiply():
+    lines = ['config firewall service group', '    edit "s0"', '        set member "HTTPS" "SSH"', '    next']
+    for k in range(1, 40):  # 2**40 services if each level repeated what it names
+        lines += [f'    edit "s{k}"', f'        set member "s{k - 1}" "s{k - 1}"', '    next']
+    text = "\n".join(lines) + "\nend\n" + POLICY.replace('"X"', '"s39"')
+    started = time.perf_counter()
+    rule = _fortigate_rules(text)[0]
+    assert time.perf_counter() - started < 5
+    assert [(s["protocol"], s["ports"]) for s in rule["services"]] == [("tcp", [[443, 443]]), ("tcp", [[22, 22]])]
+
+
+def test_groups_that_copy_one_large_group_again_and_again_are_refused_not_hours():
+    hosts = 3000  # 3,000 groups each naming the group of 3,000 hosts: 9 million intervals from 0.4 MB
+    lines = ['config firewall address']
+    for k in range(hosts):
+        lines += [f'    edit "h{k}"', f'        set subnet 10.{k >> 8}.{k & 255}.1 255.255.255.255', '    next']
+    lines += ['end', 'config firewall addrgrp', '    edit "G"',
+              '        set member ' + " ".join(f'"h{k}"' for k in range(hosts)), '    next']
+    for k in range(hosts):
+        lines += [f'    edit "H{k}"', f'        set member "G" "h{k}"', '    next']
+    started = time.perf_counter()
+    _refused(FortigateImporter(), "\n".join(lines) + "\nend\n" + POLICY.replace('"X"', '"ALL"'),
+             "the groups resolve to more than 2,000,000 addresses and services")
+    assert time.perf_counter() - started < 10
