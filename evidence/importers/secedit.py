@@ -10,7 +10,8 @@ Section names and keys are compared case-insensitively, as Windows reads INF fil
 given twice in one section, or a section header given twice, is refused naming both lines:
 secedit never writes either, and keeping one of the values silently could weaken a rule
 (``MinimumPasswordLength = 6`` and then ``= 14``). Numbers are ASCII digits with an optional
-minus sign, at most :data:`auditor.limits.MAX_INT_DIGITS` of them.
+minus sign, at most :data:`auditor.limits.MAX_INT_DIGITS` of them; -1 only where it has a
+meaning (the two above), and the two flags (``PasswordComplexity``, ``ClearTextPassword``) 0 or 1.
 """
 
 from __future__ import annotations
@@ -65,7 +66,10 @@ def parse_inf(text: str, name: str) -> Sections:
     return sections
 
 
-def _int(section: dict[str, tuple[str, int]], key: str, name: str) -> int | None:
+def _int(section: dict[str, tuple[str, int]], key: str, name: str, minimum: int = 0,
+         maximum: int | None = None) -> int | None:
+    """A number from ``minimum`` to ``maximum``: -1 has a meaning only for the keys that take it (never, until
+    unlocked), and a flag is 0 or 1 (what Windows makes of a 2 is not documented, so it is not guessed)."""
     found = section.get(key.casefold())
     if found is None:
         return None
@@ -73,6 +77,10 @@ def _int(section: dict[str, tuple[str, int]], key: str, name: str) -> int | None
     if not _INTEGER.fullmatch(value):
         raise InputError(name, f"{key}: expected a whole number, found {value[:40]!r}", line=number)
     check_int_text(value, name, line=number, where=key)
+    if int(value) < minimum or (maximum is not None and int(value) > maximum):
+        expected = f"{minimum} or more" if maximum is None else f"{minimum} or {maximum}" \
+            if maximum == minimum + 1 else f"{minimum} to {maximum}"
+        raise InputError(name, f"{key}: expected {expected}, found {value}", line=number)
     return int(value)
 
 
@@ -84,23 +92,23 @@ def facts_from(sections: Sections, name: str) -> dict[str, Any]:
     password: dict[str, Any] = {"sources": [f"{name} [System Access]"]}
     if (length := _int(access, "MinimumPasswordLength", name)) is not None:
         password["min_length"] = length
-    if (complexity := _int(access, "PasswordComplexity", name)) is not None:
+    if (complexity := _int(access, "PasswordComplexity", name, maximum=1)) is not None:
         password["complexity"] = complexity == 1
         password["min_char_classes"] = 3 if complexity == 1 else 0  # Windows: 3 of the 4 classes
-    if (max_age := _int(access, "MaximumPasswordAge", name)) is not None:
+    if (max_age := _int(access, "MaximumPasswordAge", name, minimum=-1)) is not None:
         password["max_age_days"] = None if max_age <= 0 else max_age
     if (min_age := _int(access, "MinimumPasswordAge", name)) is not None:
         password["min_age_days"] = min_age
     if (history := _int(access, "PasswordHistorySize", name)) is not None:
         password["history"] = history
-    if (clear := _int(access, "ClearTextPassword", name)) is not None:
+    if (clear := _int(access, "ClearTextPassword", name, maximum=1)) is not None:
         password["reversible_encryption"] = clear == 1
 
     lockout: dict[str, Any] = {}
     threshold = _int(access, "LockoutBadCount", name)
     if threshold is not None:
         lockout = {"enabled": threshold > 0, "threshold": threshold}
-        duration = _int(access, "LockoutDuration", name)
+        duration = _int(access, "LockoutDuration", name, minimum=-1)
         if duration is not None:
             lockout["duration_minutes"] = 0 if duration < 0 else duration
         window = _int(access, "ResetLockoutCount", name)

@@ -118,6 +118,19 @@ def test_a_secedit_number_is_ascii_digits_of_sane_length(tmp_path, capsys, value
     assert f"{path}:6:" in err and "MinimumPasswordLength" in err and len(err) < 400
 
 
+@pytest.mark.parametrize(("line", "problem"), [
+    ("MinimumPasswordLength = -1", "MinimumPasswordLength: expected 0 or more, found -1"),
+    ("PasswordHistorySize = -3", "PasswordHistorySize: expected 0 or more, found -3"),
+    ("MaximumPasswordAge = -2", "MaximumPasswordAge: expected -1 or more, found -2"),
+    ("ClearTextPassword = 2", "ClearTextPassword: expected 0 or 1, found 2"),
+    ("PasswordComplexity = 7", "PasswordComplexity: expected 0 or 1, found 7"),
+])
+def test_secedit_values_without_a_meaning_are_refused_not_written_into_an_invalid_bundle(line, problem):
+    with pytest.raises(InputError) as err:
+        facts_from(parse_inf(f"[System Access]\nLockoutBadCount = 5\n{line}\n", "s.inf"), "s.inf")
+    assert (err.value.line, err.value.problem) == (3, problem)
+
+
 def test_an_empty_key_is_not_a_setting():
     with pytest.raises(InputError, match="KEY = VALUE"):
         parse_inf("[System Access]\n = 14\n", "s.inf")
@@ -263,6 +276,13 @@ def test_w32tm_numbers_in_other_scripts_are_not_numbers():
         system.time_sync(text, "w.txt")
     with pytest.raises(InputError, match="expected a number"):
         system.time_sync(text.replace("𐩀", "9" * 5000), "w.txt")
+
+
+def test_a_w32tm_line_given_twice_is_refused_naming_both():
+    text = "Leap Indicator: 0\nStratum: 4\nSource: Local CMOS Clock\nソース: DC01.kakuu.local\n"
+    with pytest.raises(InputError) as err:
+        system.time_sync(text, "w32tm.txt")
+    assert err.value.line == 4 and "duplicate line 'ソース' (first on line 3)" in err.value.problem
 
 
 # ---------------------------------------------------------------- registry snapshots

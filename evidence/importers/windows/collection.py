@@ -202,7 +202,7 @@ def _from_zip(path: Path, data: bytes) -> Collection:
     folder = manifests[0].parent
     files: dict[str, bytes] = {}
     for info, name in entries:
-        if name.parent != folder:
+        if str(name.parent).casefold() != str(folder).casefold():  # folder names, too, ignore case on Windows
             continue
         check_size(f"{path}: {info.filename}", "text", info.file_size)
         if info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * max(info.compress_size, 1):

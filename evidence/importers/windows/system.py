@@ -13,7 +13,8 @@ synchronised), the stratum (0: unspecified) and the source: a host name or addre
 flags dropped) is an NTP server; a source with a space in it is a clock or provider, not a
 server (``Local CMOS Clock``, ``Free-running System Clock`` — the service is running but
 nothing synchronises it — or ``VM IC Time Synchronization Provider``, a Hyper-V host).
-``/status`` gives no offset, so ``offset_seconds`` is absent.
+``/status`` gives no offset, so ``offset_seconds`` is absent. A line given twice (say two
+``Source`` lines) is refused naming both.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from typing import Any
 
 from auditor.evidence.importers.windows import psjson
 
-from auditor.errors import InputError
+from auditor.errors import InputError, duplicate_key
 from auditor.limits import MAX_INT_DIGITS
 
 LOCAL_CLOCKS = ("local cmos clock", "free-running system clock")
@@ -109,7 +110,9 @@ def time_sync(text: str, name: str) -> dict[str, Any]:
     for number, raw in enumerate(text.split("\n"), start=1):
         label, sep, value = unicodedata.normalize("NFKC", raw).partition(":")
         key = W32TM_LABELS.get(_fold(label)) if sep else None
-        if key is not None and key not in found:
+        if key is not None:
+            if key in found:  # w32tm prints each once: which one holds cannot be told
+                raise duplicate_key(name, label.strip(), found[key][1], number, what="line")
             found[key] = (value.strip(), number)
     missing = [key for key in ("leap", "stratum", "source") if key not in found]
     if missing:
