@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import bisect
 import functools
+import gc
 import ipaddress
 import socket
 from collections.abc import Iterable
@@ -201,15 +202,31 @@ def _merged(pairs: list[tuple[int, int]]) -> Ivs:
 
 @functools.lru_cache(maxsize=65536)
 def _pair(pair: tuple[str, ...]) -> tuple[int, int, int]:
-    """(family, first, last) of a ``[first, last]`` address pair; large rule sets repeat the same objects."""
+    """(family, first, last) of a ``[first, last]`` address pair; large rule sets repeat the same objects.
+    ValueError for anything else: a bundle file may have been edited after its shape was checked."""
+    if len(pair) != 2 or not all(isinstance(text, str) and len(text) <= 64 for text in pair):
+        raise ValueError(f"not an address pair [first, last]: {_brief(pair)}")
     lo_text, hi_text = pair
     family = 6 if ":" in lo_text else 4
     kind = socket.AF_INET6 if family == 6 else socket.AF_INET
     try:
-        return (family, int.from_bytes(socket.inet_pton(kind, lo_text), "big"),
-                int.from_bytes(socket.inet_pton(kind, hi_text), "big"))
+        lo, hi = (int.from_bytes(socket.inet_pton(kind, lo_text), "big"),
+                  int.from_bytes(socket.inet_pton(kind, hi_text), "big"))
     except OSError:
         raise ValueError(f"not an address pair: {lo_text!r}, {hi_text!r}") from None
+    if lo > hi:
+        raise ValueError(f"the address pair {lo_text!r}, {hi_text!r} ends before it starts")
+    return (family, lo, hi)
+
+
+def _brief(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+class FactError(ValueError):
+    """A rule list or zones area the analysis cannot read (a bundle is hostile input: it may have been
+    edited after the schemas checked its shape); the checks reading it are ``error``, never a pass."""
 
 
 _SERVICE_SPACES: dict[tuple[Any, ...], tuple[Ivs, Ivs, bool]] = {}
@@ -218,12 +235,26 @@ _SERVICE_SPACES: dict[tuple[Any, ...], tuple[Ivs, Ivs, bool]] = {}
 def _service_space(service: dict[str, Any]) -> tuple[Ivs, Ivs, bool]:
     """(service intervals, source ports, exact) of one service entry of a rule; rule sets repeat a few
     dozen services thousands of times, so each is worked out once."""
-    key = (service["protocol"], service.get("number"), service.get("icmp_type"),
-           tuple(map(tuple, service.get("ports", ()))), tuple(map(tuple, service.get("source_ports", ()))))
+    icmp_type, number = service.get("icmp_type"), service.get("number")
+    if icmp_type is not None and not isinstance(icmp_type, str):
+        raise ValueError(f"icmp_type {_brief(icmp_type)} is not a text")
+    if number is not None and (type(number) is not int or not 0 <= number <= 255):
+        raise ValueError(f"protocol number {_brief(number)} is not 0-255")
+    key = (service["protocol"], number, icmp_type,
+           _port_pairs(service.get("ports", ())), _port_pairs(service.get("source_ports", ())))
     space = _SERVICE_SPACES.get(key)
     if space is None:
         space = _SERVICE_SPACES[key] = _compute_service_space(service)
     return space
+
+
+def _port_pairs(pairs: Any) -> tuple[tuple[int, int], ...]:
+    """``[[lo, hi], ...]`` as tuples; ValueError unless each is two ports, lo <= hi."""
+    out = tuple(map(tuple, pairs))
+    for pair in out:
+        if len(pair) != 2 or not all(type(p) is int for p in pair) or not 0 <= pair[0] <= pair[1] <= PORT_MAX:
+            raise ValueError(f"not a port range [lo, hi]: {_brief(list(pair))}")
+    return out
 
 
 def _compute_service_space(service: dict[str, Any]) -> tuple[Ivs, Ivs, bool]:
@@ -250,7 +281,7 @@ def _compute_service_space(service: dict[str, Any]) -> tuple[Ivs, Ivs, bool]:
 
 def _icmp_type(text: str, names: dict[str, int]) -> int | None:
     head = text.strip().lower().split("/", 1)[0]
-    if head.isdigit() and int(head) <= 255:
+    if head.isascii() and head.isdigit() and len(head) <= 3 and int(head) <= 255:  # '²' is a digit to isdigit
         return int(head)
     return names.get(head)
 
@@ -263,7 +294,7 @@ def parse_service(text: str) -> Ivs:
     if protocol == "any" and not ports:
         return ALL_SERVICES
     if protocol == "ip":
-        if not ports.isdigit() or int(ports) > 255:
+        if not (ports.isascii() and ports.isdigit()) or len(ports) > 3 or int(ports) > 255:
             raise ValueError(f"{text!r}: ip/N needs a protocol number 0-255")
         base = int(ports) << 16
         return ((base, base + PORT_MAX),)
@@ -275,12 +306,16 @@ def parse_service(text: str) -> Ivs:
     if protocol not in PORT_PROTOCOLS:
         raise ValueError(f"{text!r}: {protocol} has no ports")
     lo_text, _, hi_text = ports.partition("-")
-    if not lo_text.isdigit() or (hi_text and not hi_text.isdigit()):
+    if not _port_text(lo_text) or (hi_text and not _port_text(hi_text)):
         raise ValueError(f"{text!r}: expected a port or a range lo-hi")
     lo, hi = int(lo_text), int(hi_text or lo_text)
     if not lo <= hi <= PORT_MAX:
         raise ValueError(f"{text!r}: ports must be 0-65535, lo <= hi")
     return ((base + lo, base + hi),)
+
+
+def _port_text(text: str) -> bool:
+    return text.isascii() and text.isdigit() and len(text) <= 5
 
 
 EVERYWHERE: dict[int, Ivs] = {family: ((0, ADDRESS_MAX[family]),) for family in (4, 6)}
@@ -357,6 +392,13 @@ def _compile(rule: dict[str, Any], reader: _Reader | None = None) -> CompiledRul
                         list(rule.get("source_interfaces", ())), list(rule.get("destination_interfaces", ())),
                         bool(rule.get("source_interfaces_negated")), bool(rule.get("destination_interfaces_negated")),
                         services, src_exact, src_maybe, dst_exact, dst_maybe)
+
+
+def _compiled(rule: dict[str, Any], reader: _Reader) -> CompiledRule | None:
+    try:
+        return _compile(rule, reader)
+    except ValueError as exc:
+        raise FactError(f"rule {rule.get('index', '?')}: {exc}") from None
 
 
 Placed = tuple[Ivs, Ivs]  # (exact, maybe) addresses of a rule within one zone's space
@@ -505,7 +547,7 @@ def zones_of(zones_fact: list[dict[str, Any]]) -> list[Zone]:
     The pseudo-zone is faced by the interfaces of the zones whose segment is ``external``
     (the WAN side), when the file lists any.
     """
-    out = [Zone(z["name"], z["segment"], z["role"], tuple(z.get("interfaces", [])), _addresses(z["intervals"]))
+    out = [Zone(z["name"], z["segment"], z["role"], tuple(z.get("interfaces", [])), _zone_addresses(z))
            for z in zones_fact]
     taken = {f: union([z.addresses[f] for z in out]) for f in (4, 6)}
     wan = tuple(dict.fromkeys(i for z in out if z.segment == EXTERNAL for i in z.interfaces))
@@ -513,6 +555,13 @@ def zones_of(zones_fact: list[dict[str, Any]]) -> list[Zone]:
     if not any(z.name == EXTERNAL for z in out):
         out.append(Zone(EXTERNAL, EXTERNAL, "", wan, rest))
     return out
+
+
+def _zone_addresses(zone: dict[str, Any]) -> dict[int, Ivs]:
+    try:
+        return _addresses(zone["intervals"])
+    except ValueError as exc:
+        raise FactError(f"zone {_brief(zone['name'])}: {exc}") from None
 
 
 def _interface_match(patterns: list[str], negated: bool, faces: tuple[str, ...]) -> str:
@@ -558,7 +607,7 @@ class RuleSet:
         self.rules = rules_fact["rules"]
         reader = _Reader()
         with paused_gc():
-            self.compiled = [c for c in (_compile(r, reader) for r in self.rules) if c is not None]
+            self.compiled = [c for c in (_compiled(r, reader) for r in self.rules) if c is not None]
         self.zones = zones_of(zones_fact)
         self._cache: dict[tuple[int, str, str], PairFlows] = {}
         self._relevant: dict[int, dict[tuple[str, str], list[CompiledRule]]] = {}
@@ -604,10 +653,15 @@ class RuleSet:
 
     def pair(self, family: int, source: Zone, destination: Zone) -> PairFlows:
         key = (family, source.name, destination.name)
-        if key not in self._cache:
-            with paused_gc():
-                self._cache[key] = self._analyse(family, source, destination)
-        return self._cache[key]
+        found = self._cache.get(key)
+        if found is None:
+            if gc.isenabled():
+                with paused_gc():
+                    found = self._analyse(family, source, destination)
+            else:  # the caller paused it (reachability does): a zones file of hundreds of zones is 10^5 pairs
+                found = self._analyse(family, source, destination)
+            self._cache[key] = found
+        return found
 
     def _analyse(self, family: int, source: Zone, destination: Zone) -> PairFlows:
         flows = PairFlows(family, source, destination, [], [])
@@ -637,6 +691,8 @@ class RuleSet:
             sources.append(_place(src_placed, rule.src_exact[family], rule.src_maybe[family], src_space))
             destinations.append(_place(dst_placed, rule.dst_exact[family], rule.dst_maybe[family], dst_space))
         deny_by_default = self.default_action == "deny"
+        if not rules and deny_by_default:
+            return flows  # most pairs of a zones file of hundreds of zones: nothing to partition
         dst_grid = _Grid(dst_space, destinations)
         sweeps: dict[tuple[int, ...], list[Decided]] = {}  # codes number * 2 + exact: the rules' verdicts
         # Source groups whose destination group and rules are the same share their verdicts: one

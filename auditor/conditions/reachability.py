@@ -43,6 +43,7 @@ from auditor.conditions import (
 from auditor.flows import (
     ALL_SERVICES,
     Box,
+    FactError,
     Ivs,
     RuleSet,
     Verdict,
@@ -218,7 +219,10 @@ class Reachability(Operator):
         key = ("reachability", id(rules), id(zones))
         ruleset = ctx.cache.get(key)
         if ruleset is None or ruleset.fact is not rules:
-            ruleset = RuleSet(rules, zones)
+            try:
+                ruleset = RuleSet(rules, zones)
+            except FactError as exc:
+                raise EvaluationError(f"{area} and zones cannot be analysed: {exc}") from None
             ctx.cache[key] = ruleset
         return ruleset
 

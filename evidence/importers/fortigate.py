@@ -131,10 +131,10 @@ def parse_config(text: str, name: str) -> Block:
         if verb == "set":
             if kind == "root" or len(words) < 2:
                 raise InputError(name, "'set' outside a 'config' block", line=number)
-            first = top.settings.get(words[1])
-            if first is not None:
+            setting = (words[2:], number)
+            first = top.settings.setdefault(words[1], setting)  # one look-up: most lines of a file are 'set'
+            if first is not setting:
                 raise duplicate_key(name, cut(words[1]), first[1], number, where=_where(kind, top), what="setting")
-            top.settings[words[1]] = (words[2:], number)
         elif verb == "next":
             if kind != "edit":
                 raise InputError(name, "'next' without a matching 'edit'", line=number)
