@@ -19,9 +19,10 @@ import os
 import stat
 import sys
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from auditor.errors import InputError
 
@@ -64,12 +65,12 @@ class Inputs:
                                  "next time; choose an --out outside it")
 
 
-def write(data: bytes, out: str, private: bool = True) -> None:
-    """Write ``data`` to ``out`` whole or not at all (a temporary file renamed over it).
-
-    ``private``: created with mode 0600 (reports and bundles name people); otherwise as the
-    umask allows. A device or pipe (``/dev/stdout``) is written to directly, as it cannot be
-    replaced.
+@contextlib.contextmanager
+def atomic(out: str, private: bool = True) -> Iterator[BinaryIO]:
+    """A binary file to write ``out`` through, piece by piece: renamed over ``out`` only when the
+    block ends without an exception (a temporary file beside it until then), so an interrupted or
+    failed run leaves the previous file whole. ``private``: mode 0600 (reports and bundles name
+    people). A device or pipe (``/dev/stdout``) is written to directly, as it cannot be replaced.
     """
     real = os.path.realpath(out)  # through a symbolic link: the link stays, its target is replaced
     try:
@@ -83,7 +84,7 @@ def write(data: bytes, out: str, private: bool = True) -> None:
     if info is not None and not stat.S_ISREG(info.st_mode):
         try:
             with open(real, "wb") as stream:
-                stream.write(data)
+                yield stream
         except OSError as exc:
             raise InputError(out, f"cannot write: {exc.strerror or exc}") from None
         return
@@ -94,7 +95,7 @@ def write(data: bytes, out: str, private: bool = True) -> None:
         raise InputError(out, f"cannot write: {exc.strerror or exc}") from None
     try:
         with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
+            yield stream
             stream.flush()
             os.fsync(stream.fileno())
         if not private:
@@ -108,6 +109,12 @@ def write(data: bytes, out: str, private: bool = True) -> None:
         if isinstance(exc, OSError):
             raise InputError(out, f"cannot write: {exc.strerror or exc}") from None
         raise
+
+
+def write(data: bytes, out: str, private: bool = True) -> None:
+    """Write ``data`` to ``out`` whole or not at all (see :func:`atomic`)."""
+    with atomic(out, private) as stream:
+        stream.write(data)
 
 
 def write_stdout(text: str | bytes) -> None:

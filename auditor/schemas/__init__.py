@@ -66,6 +66,21 @@ def _describe(e: cerr.ValidationError) -> str:
         return template
 
 
+def _non_text_key(data: Any, path: tuple[Any, ...]) -> tuple[tuple[Any, ...], str] | None:
+    """The first mapping key that is not text (null, a number, true), iteratively; every document's keys are text."""
+    pending = [(data, path)]
+    while pending:
+        node, here = pending.pop()
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if not isinstance(key, str):
+                    return here, f"a key must be text, got {key!r} (quote it)"
+                pending.append((value, (*here, key)))
+        elif isinstance(node, list):
+            pending.extend((item, (*here, n)) for n, item in enumerate(node))
+    return None
+
+
 def problems(data: Any, schema: dict) -> list[tuple[tuple[Any, ...], str]]:
     """All validation problems as (key path, message), in document order of paths."""
     if not isinstance(data, dict):
@@ -81,6 +96,9 @@ def problems(data: Any, schema: dict) -> list[tuple[tuple[Any, ...], str]]:
             fast = _compiled[id(schema)] = None
     if fast is not None and not fast(data):
         return []
+    odd = _non_text_key(data, ())
+    if odd is not None:  # Cerberus cannot even sort its errors about such a key (a bare "? " in YAML)
+        return [odd]
     v = _validator(schema)
     # Cerberus' normalisation costs five times its validation; defaults are filled in by with_defaults().
     if v.validate(data, normalize=False):
