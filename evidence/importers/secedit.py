@@ -34,7 +34,9 @@ _INTEGER = re.compile(r"-?[0-9]+")
 def parse_inf(text: str, name: str) -> Sections:
     """Sections of KEY = VALUE lines, each value with its line number (for error messages).
 
-    Sections and keys are stored case-folded (``access["minimumpasswordlength"]``).
+    Sections and keys are stored case-folded (``access["minimumpasswordlength"]``). Quoted,
+    comma-separated entries (``"MACHINE\\SOFTWARE\\...",2,"D:PAR(...)"``) are skipped: they set
+    permissions, which no check reads.
     """
     sections: Sections = {}
     headers: dict[str, tuple[str, int]] = {}  # folded name → (as written, line)
@@ -53,6 +55,10 @@ def parse_inf(text: str, name: str) -> Sections:
             headers[folded] = (section, number)
             current = sections[folded] = {}
             lines = {}
+            continue
+        if line.startswith('"') and current is not None:
+            # "NAME",MODE,"SDDL": the comma-separated entries of [Registry Keys], [File Security] and
+            # [Service General Setting], which a domain PC's Group Policy fills; no key to read here
             continue
         key, sep, value = line.partition("=")
         key = key.strip()

@@ -72,3 +72,19 @@ def test_import_of_garbage_exits_2_naming_the_file(tmp_path, capsys):
     assert main(["import", "secedit", str(bad)]) == 2
     err = capsys.readouterr().err
     assert "bad.inf:1:" in err and "neither UTF-8 nor CP932" in err
+
+
+def test_a_domain_pc_export_with_permission_sections_is_read():
+    """Group Policy fills [Registry Keys], [File Security] and [Service General Setting] with quoted,
+    comma-separated entries that have no KEY = VALUE form; the export is read all the same."""
+    fixture = FIXTURE.parent / "secedit-domain-gpo.inf"
+    text = fixture.read_bytes().decode("utf-16").replace("\r\n", "\n")
+    facts = facts_from(parse_inf(text, str(fixture)), str(fixture))
+    assert (facts["password_policy"]["min_length"], facts["password_policy"]["complexity"]) == (12, True)
+    assert facts["lockout_policy"] == {"enabled": True, "threshold": 5, "duration_minutes": 15, "window_minutes": 15}
+
+
+def test_an_unquoted_line_without_equals_is_still_refused():
+    with pytest.raises(InputError) as err:
+        parse_inf("[Registry Keys]\nMACHINE\\SOFTWARE,2,x\n", "s.inf")
+    assert err.value.line == 2
