@@ -4,7 +4,9 @@ Arbitrary bytes and text, and the real configurations of the test suite mutated 
 deleted, duplicated and swapped, characters flipped, numbers made huge or odd, groups and
 chains nested deep or in cycles) are given to each importer. Each must either import — the
 bundle then meets the bundle schemas and its rules are analysed for every zone pair without
-error — or raise InputError: never another exception, never a hang. The profile in
+error — or raise InputError: never another exception, never a hang. Zones files with hostile
+networks and names load or are refused, and rule lists of the bundle schemas' shape with hostile
+values (what an edited bundle holds) are analysed or a FactError. The profile in
 tests/conftest.py sets the number of examples (100 in a normal run, 10,000 under ``-m fuzz``).
 """
 
@@ -188,3 +190,116 @@ def test_arbitrary_text_and_bytes_import_or_are_refused(kind: str, data: st.Data
 def test_the_seeds_of_the_mutations_import(path: Path) -> None:
     kind = next(kind for kind, paths in SEEDS.items() if path in paths)
     IMPORTERS[kind]().read(Path("fw.conf"), path.read_bytes(), _builder())
+
+
+# --- the zones file, and rule lists as a bundle may give them ----------------------------------
+
+# Disjoint networks (a zones file that loads), and texts a hostile or careless file holds.
+NETWORKS = ["10.10.0.0/20", "10.10.16.0/20", "172.16.10.0/24", "10.20.1.10-10.20.1.19", "10.30.0.0/16",
+            "2001:db8:10::/48", "2001:db8:30::/48", "203.0.113.0/26"]
+HOSTILE_NETWORKS = ["10.0.0.0/8", "0.0.0.0/0", "::/0", "10.0.0.9-10.0.0.1", "10.0.0.0/33", "10.0.0.0/" + "9" * 50,
+                    "1" * 300, "x", "10.0.0.1-::1", "fe80::1%eth0", " 10.1.0.0/16 ", "10.00.0.1", "١٠.0.0.1", ""]
+
+
+@st.composite
+def zones_files(draw: st.DrawFn) -> bytes:
+    import yaml
+
+    names = st.sampled_from(["a", "b", "c", "d", "external", "mn", "lg", "ｍｎ"]) | st.text(min_size=1, max_size=8)
+    networks = st.sampled_from(NETWORKS) if draw(st.integers(0, 3)) else st.sampled_from(NETWORKS + HOSTILE_NETWORKS)
+    zone = st.fixed_dictionaries({
+        "name": names,
+        "segment": st.sampled_from(["mynumber", "lgwan", "internet", "external", "dmz"][:4 + (draw(st.integers(0, 9))
+                                                                                            == 0)]),
+        "role": st.sampled_from(["office", "server", "sanitizer"]),
+        "networks": st.lists(networks, min_size=1, max_size=2, unique=True),
+        "interfaces": st.lists(st.sampled_from(["port1", "port2", "eth+", ""]), max_size=2),
+    })
+    unique = draw(st.integers(0, 4)) > 0  # mostly names and networks given once, as a city's file does
+    zones = draw(st.lists(zone, max_size=6, unique_by=(lambda z: z["name"]) if unique else None))
+    if unique:  # no network in two zones
+        seen: set[str] = set()
+        for z in zones:
+            z["networks"] = [n for n in z["networks"] if n not in seen] or ["198.51.100.0/24"]
+            seen.update(z["networks"])
+    return yaml.safe_dump({"format": "auditor-zones/1", "zones": zones}, allow_unicode=True).encode("utf-8")
+
+
+IPTABLES_RULES = None
+
+
+def _iptables_rules() -> dict:
+    global IPTABLES_RULES
+    if IPTABLES_RULES is None:
+        builder = _builder()
+        IptablesImporter().read(Path("fw.rules"), SEEDS["iptables"][0].read_bytes(), builder)
+        IPTABLES_RULES = builder.facts["firewall_rules"]
+    return IPTABLES_RULES
+
+
+@given(raw=zones_files())
+def test_zones_files_load_or_are_refused_and_loaded_zones_are_analysed(raw: bytes) -> None:
+    from auditor.evidence.zones import parse_zones
+
+    try:
+        zones = parse_zones(raw, "zones.yaml")
+    except InputError as exc:
+        assert exc.file == "zones.yaml"
+        event("refused")
+        return
+    event("loaded")
+    ruleset = RuleSet(_iptables_rules(), zones)
+    for family in (4, 6):
+        for source in ruleset.zones:
+            for destination in ruleset.zones:
+                ruleset.pair(family, source, destination)
+
+
+PAIR_TEXTS = ["10.0.0.0", "10.255.255.255", "0.0.0.0", "255.255.255.255", "::", "2001:db8::1", "x", "", "1" * 100]
+
+
+@st.composite
+def rule_facts(draw: st.DrawFn) -> dict:
+    """A firewall_rules area of the bundle schemas' shape, its values hostile: what an edited bundle holds."""
+    pairs = st.lists(st.lists(st.sampled_from(PAIR_TEXTS), min_size=2, max_size=3), max_size=3)
+    port_pairs = st.lists(st.lists(st.integers(0, 65535) | st.sampled_from([0, 65535]), min_size=2, max_size=3),
+                          max_size=2)
+    service = st.fixed_dictionaries({"protocol": st.sampled_from(["tcp", "udp", "sctp", "icmp", "icmpv6", "ip",
+                                                                  "any"])},
+                                    optional={"ports": port_pairs, "source_ports": port_pairs,
+                                              "number": st.integers(0, 255),
+                                              "icmp_type": st.sampled_from(["8", "echo-request", "²", "999", "",
+                                                                            "9" * 5000]) | st.integers() | st.lists(
+                                                  st.text(max_size=2), max_size=1)})
+    count = draw(st.integers(0, 6))
+    rules = []
+    for index in range(count):
+        rules.append({
+            "index": index, "origin": {"kind": "iptables-rule", "id": f"FORWARD#{index + 1}", "line": index + 1},
+            "enabled": draw(st.booleans()), "action": draw(st.sampled_from(["accept", "deny", "skip", "log"])),
+            "sources": draw(pairs), "destinations": draw(pairs), "services": draw(st.lists(service, max_size=2)),
+            "new_connections": draw(st.booleans()),
+            "source_interfaces": draw(st.lists(st.sampled_from(["port1", "eth+", "*", ""]), max_size=2)),
+            "source_interfaces_negated": draw(st.booleans()),
+            **({"skip_to": draw(st.integers(0, 10))} if draw(st.booleans()) else {}),
+            **({"states": draw(st.lists(st.sampled_from(["NEW", "ESTABLISHED", "X"]), max_size=2))}
+               if draw(st.booleans()) else {}),
+            "error": draw(st.none() | st.just("not modelled")),
+        })
+    return {"device": "iptables", "default_action": draw(st.sampled_from(["accept", "deny"])), "rules": rules}
+
+
+@given(rules=rule_facts())
+def test_rule_lists_of_a_bundle_are_analysed_or_a_fact_error(rules: dict) -> None:
+    from auditor.flows import FactError
+
+    try:
+        ruleset = RuleSet(rules, ZONES)
+    except FactError:
+        event("fact error")
+        return
+    event("analysed")
+    for family in (4, 6):
+        for source in ruleset.zones:
+            for destination in ruleset.zones:
+                ruleset.pair(family, source, destination)
