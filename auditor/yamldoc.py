@@ -123,6 +123,8 @@ def parse_yaml(raw: bytes, name: str) -> YamlDoc:
         raise InputError(name, f"invalid YAML: {exc}") from None
     except RecursionError:  # the pure-Python loader, on nesting libyaml would have refused
         raise InputError(name, f"nested more than {MAX_YAML_DEPTH} levels deep") from None
+    except (ValueError, OverflowError) as exc:  # a scalar the safe constructor cannot build
+        raise InputError(name, f"invalid YAML value: {exc}") from None
     finally:
         loader.dispose()
     return YamlDoc(path=name, data=data, raw=raw, _root=root)
@@ -130,6 +132,7 @@ def parse_yaml(raw: bytes, name: str) -> YamlDoc:
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _INT_TAG = "tag:yaml.org,2002:int"
+_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 
 
 def _check_tree(root: yaml.Node, name: str, loader: Any) -> None:
@@ -152,6 +155,12 @@ def _check_tree(root: yaml.Node, name: str, loader: Any) -> None:
         if isinstance(node, yaml.ScalarNode):
             if node.tag == _INT_TAG:
                 check_int_text(node.value.replace("_", ""), name, line=line, where=where)
+            elif node.tag == _TIMESTAMP_TAG:  # YAML reads 2026-02-30 as a date, and fails constructing it
+                try:
+                    loader.construct_object(node)
+                except (ValueError, OverflowError) as exc:
+                    raise InputError(name, f"{node.value!r} is not a real date or time ({exc})", where=where,
+                                     line=line) from None
             continue
         children: list[tuple[yaml.Node, int, tuple[Any, ...], int]] = []
         if isinstance(node, yaml.MappingNode):
