@@ -61,9 +61,11 @@ class Target:
     area_file: dict[str, str] = field(default_factory=dict)
     area_date: dict[str, date] = field(default_factory=dict)
     area_problems: dict[str, str] = field(default_factory=dict)
+    area_problem_at: dict[str, tuple[str, str]] = field(default_factory=dict)  # area → (file(s), field)
     collector_errors: list[dict[str, str]] = field(default_factory=list)
     sources: list[dict[str, Any]] = field(default_factory=list)
     problem: str | None = None  # the whole target cannot be judged
+    problem_at: tuple[str | None, str | None] = (None, None)  # (file(s), field) of the problem
 
     @property
     def collected_on(self) -> date:
@@ -255,6 +257,7 @@ def _merge_header(target: Target, bundle: BundleFile) -> None:
         elif theirs is not None and theirs != mine and target.problem is None:
             target.problem = (f"bundles disagree on target.{key}: {target.files[0].path} says {mine!r}, "
                               f"{bundle.path} says {theirs!r}")
+            target.problem_at = (f"{target.files[0].path}, {bundle.path}", f"target.{key}")
     for k, v in bundle.target["labels"].items():
         target.labels.setdefault(k, v)
 
@@ -279,7 +282,9 @@ def _merge_body(target: Target, bundle: BundleFile, data: dict[str, Any]) -> Non
     found = [] if bundle.trusted else _checkers().body(body)
     if found:
         keys, message = found[0]
-        target.problem = target.problem or f"{bundle.path}: {format_path(keys)}: {message}"
+        if target.problem is None:
+            target.problem = f"{bundle.path}: {format_path(keys)}: {message}"
+            target.problem_at = (bundle.path, format_path(keys))
         return
     day = parse_date(bundle.collected_at)
     for entry in body["errors"]:
@@ -295,8 +300,10 @@ def _merge_body(target: Target, bundle: BundleFile, data: dict[str, Any]) -> Non
             if bad:
                 keys, message = bad[0]
                 target.area_problems[area] = f"{bundle.path}: facts.{format_path(keys)}: {message}"
+                target.area_problem_at[area] = (bundle.path, f"facts.{format_path(keys)}")
                 continue
         if area in target.facts and target.facts[area] != value:
+            target.area_problem_at[area] = (f"{target.area_file[area]}, {bundle.path}", f"facts.{area}")
             target.area_problems[area] = (f"{target.area_file[area]} and {bundle.path} give different "
                                           f"values for facts.{area}")
             continue
@@ -317,7 +324,9 @@ def load_target(target_id: str, bundles: list[BundleFile]) -> Target:
         else:
             data, _, sha256 = _read(Path(bundle.path))
             if sha256 != bundle.sha256:
-                target.problem = target.problem or f"{bundle.path}: changed while the audit was reading it"
+                if target.problem is None:
+                    target.problem = f"{bundle.path}: changed while the audit was reading it"
+                    target.problem_at = (bundle.path, None)
                 continue
         _merge_body(target, bundle, data)
     return target

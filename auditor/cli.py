@@ -101,6 +101,9 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("--policy", metavar="DIR", help="policy directory (default: the embedded policy)")
     audit.add_argument("--profile", metavar="NAME", help="profile id (default: the policy's default profile)")
     audit.add_argument("--tailoring", metavar="FILE", help="tailoring file (auditor-tailoring/1)")
+    audit.add_argument("--waivers", metavar="FILE", help="approved exceptions (例外措置, auditor-waivers/1)")
+    audit.add_argument("--attestations", metavar="FILE",
+                       help="attestations of manual controls (auditor-attestations/1 YAML, or CSV)")
     audit.add_argument("--format", default="table", choices=list(formats()), help="report format")
     audit.add_argument("--out", metavar="FILE", help="write the report here instead of standard output")
     audit.add_argument("--lang", default="ja", choices=LANGS, help="report language (default: ja)")
@@ -202,7 +205,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
     from auditor.selection import load_tailoring, resolve
 
     _guard_out(args.out, *args.evidence, *(file for _, file in args.imports), args.tailoring, args.policy,
-               args.zones)
+               args.zones, args.waivers, args.attestations)
     collecting = None
     if not args.evidence and not args.imports:
         from concurrent.futures import ThreadPoolExecutor
@@ -214,6 +217,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
     policy = load_policy(args.policy)
     tailoring = load_tailoring(args.tailoring) if args.tailoring else None
     selection = resolve(policy, args.profile, tailoring)
+    decisions, inputs = _decisions(args, policy)
     # A run of a few large exports holds their parsed bundles (hundreds of thousands of acyclic
     # records), and its results as many findings, until it ends; each pass of the cycle collector
     # would scan them all for nothing (measured: 0.35 s of an audit of a 100,000-account
@@ -234,11 +238,16 @@ def cmd_audit(args: argparse.Namespace) -> int:
         gc.freeze()
     try:
         with paused_gc():
-            builder = ResultsBuilder(selection=selection, lang=args.lang, as_of=args.as_of, unread=unread)
+            builder = ResultsBuilder(selection=selection, lang=args.lang, as_of=args.as_of, unread=unread,
+                                     waivers=decisions.get("waivers"), attestations=decisions.get("attestations"),
+                                     inputs=inputs)
             builder.add_files(b for files in groups.values() for b in files)
             org = bundles.organization(groups)
             engine = Engine(selection, as_of=args.as_of, org=org)
+            stages = list(decisions.values())  # attestations decide manual checks, then waivers except failures
             for result in engine.run(bundles.stream(groups, loaded=org)):
+                for stage in stages:
+                    result = stage.apply(result)
                 builder.add(result)
             doc = builder.document()
             _write(formats()[args.format](doc, args.lang), args.out)
@@ -248,6 +257,29 @@ def cmd_audit(args: argparse.Namespace) -> int:
         gc.unfreeze()
     below = args.fail_under is not None and (doc["score"] is None or doc["score"] < args.fail_under)
     return EXIT_FINDINGS if below or not doc["gate"]["passed"] else EXIT_OK
+
+
+def _decisions(args: argparse.Namespace, policy: Any) -> tuple[dict[str, Any], dict[str, dict[str, str]]]:
+    """The attestations and waivers files of an audit, loaded against the policy, in the order they apply;
+    and each file with its SHA-256 for the run's record (an inspector checks what was excepted)."""
+    stages: dict[str, Any] = {}
+    inputs: dict[str, dict[str, str]] = {}
+    if args.attestations:
+        from auditor.attestations import load_attestations
+
+        stages["attestations"] = load_attestations(args.attestations, policy)
+        inputs["attestations"] = {"file": args.attestations, "sha256": _file_sha256(args.attestations)}
+    if args.waivers:
+        from auditor.waivers import load_waivers
+
+        stages["waivers"] = load_waivers(args.waivers, policy)
+        inputs["waivers"] = {"file": args.waivers, "sha256": _file_sha256(args.waivers)}
+    return stages, inputs
+
+
+def _file_sha256(path: str) -> str:
+    with open(path, "rb") as stream:
+        return hashlib.file_digest(stream, "sha256").hexdigest()
 
 
 def _imported(args: argparse.Namespace) -> list[dict[str, Any]]:

@@ -3,6 +3,12 @@
 The engine never reads a host or a raw export: only facts from bundles. A missing or
 broken fact gives `error` (never `pass`); a check that does not apply gives
 `notapplicable` (never a vacuous pass); every `fail` carries findings.
+
+An `error` says why (``cause``): evidence *not supplied* (the fact area was never collected or
+imported, or its collector reported that it could not collect it; the collectors and importers
+that supply it are named) or evidence *broken* (a file or field that is invalid, or two files
+that disagree; the file and field are named). The first is fixed by collecting more, the second
+by repairing a file.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from auditor.conditions.compare import show
 from auditor.i18n import text
 from auditor.policy import PLACEHOLDER, Check
 from auditor.selection import Selection
+from auditor.suppliers import suppliers_of
 
 MAX_LISTED = 10
 ORG = "org"  # fact paths under org. read the organisation's evidence (HR roster, training, registers)
@@ -34,6 +41,23 @@ class Result:
     message: dict[str, str]
     findings: list[Finding] = field(default_factory=list)
     evidence: list[str] = field(default_factory=list)
+    as_of: date | None = None  # the date it was judged as of (None: not judged, e.g. not applicable)
+    cause: dict[str, Any] | None = None  # why an error: not-supplied or broken (see the module)
+    waived_status: str | None = None  # the status under a waiver (see auditor.waivers)
+    waiver: dict[str, Any] | None = None
+    attestation: dict[str, Any] | None = None  # the attestation that decided a manual check
+    notes: list[dict[str, Any]] = field(default_factory=list)  # e.g. an expired waiver that covered it
+
+
+def not_supplied(area: str, reported: list[str] | None = None) -> dict[str, Any]:
+    cause: dict[str, Any] = {"kind": "not-supplied", "area": area, "supplied_by": suppliers_of(area)}
+    if reported:
+        cause["reported"] = reported
+    return cause
+
+
+def broken(file: str | None, field: str | None) -> dict[str, Any]:
+    return {"kind": "broken", "file": file, "field": field}
 
 
 def _render(template: str, values: dict[str, Any]) -> str:
@@ -63,15 +87,15 @@ def _applies(check: Check, target: Target) -> tuple[bool | None, str]:
     return True, ""
 
 
-def _why_missing(target: Target, label: str) -> str:
-    """Name the missing fact, and what the bundles said about its area."""
+def _why_missing(target: Target, label: str) -> tuple[str, dict[str, Any]]:
+    """Name the missing fact and what the bundles said about its area; and the cause."""
     path = label.removeprefix("facts.")
     area = _area(path)
     if area in target.area_problems:
-        return target.area_problems[area]
+        return target.area_problems[area], broken(*target.area_problem_at.get(area, (None, None)))
     detail = f"fact {path} is missing from {', '.join(b.path for b in target.files)}"
     notes = [f"{e['file']}: {e['message']}" for e in target.collector_errors if e["area"] == area]
-    return detail + ("; collector reported: " + "; ".join(notes) if notes else "")
+    return detail + ("; collector reported: " + "; ".join(notes) if notes else ""), not_supplied(area, notes)
 
 
 def _area(path: str) -> str:
@@ -127,20 +151,21 @@ class Engine:
         for check in self.selection.checks:
             yield self.evaluate(check, target)
 
-    def _error(self, check: Check, target: Target, detail: str, evidence: list[str] | None = None) -> Result:
+    def _error(self, check: Check, target: Target, detail: str, cause: dict[str, Any],
+               evidence: list[str] | None = None, as_of: date | None = None) -> Result:
         return Result(check, target, "error", text("status_error", detail=detail),
-                      evidence=evidence or [b.path for b in target.files])
+                      evidence=evidence or [b.path for b in target.files], as_of=as_of or self.as_of, cause=cause)
 
     def evaluate(self, check: Check, target: Target) -> Result:
         applies, reason = _applies(check, target)
         if applies is False:
             return Result(check, target, "notapplicable", text("status_notapplicable", reason=reason))
         if target.problem:
-            return self._error(check, target, target.problem)
+            return self._error(check, target, target.problem, broken(*target.problem_at))
         if applies is None:
-            return self._error(check, target, reason)
+            return self._error(check, target, reason, not_supplied("os"))
         if check.manual:
-            return Result(check, target, "manual", text("status_manual"))
+            return Result(check, target, "manual", text("status_manual"), as_of=self.as_of or target.collected_on)
 
         reads = [self._locate(target, path) for path in check.reads]
         cited = [c for owner, path in reads if owner is not None for c in self._cited(target, owner, _area(path))]
@@ -162,9 +187,11 @@ class Engine:
                                        reason=conditions.describe(check.applies_if, ctx) + " does not hold"))
             for (owner, path), full in zip(reads, check.reads, strict=True):
                 if owner is None:
-                    return self._error(check, target, NO_ORGANIZATION.format(path=full), evidence)
+                    return self._error(check, target, NO_ORGANIZATION.format(path=full), not_supplied(_area(path)),
+                                       evidence, as_of)
                 if _area(path) in owner.area_problems:
-                    return self._error(check, target, owner.area_problems[_area(path)], evidence)
+                    return self._error(check, target, owner.area_problems[_area(path)],
+                                       broken(*owner.area_problem_at.get(_area(path), (None, None))), evidence, as_of)
                 if conditions.get_path(owner.facts, path) is MISSING:
                     raise MissingFact(full)
             single = len(check.reads) == 1
@@ -174,17 +201,21 @@ class Engine:
             label = exc.label.removeprefix("facts.")
             owner, path = self._locate(target, label)
             if owner is None:
-                return self._error(check, target, NO_ORGANIZATION.format(path=label), evidence)
-            return self._error(check, target, _why_missing(owner, path), evidence)
+                return self._error(check, target, NO_ORGANIZATION.format(path=label), not_supplied(_area(path)),
+                                   evidence, as_of)
+            detail, cause = _why_missing(owner, path)
+            return self._error(check, target, detail, cause, evidence, as_of)
         except EvaluationError as exc:
-            return self._error(check, target, str(exc), evidence)
+            files = sorted({o.area_file[_area(p)] for o, p in reads if o is not None and _area(p) in o.area_file})
+            return self._error(check, target, str(exc), broken(", ".join(files) or None, ", ".join(check.reads)),
+                               evidence, as_of)
 
         if outcome.passed:
             shown = subject if single and not isinstance(subject, dict | list) else None
             key = "status_pass_value" if shown is not None else "status_pass"
-            return Result(check, target, "pass", text(key, value=show(shown)), evidence=evidence)
+            return Result(check, target, "pass", text(key, value=show(shown)), evidence=evidence, as_of=as_of)
         return Result(check, target, "fail", self._fail_message(check, outcome.findings, ctx), outcome.findings,
-                      evidence)
+                      evidence, as_of=as_of)
 
     def _fail_message(self, check: Check, findings: list[Finding], ctx: Context) -> dict[str, str]:
         items = [f.item for f in findings]

@@ -24,7 +24,7 @@ FORMAT = "auditor-results/1"
 
 
 def _tallied(t: Tally) -> dict[str, Any]:
-    return {"score": t.score, "grade": t.grade, "summary": dict(t.counts)}
+    return {"score": t.score, "grade": t.grade, "coverage": t.coverage, "summary": dict(t.counts)}
 
 
 @dataclass
@@ -44,6 +44,10 @@ class ResultsBuilder:
     controls: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
     entries: list[dict[str, Any]] = field(default_factory=list)
     blockers: list[dict[str, Any]] = field(default_factory=list)
+    waived_critical: list[dict[str, Any]] = field(default_factory=list)
+    waivers: Any = None  # auditor.waivers.Waivers, summarised in the document
+    attestations: Any = None  # auditor.attestations.Attestations
+    inputs: dict[str, dict[str, str]] = field(default_factory=dict)  # waivers/attestations files with their hash
     evidence: list[dict[str, Any]] = field(default_factory=list)
     unread: list[Unread] = field(default_factory=list)  # paths of the fleet that could not be read
 
@@ -54,21 +58,25 @@ class ResultsBuilder:
 
     def add(self, result: Result) -> None:
         check, target, status, severity = result.check, result.target, result.status, result.check.severity
-        self.run_tally.add(status, severity)
+        tallied = (status, severity, result.waived_status, result.cause["kind"] if result.cause else None)
+        self.run_tally.add(*tallied)
         if target.id not in self.targets:
             self.targets[target.id] = ({"id": target.id, "kind": target.kind, "segment": target.segment,
                                         "department": target.department}, Tally())
-        self.targets[target.id][1].add(status, severity)
-        self.segments[target.segment or ""].add(status, severity)
-        self.departments[target.department or ""].add(status, severity)
+        self.targets[target.id][1].add(*tallied)
+        self.segments[target.segment or ""].add(*tallied)
+        self.departments[target.department or ""].add(*tallied)
         policy = self.selection.policy
         for family in sorted({policy.controls[c].family for c in check.controls}):
-            self.families[family].add(status, severity)
+            self.families[family].add(*tallied)
         for control in check.controls:
-            self.controls[control].add(status, severity)
+            self.controls[control].add(*tallied)
         if severity == "critical" and status in ("fail", "error"):
             self.blockers.append({"check": check.id, "target": target.id, "status": status,
                                   "controls": list(check.controls)})
+        elif severity == "critical" and status == "waived":
+            self.waived_critical.append({"check": check.id, "target": target.id, "status": result.waived_status,
+                                         "controls": list(check.controls), "waiver": result.waiver["id"]})
         entry: dict[str, Any] = {
             "check": check.id,
             "controls": list(check.controls),
@@ -80,7 +88,16 @@ class ResultsBuilder:
             "findings": [f.as_dict() for f in result.findings],
             "evidence": result.evidence,
         }
-        if status in ("fail", "error"):
+        if result.cause is not None:
+            entry["cause"] = result.cause
+        if result.waiver is not None:
+            entry["waived_status"] = result.waived_status
+            entry["waiver"] = result.waiver
+        if result.attestation is not None:
+            entry["attestation"] = result.attestation
+        if result.notes:
+            entry["notes"] = result.notes
+        if status in ("fail", "error") or result.waiver is not None:
             entry["remediation"] = check.remediation[self.lang]
         self.entries.append(entry)
 
@@ -95,7 +112,7 @@ class ResultsBuilder:
         if not any(counts[status] for status in ("pass", "fail", "error")):
             incomplete.append("nothing-evaluated")
         return {"passed": not self.blockers and not incomplete, "failed_critical": self.blockers,
-                "incomplete": incomplete}
+                "incomplete": incomplete, "waived_critical": self.waived_critical}
 
     def document(self) -> dict[str, Any]:
         import uuid  # a slow import (platform), for one call
@@ -118,11 +135,13 @@ class ResultsBuilder:
                            "sha256": policy.sha256, "tailoring": tailoring},
                 "evidence": self.evidence,
                 "unread": [u.as_dict() for u in self.unread],
+                **self.inputs,
             },
             "score": self.run_tally.score,
             "grade": self.run_tally.grade,
             "gate": self._gate(),
             "summary": dict(self.run_tally.counts),
+            "coverage": self.run_tally.coverage,
             "targets": [{**head, **_tallied(t)} for head, t in self.targets.values()],
             "segments": [{"segment": k or None, **_tallied(t)} for k, t in sorted(self.segments.items())],
             "departments": [{"department": k or None, **_tallied(t)} for k, t in sorted(self.departments.items())],
@@ -134,5 +153,7 @@ class ResultsBuilder:
                  **_tallied(self.controls.get(c, Tally()))}
                 for c in sel.controls
             ],
+            "waivers": self.waivers.summary(self.as_of) if self.waivers is not None else [],
+            "attestations": self.attestations.summary(self.as_of) if self.attestations is not None else [],
             "results": self.entries,
         }

@@ -59,8 +59,10 @@ def test_json_shape(capsys, write_bundle):
     assert doc["run"]["evidence"][0]["target"] == "pc-001" and len(doc["run"]["evidence"][0]["sha256"]) == 64
     assert doc["score"] == 80.0 and doc["grade"] == "B"  # (10 + 5 + 5) / (10 + 5 + 5 + 5)
     assert doc["summary"] == {"pass": 3, "fail": 1, "error": 0, "notapplicable": 0, "waived": 0, "manual": 0}
+    coverage = {"applicable": 4, "evaluated": 4, "share": 100.0, "not_supplied": 0, "broken": 0}
     assert doc["targets"][0] == {"id": "pc-001", "kind": "endpoint", "segment": "lgwan", "department": "総務課",
-                                      "score": 80.0, "grade": "B", "summary": doc["summary"]}
+                                 "score": 80.0, "grade": "B", "coverage": coverage, "summary": doc["summary"]}
+    assert doc["coverage"] == coverage
     assert {c["id"] for c in doc["controls"]} == {"GL-A13", "GL-B11", "GL-B15", "GL-D01"}
     failed = [r for r in doc["results"] if r["status"] == "fail"]
     assert set(failed[0]) >= {"check", "controls", "target", "status", "severity",

@@ -38,6 +38,21 @@ def _segment(segment: str | None, lang: str) -> str:
     return t(f"segment_{segment}" if segment else "segment_none", lang)
 
 
+def _waiver_state(waiver: dict[str, Any], lang: str) -> str:
+    words = [t(f"waiver_state_{waiver['state']}", lang)]
+    if waiver["unused"]:
+        words.append(t("waiver_unused", lang))
+    if waiver["expiring_soon"]:
+        words.append(t("waiver_expiring", lang, days=waiver["days_left"]))
+    return ", ".join(words)
+
+
+def _cause(cause: dict[str, Any], lang: str) -> str:
+    if cause["kind"] == "not-supplied":
+        return t("cause_not_supplied", lang, area=cause["area"], suppliers=" / ".join(cause["supplied_by"]) or "-")
+    return t("cause_broken", lang, file=cause.get("file") or "", field=cause.get("field") or "")
+
+
 def gate_reasons(doc: dict[str, Any], lang: str) -> list[str]:
     """The gate's verdict as sentences: passed, or each reason it failed."""
     gate = doc["gate"]
@@ -72,8 +87,10 @@ def render(doc: dict[str, Any], lang: str) -> str:
         f"{t('score', lang)}: {_score(doc['score'])}   {t('grade', lang)}: {_grade(doc['grade'], lang)}   "
         f"{t('gate', lang)}: {gate_text}",
         f"{t('summary', lang)}: {_summary(doc['summary'], lang)}",
-        "",
     ]
+    if doc.get("coverage") and doc["coverage"]["share"] is not None:
+        lines.append(f"{t('coverage', lang)}: {t('coverage_line', lang, **doc['coverage'])}")
+    lines.append("")
     rows = [
         [tg["id"], tg["kind"], _segment(tg["segment"], lang), tg["department"] or "-", _score(tg["score"]),
          _grade(tg["grade"], lang), tg["summary"]["pass"], tg["summary"]["fail"], tg["summary"]["error"]]
@@ -89,6 +106,15 @@ def render(doc: dict[str, Any], lang: str) -> str:
                            headers=[t("path", lang), t("problem", lang)], disable_numparse=True,
                            maxcolwidths=[60, 70]), ""]
 
+    waivers = doc.get("waivers") or []
+    if waivers:
+        rows = [[w["id"], _waiver_state(w, lang), w["approval_number"], w["expires"], w["waived"], _cell(w["reason"])]
+                for w in waivers]
+        lines += [f"{t('waivers_heading', lang)} ({len(waivers)})",
+                  tabulate(rows, headers=["ID", t("status", lang), "No.", t("expires", lang), t("waived", lang),
+                                          t("reason", lang)], disable_numparse=True, maxcolwidths=[None] * 5 + [50]),
+                  ""]
+
     bad = [r for r in doc["results"] if r["status"] in ("fail", "error")]
     lines.append(f"{t('findings_heading', lang)} ({len(bad)})")
     if not bad:
@@ -97,6 +123,8 @@ def render(doc: dict[str, Any], lang: str) -> str:
         lines += ["", f"[{t(r['status'], lang)}] {r['target']} / {r['check']}  "
                       f"({t('severity_' + r['severity'], lang)}; {', '.join(r['controls'])})",
                   f"  {r['title']}", f"  {r['message']}"]
+        if r.get("cause"):
+            lines.append(f"  {_cause(r['cause'], lang)}")
         if r["findings"]:
             rows = [[_cell(f["item"]), _cell(f["actual"]), _cell(f["expected"])] for f in r["findings"][:MAX_FINDINGS]]
             table = tabulate(rows, headers=[t("item", lang), t("actual", lang), t("expected", lang)],

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
+from datetime import date
 from itertools import chain, repeat
 from operator import contains, getitem, itemgetter
 from typing import Any
@@ -37,6 +38,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "boolean": (bool,),
     "dict": (Mapping,),
     "list": (Sequence,),
+    "date": (date,),  # as Cerberus: a datetime is a date too
 }
 _IGNORED = {"default", "required"}  # required is handled by the enclosing mapping
 _SUPPORTED = {"type", "nullable", "schema", "regex", "allowed", "allow_unknown", "min", "max", "minlength",

@@ -145,3 +145,48 @@ TAILORING = {
                                                    "reason": {**_TEXT, "required": True}}},
     },
 }
+
+_DATE = {"type": ["date", "string"], "required": True}
+_PATTERNS = {"type": "list", "minlength": 1, "schema": {"type": "string", "empty": False}}
+
+WAIVERS = {
+    "format": {"type": "string", "allowed": ["auditor-waivers/1"], "required": True},
+    "waivers": {
+        "type": "list",
+        "required": True,
+        "schema": {
+            "type": "dict",
+            "schema": {
+                "id": {**_TEXT, "required": True},
+                "controls": _PATTERNS,
+                "checks": _PATTERNS,
+                "targets": {**_PATTERNS, "default": ["*"]},
+                "reason": {**_TEXT, "required": True},
+                "approver": {**_TEXT, "required": True},
+                "approval_number": {**_TEXT, "required": True},
+                "granted": _DATE,
+                "expires": _DATE,
+                "notes": {"type": "string"},
+            },
+        },
+    },
+}
+
+ATTESTATION = {
+    "control": {**_TEXT},
+    "check": {**_TEXT},
+    "targets": {**_PATTERNS, "default": ["*"]},
+    "attested_by": {**_TEXT, "required": True},
+    "attested_on": _DATE,
+    "valid_until": _DATE,
+    "document": {"type": "dict", "required": True, "schema": {
+        "name": {**_TEXT, "required": True},
+        "sha256": {"type": "string", "regex": r"[0-9a-fA-F]{64}", "nullable": True},
+    }},
+    "statement": {"type": "string"},
+}
+
+ATTESTATIONS = {
+    "format": {"type": "string", "allowed": ["auditor-attestations/1"], "required": True},
+    "attestations": {"type": "list", "required": True, "schema": {"type": "dict", "schema": ATTESTATION}},
+}

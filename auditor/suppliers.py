@@ -1,0 +1,52 @@
+"""Which collector or importer supplies each fact area.
+
+A check that cannot be evaluated because its evidence was never supplied (a Windows PC
+imported from ``secedit`` alone has no ``software`` area) is a different matter from one whose
+evidence is broken: the first is fixed by running the collector or import named here, the
+second by repairing a file. Reports say which, so that a score of 100 on a tenth of the checks
+is visibly that. ``tests/test_suppliers.py`` holds this table to what each collector and
+importer really writes.
+"""
+
+from __future__ import annotations
+
+LINUX = "auditor collect (Linux)"
+WINDOWS = "auditor import windows-raw (collect-windows.ps1)"
+
+SUPPLIERS: dict[str, tuple[str, ...]] = {
+    "accounts": (LINUX,),
+    "antimalware": (LINUX, WINDOWS),
+    "audit_daemon": (LINUX,),
+    "audit_policy": (WINDOWS, "auditor import auditpol"),
+    "directory_accounts": ("auditor import ad-users",),
+    "disk_encryption": (LINUX, WINDOWS),
+    "firewall": (LINUX, WINDOWS, "auditor import fortigate", "auditor import iptables", "auditor import nftables"),
+    "firewall_input_rules": ("auditor import iptables", "auditor import nftables"),
+    "firewall_rules": ("auditor import fortigate", "auditor import iptables", "auditor import nftables"),
+    "hr_roster": ("auditor import hr-roster",),
+    "interfaces": (LINUX, WINDOWS),
+    "listening": (LINUX, WINDOWS),
+    "local_admins": (LINUX, WINDOWS),
+    "lockout_policy": (LINUX, WINDOWS, "auditor import secedit", "auditor import net-accounts"),
+    "logging": (LINUX,),
+    "os": (LINUX, WINDOWS, "auditor import secedit", "auditor import net-accounts", "auditor import hotfix",
+           "auditor import auditpol"),
+    "password_policy": (LINUX, WINDOWS, "auditor import secedit", "auditor import net-accounts"),
+    "patches": (LINUX, WINDOWS, "auditor import hotfix"),
+    "remote_desktop": (WINDOWS,),
+    "removable_media": (LINUX, WINDOWS),
+    "routing": (LINUX,),
+    "screen_lock": (LINUX, WINDOWS),
+    "segments": (LINUX, WINDOWS),
+    "software": (LINUX, WINDOWS),
+    "ssh_server": (LINUX,),
+    "time_sync": (LINUX, WINDOWS),
+    "training_records": ("auditor import training",),
+    "updates": (LINUX,),
+    "zones": ("--zones FILE with auditor import fortigate, iptables or nftables",),
+}
+
+
+def suppliers_of(area: str) -> list[str]:
+    """The collectors and importers that write ``area`` (empty for an area no one writes)."""
+    return list(SUPPLIERS.get(area, ()))
