@@ -10,11 +10,13 @@ from typing import Any
 from tabulate import tabulate
 
 from auditor import bundles
+from auditor.attestations import load_attestations
 from auditor.errors import InputError
 from auditor.output import write_stdout
 from auditor.parameters import load_catalogue
 from auditor.policy import Policy, load_check, load_control, load_policy, load_profile
 from auditor.selection import load_tailoring, resolve
+from auditor.waivers import load_waivers
 from auditor.yamldoc import load_yaml
 
 
@@ -62,6 +64,9 @@ def _validate(path_text: str, policy_dir: str | None) -> str:
                 f"{len(policy.checks)} checks, {len(policy.profiles)} profiles\n")
     if not path.is_file():
         raise InputError(str(path), "no such file or directory")
+    if path.suffix.lower() == ".csv":  # the one CSV document: attestations as Excel writes them
+        found = load_attestations(path, load_policy(policy_dir))
+        return f"{path}: valid attestations: {len(found.items)}\n"
     if path.suffix == ".json":
         groups = bundles.index([path])
         target = bundles.load_target(*next(iter(groups.items())))
@@ -72,6 +77,10 @@ def _validate(path_text: str, policy_dir: str | None) -> str:
         return f"{path}: valid evidence bundle for target {target.id}\n"
     doc = load_yaml(path)
     data = doc.data if isinstance(doc.data, dict) else {}
+    if data.get("format") == "auditor-waivers/1":
+        return f"{path}: valid waivers: {len(load_waivers(path, load_policy(policy_dir)).items)}\n"
+    if data.get("format") == "auditor-attestations/1":
+        return f"{path}: valid attestations: {len(load_attestations(path, load_policy(policy_dir)).items)}\n"
     if data.get("format") == "auditor-parameters/1":
         return f"{path}: valid parameter catalogue: {len(load_catalogue(doc.data, doc.path, doc.line_of))} parameters\n"
     if data.get("format") == "auditor-tailoring/1":

@@ -96,3 +96,10 @@ def test_a_broken_attestation_is_refused(tmp_path, text, message):
     with pytest.raises(InputError) as err:
         load_attestations(path, load_policy(MINI_POLICY))
     assert err.value.file == str(path) and message in str(err.value)
+
+
+def test_policy_validate_checks_an_attestations_file(tmp_path, capsys):
+    path = tmp_path / "a.yaml"
+    path.write_text(YAML.format(until="2027-03-31", sha=SHA).replace("GL-E05", "GL-E99"), encoding="utf-8")
+    assert main(["policy", "--policy", str(MINI_POLICY), "validate", str(path)]) == 2
+    assert "unknown control 'GL-E99'" in capsys.readouterr().err

@@ -127,3 +127,12 @@ def test_waiver_ids_are_unique(tmp_path):
     path.write_text("format: auditor-waivers/1\nwaivers:\n" + one + one, encoding="utf-8")
     with pytest.raises(InputError, match="given twice"):
         load_waivers(path, load_policy(MINI_POLICY))
+
+
+def test_policy_validate_checks_a_waivers_file(tmp_path, capsys):
+    path = waivers_file(tmp_path)
+    assert main(["policy", "--policy", str(MINI_POLICY), "validate", str(path)]) == 0
+    assert "valid waivers: 1" in capsys.readouterr().out
+    path.write_text(path.read_text(encoding="utf-8").replace("    expires: 2027-03-31\n", ""), encoding="utf-8")
+    assert main(["policy", "--policy", str(MINI_POLICY), "validate", str(path)]) == 2
+    assert "expires: required field" in capsys.readouterr().err
