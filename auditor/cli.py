@@ -25,7 +25,8 @@ from auditor.evidence import importers
 from auditor.evidence.importers import csvrows
 from auditor.i18n import LANGS
 from auditor.memory import paused_gc
-from auditor.reports import formats
+from auditor.reports import VIEWS, ReportOptions, formats
+from auditor.reports.dates import STYLES
 
 # Each command imports what only it needs (the engine and the policy for audit, the collectors
 # for collect, tabulate for policy): start-up is paid by every command, and an import of a
@@ -107,6 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("--format", default="table", choices=list(formats()), help="report format")
     audit.add_argument("--out", metavar="FILE", help="write the report here instead of standard output")
     audit.add_argument("--lang", default="ja", choices=LANGS, help="report language (default: ja)")
+    _report_arguments(audit)
     audit.add_argument("--fail-under", type=_score_arg, metavar="SCORE", help="exit 1 when the score is below")
     audit.add_argument("--as-of", type=_date_arg, metavar="DATE",
                        help="judge time-dependent checks as of this date instead of each bundle's collected_at")
@@ -121,6 +123,13 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("--zones", metavar="FILE",
                        help="auditor-zones/1 file: this host's segments (with no EVIDENCE), and the zones of "
                        "--import firewall rule sets")
+
+    report = sub.add_parser("report", help="render a stored run (an auditor-results/1 JSON file) in another format")
+    report.add_argument("results", metavar="RESULTS.json")
+    report.add_argument("--format", default="table", choices=list(formats()), help="report format")
+    report.add_argument("--out", metavar="FILE", help="write the report here instead of standard output")
+    report.add_argument("--lang", choices=LANGS, help="language of the report's frame (default: the run's)")
+    _report_arguments(report)
 
     collect = sub.add_parser("collect", help="collect this host's evidence into a bundle")
     collect.add_argument("--out", metavar="FILE", help="bundle file (default: standard output)")
@@ -161,6 +170,17 @@ def build_parser() -> argparse.ArgumentParser:
                                "tailoring or evidence file")
     validate.add_argument("path")
     return parser
+
+
+def _report_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--view", default="admin", choices=VIEWS,
+                        help="audience: admin (everything), trainer (no personal names), inspector (by control)")
+    parser.add_argument("--date-style", default="iso", choices=STYLES,
+                        help="dates as ISO 8601 or in the Japanese era (wareki: 令和8年11月2日)")
+
+
+def _report_options(args: argparse.Namespace, lang: str | None = None) -> ReportOptions:
+    return ReportOptions(lang=lang or args.lang, view=args.view, date_style=args.date_style)
 
 
 def _collect(args: argparse.Namespace, labels: dict[str, str] | None = None) -> dict[str, Any]:
@@ -250,7 +270,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
                     result = stage.apply(result)
                 builder.add(result)
             doc = builder.document()
-            _write(formats()[args.format](doc, args.lang), args.out)
+            _write(formats()[args.format](doc, _report_options(args)), args.out)
             _leave_for_exit(groups, org, engine, builder, doc)
             gc.freeze()
     finally:
@@ -380,18 +400,9 @@ def cmd_import(args: argparse.Namespace) -> int:
                                       labels=dict(args.label), collected_at=args.collected_at,
                                       utc_offset=args.utc_offset, mapping=args.mapping, sheet=args.sheet,
                                       zones=args.zones)
-    # An import builds one bundle of up to hundreds of thousands of acyclic records and writes
-    # it out: the cycle collector, which would scan them all for nothing, waits until it is done,
-    # and they are frozen before it resumes (else its first pass would scan them all the same).
-    with paused_gc():
-        bundle = importers.import_files(args.kind, args.files, options)
-        data = jsonio.encode(bundle)
-        _leave_for_exit(bundle)
-        gc.freeze()
-    try:
-        _write(data, args.out)
-    finally:
-        gc.unfreeze()
+    # Written as the export is read: the records of a large export are encoded batch by batch and
+    # not kept (see import_to_file), so there is no bundle to hold, or to keep from the cycle collector.
+    importers.import_to_file(args.kind, args.files, options, args.out)
     return EXIT_OK
 
 
@@ -420,6 +431,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_collect(args)
         if args.command == "import":
             return cmd_import(args)
+        if args.command == "report":
+            from auditor.report_cli import run as report_command
+
+            return report_command(args)
         from auditor.policy_cli import run as policy_command
 
         return policy_command(args)

@@ -150,7 +150,8 @@ class ResultsBuilder:
             "controls": [
                 {"id": c, "reference": policy.controls[c].reference, "title": policy.controls[c].title[lang],
                  "severity": policy.controls[c].severity, "family": policy.controls[c].family,
-                 **_tallied(self.controls.get(c, Tally()))}
+                 "mode": policy.controls[c].mode, "rationale": policy.controls[c].rationale[lang],
+                 "remediation": policy.controls[c].remediation[lang], **_tallied(self.controls.get(c, Tally()))}
                 for c in sel.controls
             ],
             "waivers": self.waivers.summary(self.as_of) if self.waivers is not None else [],

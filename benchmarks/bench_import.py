@@ -183,7 +183,7 @@ def phases(folder: Path) -> dict[str, float]:
     from auditor import bundles, cli, jsonio
     from auditor.engine import Engine
     from auditor.policy import load_policy
-    from auditor.reports import formats
+    from auditor.reports import ReportOptions, formats
     from auditor.results import ResultsBuilder
     from auditor.selection import resolve
 
@@ -225,7 +225,7 @@ def phases(folder: Path) -> dict[str, float]:
     builder.add_files(b for files in groups.values() for b in files)
     for result in results:
         builder.add(result)
-    cli._write(formats()["json"](builder.document(), "ja"), str(folder / "results.json"))
+    cli._write(formats()["json"](builder.document(), ReportOptions()), str(folder / "results.json"))
     gc.freeze()
     gc.enable()
     gc.unfreeze()

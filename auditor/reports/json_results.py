@@ -9,9 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from auditor import jsonio
-from auditor.reports import register
+from auditor.reports import ReportOptions, register
 
 
 @register("json")
-def render(doc: dict[str, Any], lang: str) -> bytes:
+def render(doc: dict[str, Any], options: ReportOptions) -> bytes:
     return jsonio.encode(doc)

@@ -10,7 +10,8 @@ import json
 from typing import Any
 
 from auditor.i18n import t
-from auditor.reports import register
+from auditor.reports import ReportOptions, register
+from auditor.reports.dates import show_date
 
 MAX_FINDINGS = 20
 MAX_CELL = 400  # characters; longer values end in "…" (the JSON report has them whole)
@@ -70,8 +71,11 @@ def gate_reasons(doc: dict[str, Any], lang: str) -> list[str]:
 
 
 @register("table")
-def render(doc: dict[str, Any], lang: str) -> str:
+def render(doc: dict[str, Any], options: ReportOptions) -> str:
+    """The terminal report; one layout for every view (the trainer and inspector views are HTML and Markdown)."""
     from tabulate import tabulate  # imported by the one format that uses it (with wcwidth, a slow import)
+
+    lang = options.lang
 
     run = doc["run"]
     policy = run["policy"]
@@ -81,7 +85,7 @@ def render(doc: dict[str, Any], lang: str) -> str:
         + (f" + {policy['tailoring']['id']}" if policy["tailoring"] else ""),
     ]
     if run["as_of"]:
-        lines.append(f"{t('as_of', lang)}: {run['as_of']}")
+        lines.append(f"{t('as_of', lang)}: {show_date(run['as_of'], options.date_style, lang)}")
     gate_text = "; ".join(gate_reasons(doc, lang))
     lines += [
         f"{t('score', lang)}: {_score(doc['score'])}   {t('grade', lang)}: {_grade(doc['grade'], lang)}   "
@@ -108,8 +112,8 @@ def render(doc: dict[str, Any], lang: str) -> str:
 
     waivers = doc.get("waivers") or []
     if waivers:
-        rows = [[w["id"], _waiver_state(w, lang), w["approval_number"], w["expires"], w["waived"], _cell(w["reason"])]
-                for w in waivers]
+        rows = [[w["id"], _waiver_state(w, lang), w["approval_number"],
+                 show_date(w["expires"], options.date_style, lang), w["waived"], _cell(w["reason"])] for w in waivers]
         lines += [f"{t('waivers_heading', lang)} ({len(waivers)})",
                   tabulate(rows, headers=["ID", t("status", lang), "No.", t("expires", lang), t("waived", lang),
                                           t("reason", lang)], disable_numparse=True, maxcolwidths=[None] * 5 + [50]),
