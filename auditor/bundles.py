@@ -45,6 +45,7 @@ class BundleFile:
     collected_at: str
     document: dict[str, Any] | None = None  # the parsed bundle, when kept in memory (see index)
     trusted: bool = False  # made by this program's importers in this process: its body is not checked again
+    imported: dict[str, Any] | None = None  # {kind, files}: the exports audit --import read, which are the evidence
 
 
 @dataclass

@@ -131,6 +131,17 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--lang", choices=LANGS, help="language of the report's frame (default: the run's)")
     _report_arguments(report)
 
+    export = sub.add_parser("export", help="pack a stored run with its evidence, policy and reports for an inspection")
+    export.add_argument("results", metavar="RESULTS.json")
+    export.add_argument("--out", metavar="FILE.zip", required=True, help="the package to write")
+    export.add_argument("--pseudonymize", action="store_true",
+                        help="replace the people named by keyed pseudonyms (key: --key-file or $AUDITOR_PSEUDONYM_KEY)")
+    export.add_argument("--key-file", metavar="FILE", help="the pseudonym key (kept outside the package)")
+    verify = sub.add_parser("verify", help="check an evidence package: every hash, nothing added or removed")
+    verify.add_argument("package", metavar="FILE.zip")
+    verify.add_argument("--manifest-sha256", metavar="HEX",
+                        help="the manifest digest auditor export printed, to catch a package rewritten whole")
+
     collect = sub.add_parser("collect", help="collect this host's evidence into a bundle")
     collect.add_argument("--out", metavar="FILE", help="bundle file (default: standard output)")
     collect.add_argument("--segment", choices=["mynumber", "lgwan", "internet"])
@@ -323,8 +334,12 @@ def _imported(args: argparse.Namespace) -> list[dict[str, Any]]:
     for (kind, files, _, _), (status, value) in zip(jobs, outcomes, strict=True):
         if status == "error":
             raise InputError(*value)
-        found.append(bundles.from_document(f"{', '.join(files)} (imported as {kind})", value,
-                                           _exports_sha256(files, value["sources"]), trusted=True))
+        index = bundles.from_document(f"{', '.join(files)} (imported as {kind})", value,
+                                      _exports_sha256(files, value["sources"]), trusted=True)
+        for bundle_files in index.values():
+            for bundle in bundle_files:
+                bundle.imported = {"kind": kind, "files": list(files)}
+        found.append(index)
     return found
 
 
@@ -406,6 +421,20 @@ def cmd_import(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_package(args: argparse.Namespace) -> int:
+    from auditor import package
+
+    if args.command == "export":
+        _guard_out(args.out, *package.guard_paths(args.results), args.key_file)
+        digest = package.export(args.results, args.out, args.pseudonymize, args.key_file)
+        output.write_stdout(f"{args.out}: written; manifest SHA-256 {digest} (record it apart from the package: "
+                            f"auditor verify {args.out} --manifest-sha256 {digest})\n")
+        return EXIT_OK
+    verdict = package.verify(args.package, args.manifest_sha256)
+    output.write_stdout(package.verify_lines(verdict, args.package))
+    return EXIT_OK if verdict.ok else EXIT_FINDINGS
+
+
 def cmd_collect(args: argparse.Namespace) -> int:
     if args.windows_script:
         from auditor.evidence.collectors.windows import script_bytes
@@ -431,6 +460,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_collect(args)
         if args.command == "import":
             return cmd_import(args)
+        if args.command in ("export", "verify"):
+            return cmd_package(args)
         if args.command == "report":
             from auditor.report_cli import run as report_command
 

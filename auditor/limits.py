@@ -43,6 +43,7 @@ MAX_FILE_BYTES: dict[str, int] = {
     "text": 64 * MIB,            # small text exports: secedit, net accounts, registry, tool output
     "firewall": 512 * MIB,       # FortiGate, iptables-save, nft list ruleset
     "collection": 1024 * MIB,    # a Windows collection zip or folder, all members together
+    "package": 8192 * MIB,       # an evidence package (auditor export), all members together
 }
 
 

@@ -105,6 +105,8 @@ class Policy:
     sha256: str
     root: str
     parameters: dict[str, Parameter] = field(default_factory=dict)
+    embedded: bool = False  # the policy shipped with the program (no --policy)
+    files: list[tuple[str, bytes]] = field(default_factory=list, repr=False)  # (name, bytes) of every file read
 
     def check_profile(self, profile: Profile) -> None:
         """Refuse a profile that sets a parameter this policy does not have, or a value of the wrong type."""
@@ -259,6 +261,7 @@ def load_policy(directory: str | Path | None = None) -> Policy:
         default_profile=manifest["default_profile"], families=families,
         controls=dict(sorted(controls.items())), checks=dict(sorted(checks.items())),
         profiles=dict(sorted(profiles.items())), sha256=reader.sha256(), root=str(base), parameters=catalogue,
+        embedded=directory is None, files=sorted(reader.digest_parts),
     )
     for profile in policy.profiles.values():
         policy.check_profile(profile)

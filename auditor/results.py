@@ -7,6 +7,7 @@ inputs give the same bytes apart from the run's id and times.
 
 from __future__ import annotations
 
+import os
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -53,8 +54,10 @@ class ResultsBuilder:
 
     def add_files(self, files: Iterable[BundleFile]) -> None:
         for f in files:
-            self.evidence.append({"target": f.target["id"], "file": f.path, "sha256": f.sha256,
-                                  "collected_at": f.collected_at})
+            entry = {"target": f.target["id"], "file": f.path, "sha256": f.sha256, "collected_at": f.collected_at}
+            if f.imported is not None:
+                entry["imported"] = f.imported
+            self.evidence.append(entry)
 
     def add(self, result: Result) -> None:
         check, target, status, severity = result.check, result.target, result.status, result.check.severity
@@ -121,7 +124,8 @@ class ResultsBuilder:
         policy = sel.policy
         tailoring = None
         if sel.tailoring is not None:
-            tailoring = {"id": sel.tailoring.id, "file": sel.tailoring.source, "changes": sel.changes}
+            tailoring = {"id": sel.tailoring.id, "file": sel.tailoring.source, "sha256": sel.tailoring.sha256,
+                         "changes": sel.changes}
         return {
             "format": FORMAT,
             "run": {
@@ -132,7 +136,9 @@ class ResultsBuilder:
                 "lang": lang,
                 "as_of": self.as_of.isoformat() if self.as_of else None,
                 "policy": {"id": policy.id, "version": policy.version, "profile": sel.profile.id,
-                           "sha256": policy.sha256, "tailoring": tailoring},
+                           "sha256": policy.sha256, "root": None if policy.embedded else policy.root,
+                           "embedded": policy.embedded, "tailoring": tailoring},
+                "cwd": os.getcwd(),  # where the relative paths of this record are, for auditor export
                 "evidence": self.evidence,
                 "unread": [u.as_dict() for u in self.unread],
                 **self.inputs,

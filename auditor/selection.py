@@ -8,6 +8,7 @@ reported with the run.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
@@ -30,6 +31,7 @@ class Tailoring:
     unselect: list[dict[str, str]]
     parameters: dict[str, dict[str, Any]]
     source: str
+    sha256: str = ""
     line_of: Callable[[tuple[Any, ...]], int | None] | None = field(default=None, compare=False, repr=False)
 
 
@@ -50,7 +52,8 @@ def load_tailoring(path: str | Path) -> Tailoring:
     doc = load_yaml(path)
     d = validated(doc.data, S.TAILORING, doc.path, doc.line_of)
     return Tailoring(id=d["id"], profile=d["profile"], select=d["select"], unselect=d["unselect"],
-                     parameters=d["parameters"], source=doc.path, line_of=doc.line_of)
+                     parameters=d["parameters"], source=doc.path, sha256=hashlib.sha256(doc.raw).hexdigest(),
+                     line_of=doc.line_of)
 
 
 def _chain(policy: Policy, profile_id: str, source: str) -> list[Profile]:
