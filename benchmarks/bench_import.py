@@ -19,10 +19,12 @@ The exports are generated as Windows writes them (the AD export CP932 with Power
     python benchmarks/bench_import.py --memory-rows 1000000   # and the peak RSS of a 1,000,000-row AD import
 
 Memory (issue 15: "memory for a CSV import grows with the number of accounts kept, not many
-times the file size"): with ``--memory-rows N`` an N-row AD export is generated and the peak
-RSS of three fresh processes is printed: the import alone (``import_files``, what the importer
-holds: the records it keeps), ``auditor import ... --out`` (which also holds the bundle's JSON
-encoding) and ``auditor audit --import`` (which also audits the records).
+times the file size", 1,000,000 rows under 600 MB): with ``--memory-rows N`` N-row exports are
+generated and the peak RSS of fresh processes is printed: the AD import in memory
+(``import_files``, what ``audit --import`` holds: the records it keeps); ``auditor import ...
+--out`` of the AD export, a roster and training records (which keep no records: each batch is
+encoded into the bundle file as it is read, see ``auditor.evidence.spool``); and ``auditor
+audit --import`` of the AD export (which also audits the records).
 
 Every figure is the median of the rounds (the machine's timing is noisy). Besides the
 commands, the same work is timed phase by phase in this process, as ``cmd_import`` and
@@ -85,6 +87,28 @@ def write_ad_export(path: Path, rows: int, chunk: int = 50_000) -> None:
             out.writelines(ad_export_parts(min(chunk, rows - start), start, header=start == 0))
 
 
+def write_roster_export(path: Path, rows: int) -> None:
+    """A roster as Excel's "CSV (コンマ区切り)" writes it (CP932, CRLF), a chunk of rows at a time."""
+    statuses = ("在職", "在職", "在職", "退職", "休職", "転出")
+    with path.open("wb") as out:
+        out.write("職員番号,氏名,所属,在職区分,発令日\r\n".encode("cp932"))
+        for start in range(0, rows, 50_000):
+            out.write("".join(f"{i:06d},架空 職員{i},{DEPARTMENTS[i % len(DEPARTMENTS)]},{statuses[i % len(statuses)]},"
+                              f"2024/{i % 12 + 1}/{i % 28 + 1}\r\n"
+                              for i in range(start, min(rows, start + 50_000))).encode("cp932"))
+
+
+def write_training_export(path: Path, rows: int) -> None:
+    """Training records as Excel's "CSV UTF-8" writes them (a BOM, CRLF), a chunk of rows at a time."""
+    courses = ("情報セキュリティ研修", "標的型メール訓練", "個人情報保護研修")
+    with path.open("wb") as out:
+        out.write("\ufeff職員番号,研修名,受講日,修了\r\n".encode())
+        for start in range(0, rows, 50_000):
+            out.write("".join(f"{i // 3:06d},{courses[i % 3]},2026/{i % 12 + 1}/{i % 28 + 1},"
+                              f"{'修了' if i % 5 else ''}\r\n"
+                              for i in range(start, min(rows, start + 50_000))).encode())
+
+
 IMPORT_ONLY = """
 import gc, sys
 gc.disable()
@@ -95,18 +119,26 @@ print(len(bundle["facts"]["directory_accounts"]))
 
 
 def memory(rows: int, env: dict[str, str]) -> None:
-    """Peak RSS of importing an N-row AD export, in fresh processes (printed)."""
+    """Peak RSS of importing N-row exports, each in a fresh process (printed)."""
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        ad = folder / "ad-users.csv"
+        ad, roster, training = folder / "ad-users.csv", folder / "roster.csv", folder / "training.csv"
         write_ad_export(ad, rows)
-        size = ad.stat().st_size
-        print(f"peak RSS of importing {rows:,} AD accounts ({size / 1e6:.0f} MB, CP932), each a fresh process:")
+        write_roster_export(roster, rows)
+        write_training_export(training, rows)
+        print(f"peak RSS of importing {rows:,}-row exports, each a fresh process (AD export "
+              f"{ad.stat().st_size / 1e6:.0f} MB CP932, roster {roster.stat().st_size / 1e6:.0f} MB CP932, "
+              f"training {training.stat().st_size / 1e6:.0f} MB UTF-8):")
+
+        def imported(kind: str, export: Path) -> list[str]:
+            return [sys.executable, "-m", "auditor", "import", kind, str(export), "--target", "bench",
+                    "--collected-at", COLLECTED_AT, "--out", str(folder / f"{kind}.json")]
+
         runs = {
-            "import_files only (the records kept)": [sys.executable, "-c", IMPORT_ONLY, str(ad), COLLECTED_AT],
-            "auditor import ad-users --out": [sys.executable, "-m", "auditor", "import", "ad-users", str(ad),
-                                              "--target", "bench", "--collected-at", COLLECTED_AT,
-                                              "--out", str(folder / "b.json")],
+            "import_files ad-users (records kept)": [sys.executable, "-c", IMPORT_ONLY, str(ad), COLLECTED_AT],
+            "auditor import ad-users --out": imported("ad-users", ad),
+            "auditor import hr-roster --out": imported("hr-roster", roster),
+            "auditor import training --out": imported("training", training),
             "auditor audit --import ad-users": [sys.executable, "-m", "auditor", "audit", "--import", "ad-users",
                                                 str(ad), "--as-of", COLLECTED_AT[:10], "--format", "json",
                                                 "--out", str(folder / "r.json")],
@@ -121,10 +153,10 @@ def memory(rows: int, env: dict[str, str]) -> None:
                 proc.stderr.close()
             if os.waitstatus_to_exitcode(status) not in (0, 1):
                 sys.exit(f"{name} failed: {err.strip()}")
-            print(f"  {name:{width}} {usage.ru_maxrss / 1024:6.0f} MB   {time.perf_counter() - start:6.1f} s")
+            extra = ""
             if name.startswith("auditor import"):
-                print(f"  {'':{width}}          (its bundle is {(folder / 'b.json').stat().st_size / 1e6:.0f} MB "
-                      "of JSON, encoded whole)")
+                extra = f"   bundle {(folder / (name.split()[2] + '.json')).stat().st_size / 1e6:4.0f} MB"
+            print(f"  {name:{width}} {usage.ru_maxrss / 1024:6.0f} MB   {time.perf_counter() - start:6.1f} s{extra}")
 
 
 def roster_export(rows: int) -> bytes:
@@ -178,9 +210,9 @@ def command(argv: list[str], env: dict[str, str]) -> tuple[float, float, float]:
 def phases(folder: Path) -> dict[str, float]:
     """The three commands' work in this process, phase by phase, as cmd_import and cmd_audit do it
     (bundles written to and read from files; no interpreter start-up or module imports)."""
-    from auditor.evidence.importers import ImportOptions, import_files
+    from auditor.evidence.importers import ImportOptions, import_to_file
 
-    from auditor import bundles, cli, jsonio
+    from auditor import bundles, cli
     from auditor.engine import Engine
     from auditor.policy import load_policy
     from auditor.reports import ReportOptions, formats
@@ -199,17 +231,10 @@ def phases(folder: Path) -> dict[str, float]:
 
     for kind, export, out in (("ad-users", "ad-users.csv", "ad-users.json"), ("hr-roster", "roster.csv",
                                                                               "hr-roster.json")):
-        gc.disable()  # as cmd_import: no cycle collection while the bundle is built and encoded, then frozen
-        bundle = import_files(kind, [str(folder / export)], ImportOptions(target_id=f"bench-{kind}",
-                                                                         collected_at=COLLECTED_AT))
-        lap(f"{kind}: read export")
-        cli._write(jsonio.encode(bundle), str(folder / out))
-        gc.freeze()
-        gc.enable()
-        gc.unfreeze()
-        lap(f"{kind}: write bundle")
-        del bundle
-        lap(f"{kind}: free")
+        # as cmd_import: the export read and the bundle written batch by batch, nothing kept
+        import_to_file(kind, [str(folder / export)], ImportOptions(target_id=f"bench-{kind}",
+                                                                  collected_at=COLLECTED_AT), str(folder / out))
+        lap(f"{kind}: import to a bundle")
     selection = resolve(load_policy(None), None, None)
     lap("audit: load policy")
     gc.disable()  # as cmd_audit: bundles read with the cycle collector paused, then frozen

@@ -3,6 +3,11 @@
 Every collector and importer goes through :class:`BundleBuilder`, so that each fact
 is traceable to the raw inputs it came from (name, parser, size, sha256) and every
 failure is written down in ``errors`` instead of being dropped.
+
+A list area of records (directory accounts, a roster) is added batch by batch with
+:meth:`BundleBuilder.add_records`: kept in ``facts`` when the bundle is built in memory, or,
+when a spool is attached (``auditor import --out``: see :mod:`auditor.evidence.spool`),
+encoded as it comes and not kept, so that a million-row export never holds its records.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import socket
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from auditor import __version__
 from auditor.clock import now_iso
@@ -21,6 +26,16 @@ from auditor.clock import now_iso
 FORMAT = "auditor-evidence/1"
 TARGET_KINDS = ("endpoint", "directory", "network", "organization")
 SEGMENTS = ("mynumber", "lgwan", "internet")
+
+
+class RecordSpool(Protocol):
+    """Where the records of list areas go instead of ``facts`` (see :mod:`auditor.evidence.spool`)."""
+
+    def add(self, area: str, records: list[dict[str, Any]]) -> None: ...
+
+    def __contains__(self, area: object) -> bool: ...
+
+    def __len__(self) -> int: ...  # the areas spooled so far
 
 
 @dataclass
@@ -38,6 +53,7 @@ class BundleBuilder:
     facts: dict[str, Any] = field(default_factory=dict)
     sources: list[dict[str, Any]] = field(default_factory=list)
     errors: list[dict[str, str]] = field(default_factory=list)
+    spool: RecordSpool | None = None
 
     def add_source(self, name: str, parser: str, data: bytes, area: str | None = None) -> None:
         """Record one raw input by name, the parser that read it, its size and hash.
@@ -58,7 +74,22 @@ class BundleBuilder:
         self.errors.append(entry)
 
     def set_fact(self, area: str, value: Any) -> None:
+        if self.spool is not None and area in self.spool:
+            raise RuntimeError(f"{area}: its records are spooled; it cannot also be set whole")
         self.facts[area] = value
+
+    def add_records(self, area: str, records: list[dict[str, Any]]) -> None:
+        """Append records to the list area ``area``, which exists (empty) after the first call.
+
+        With a spool attached they are encoded there now and not kept: an importer hands each
+        batch over as it is made, and what it holds is one batch, not the whole export.
+        """
+        if self.spool is None:
+            self.facts.setdefault(area, []).extend(records)
+        elif area in self.facts:
+            raise RuntimeError(f"{area}: set whole already; its records cannot also be spooled")
+        else:
+            self.spool.add(area, records)
 
     def read_file(self, path: str | os.PathLike[str], area: str, parser: str) -> bytes | None:
         """Read a raw input file, recording it as a source, or record an error and return None."""
@@ -105,6 +136,12 @@ class BundleBuilder:
 
     def build(self) -> dict[str, Any]:
         """The bundle as a JSON-ready dict, keys in the documented order."""
+        if self.spool is not None and len(self.spool):
+            raise RuntimeError("a bundle with spooled records is written by its spool, not built")
+        return self.document(self.facts)
+
+    def document(self, facts: dict[str, Any]) -> dict[str, Any]:
+        """The bundle with these facts (the spool writes its frame with a placeholder for each list)."""
         return {
             "format": FORMAT,
             "target": {
@@ -117,7 +154,7 @@ class BundleBuilder:
             "collected_at": self.collected_at,
             "collector": {"name": self.collector_name, "version": self.collector_version,
                           "host": socket.gethostname()},
-            "facts": dict(sorted(self.facts.items())),
+            "facts": dict(sorted(facts.items())),
             "sources": self.sources,
             "errors": self.errors,
         }

@@ -102,16 +102,17 @@ def test_a_bundle_orjson_cannot_write_fails_as_the_standard_library_does():
 
 
 def test_a_failing_bundle_leaves_no_partial_file(tmp_path, monkeypatch):
-    from auditor.evidence import importers
+    from auditor.evidence.importers import hr_roster
 
     out = tmp_path / "bundle.json"
     out.write_text("old", encoding="utf-8")
     export = tmp_path / "roster.csv"
     export.write_text("職員番号,氏名,在職区分\n000001,x,在職\n", encoding="utf-8")
-    monkeypatch.setattr(importers, "import_files", lambda *a, **k: {"facts": {"a": [{"x": object()}]}})
+    monkeypatch.setattr(hr_roster, "records", lambda *a, **k: [{"x": object()}])  # a record JSON cannot write
     with pytest.raises(TypeError):
         cli.main(["import", "hr-roster", str(export), "--out", str(out)])
     assert out.read_text(encoding="utf-8") == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bundle.json", "roster.csv"]  # no spool, no .part
 
 
 @pytest.mark.parametrize("broken", [False, True])
@@ -128,3 +129,70 @@ def test_commands_leave_the_cycle_collector_as_they_found_it(write_bundle, tmp_p
     cli.main(["import", "hr-roster", str(export), "--out", str(tmp_path / "o.json")])
     assert gc.isenabled() and gc.get_freeze_count() == 0
     capsys.readouterr()
+
+
+# ---------------------------------------------------------------- bundles written batch by batch (evidence.spool)
+
+# \udcff: a byte of a file name that is not UTF-8, as Python reads the name
+SPOOLED_TEXT = st.text(st.sampled_from(list('aZ0 é架職"\\/\x00\x1f\x7f\u2028\udcff😀')), max_size=5)
+SPOOLED_VALUES = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(-(2**70), 2**70), SPOOLED_TEXT),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(SPOOLED_TEXT, inner, max_size=3), max_leaves=6)
+SPOOLED_RECORDS = st.lists(st.dictionaries(SPOOLED_TEXT, SPOOLED_VALUES, max_size=4), max_size=6)
+
+
+def written(builder, batches_by_area):
+    """What BundleSpool writes for the builder with these batches of records spooled."""
+    import io
+
+    from auditor.evidence.spool import BundleSpool
+
+    with BundleSpool(None, "(test)") as spool:
+        builder.spool = spool
+        for area, batches in batches_by_area.items():
+            builder.add_records(area, [])  # as an importer starts an area (an export without rows has it too)
+            for batch in batches:
+                builder.add_records(area, batch)
+        out = io.BytesIO()
+        spool.write(builder, out)
+    builder.spool = None
+    return out.getvalue()
+
+
+@settings(max_examples=300, deadline=None)
+@given(batches=st.dictionaries(st.sampled_from(["a_list", "m_list", "z_list"]), st.lists(SPOOLED_RECORDS, max_size=4),
+                               max_size=3),
+       other=st.dictionaries(st.sampled_from(["b_area", "n_area", "zz"]), FINITE, max_size=2),
+       label=SPOOLED_TEXT, error=SPOOLED_TEXT)
+def test_a_spooled_bundle_is_written_as_jsonio_writes_the_whole_bundle(batches, other, label, error):
+    # Any records without floats (which orjson and the standard library write differently, and records never
+    # hold): lone surrogates (the whole document in ASCII), integers beyond 64 bits (the standard library),
+    # astral characters, DEL, empty batches and areas; other facts sorted before, between and after the lists.
+    from auditor.evidence.bundle import BundleBuilder
+
+    def builder():
+        made = BundleBuilder(target_id="t", kind="directory", collector_name="test", labels={"note": label},
+                             collected_at="2026-11-02T09:00:00+09:00", facts=dict(other))
+        made.add_error("x", error)
+        return made
+
+    whole = builder()
+    for area, area_batches in batches.items():
+        whole.facts[area] = [record for batch in area_batches for record in batch]
+    assert written(builder(), batches) == jsonio.encode(whole.build())
+
+
+def test_a_spooled_area_cannot_also_be_set_whole():
+    from auditor.evidence.bundle import BundleBuilder
+    from auditor.evidence.spool import BundleSpool
+
+    with BundleSpool(None, "(test)") as spool:
+        builder = BundleBuilder(target_id="t", kind="directory", collector_name="test", spool=spool)
+        builder.add_records("hr_roster", [{"a": 1}])
+        with pytest.raises(RuntimeError):
+            builder.set_fact("hr_roster", [])
+        with pytest.raises(RuntimeError):
+            builder.build()  # the records are in the spool: only the spool can write the bundle
+        builder.set_fact("os", {"family": "windows"})
+        with pytest.raises(RuntimeError):
+            builder.add_records("os", [{"a": 1}])

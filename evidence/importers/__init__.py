@@ -6,23 +6,33 @@ itself with :func:`register`; adding a kind is one new module plus its tests.
 An importer reads a file's bytes (``read``), or, when it has ``read_stream``, the open file
 itself, so that a large export is parsed as it is read instead of being held whole (the
 tabular importers: a 1-million-row AD export is 200 MB of bytes, twice that as text). A
-streaming importer records the file's size and SHA-256 as it read them (:func:`add_source`).
+streaming importer records the file's size and SHA-256 as it read them (:func:`add_source`),
+and hands its records to the builder batch by batch (``BundleBuilder.add_records``).
+
+Two ways out: :func:`import_files` builds the bundle in memory (``auditor audit --import``,
+tests); :func:`import_to_file` writes it to a file or standard output (``auditor import``),
+each batch of records encoded as it comes (:mod:`auditor.evidence.spool`), so that memory
+grows with a batch of the export instead of with the whole of it. Both give the same bundle.
 """
 
 from __future__ import annotations
 
 import functools
 import importlib
+import io
 import pkgutil
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
-from auditor.evidence.bundle import BundleBuilder
+from auditor.evidence.bundle import BundleBuilder, RecordSpool
 
+from auditor import output
 from auditor.errors import InputError
+from auditor.memory import paused_gc
 
 
 @dataclass(frozen=True)
@@ -122,6 +132,42 @@ def _mtime_iso(path: Path) -> str:
 
 def import_files(kind: str, files: list[str], options: ImportOptions) -> dict[str, Any]:
     """Read every file with the named importer into one bundle for one target."""
+    return _read(kind, files, options).build()
+
+
+def import_to_file(kind: str, files: list[str], options: ImportOptions, out: str | None) -> None:
+    """Import as :func:`import_files` does and write the bundle to ``out`` (None: standard output),
+    as the bytes ``jsonio.encode`` gives for the bundle ``import_files`` returns.
+
+    The records of list areas are encoded batch by batch as the export is read, into a spool
+    beside the output, and not kept; the output is written once the whole export has been read
+    (through :func:`auditor.output.atomic`, so an export refused on its last row leaves the
+    previous file whole, and standard output gets nothing). Importers that build their facts
+    whole (secedit, firewalls, ...) are written the same way, from memory.
+    """
+    from auditor.evidence.spool import BundleSpool, spool_directory
+
+    name = out if out is not None else "(standard output)"
+    with paused_gc(), BundleSpool(spool_directory(out), name) as spool:  # acyclic records: nothing to collect
+        builder = _read(kind, files, options, spool)
+        if out is not None:
+            with output.atomic(out, private=True) as stream:
+                spool.write(builder, stream)
+            return
+        stdout = sys.stdout
+        stdout.flush()
+        if hasattr(stdout, "buffer"):
+            spool.write(builder, stdout.buffer)
+            stdout.buffer.flush()
+        else:  # a text stream without bytes underneath (tests capture this way)
+            held = io.BytesIO()
+            spool.write(builder, held)
+            output.write_stdout(held.getvalue())
+
+
+def _read(kind: str, files: list[str], options: ImportOptions, spool: RecordSpool | None = None) -> BundleBuilder:
+    """The builder holding every file's facts, read with the named importer (list areas in ``spool``
+    when one is given)."""
     factory = load(kind)
     if factory is None:
         raise InputError(kind, f"unknown import kind (available: {', '.join(kinds())})")
@@ -140,7 +186,7 @@ def import_files(kind: str, files: list[str], options: ImportOptions) -> dict[st
         target_id=options.target_id or paths[0].stem, kind=importer.target_kind,
         collector_name=f"auditor-import-{kind}", segment=options.segment, department=options.department,
         labels=dict(options.labels),
-        collected_at=options.collected_at or max(_mtime_iso(p) for p in paths),
+        collected_at=options.collected_at or max(_mtime_iso(p) for p in paths), spool=spool,
     )
     read_stream = getattr(importer, "read_stream", None)
     for path in paths:
@@ -156,4 +202,4 @@ def import_files(kind: str, files: list[str], options: ImportOptions) -> dict[st
         except OSError as exc:
             raise InputError(str(path), f"cannot read: {exc.strerror or exc}") from None
         importer.read(path, data, builder)
-    return builder.build()
+    return builder

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import timezone
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -275,27 +275,33 @@ def accounts_from(text: str, name: str, zone: timezone) -> list[dict[str, Any]]:
 
 
 def accounts_in(header: Table, batches: Iterable[Table], zone: timezone) -> list[dict[str, Any]]:
+    """The ``directory_accounts`` records of an export's rows, in file order (see :func:`account_batches`)."""
+    with paused_gc():
+        return [record for found in account_batches(header, batches, zone) for record in found]
+
+
+def account_batches(header: Table, batches: Iterable[Table], zone: timezone) -> Iterator[list[dict[str, Any]]]:
     """The ``directory_accounts`` records of an export's rows, batch by batch, in file order.
 
-    Each batch of rows becomes records before the next is parsed, so what is held is the
-    records and one batch (see csvrows).
+    Each batch of rows becomes records before the next is parsed, so what is held is one batch
+    of rows and its records (see csvrows); the logon-name column is required before any row.
     """
-    with paused_gc():
-        sam = header.require("logon name", "SamAccountName", hint=EXPORT_HINT)
-        memos = _Memos(zone)
-        found: list[dict[str, Any]] = []
-        for table in batches:
-            if not table.rows:
-                continue
-            facts, optional = _facts(_Columns(table, memos), sam)
-            batch = records(table, facts)
-            for key in optional:
-                if ABSENT in facts[key]:
-                    for record in batch:
-                        if record[key] is ABSENT:
-                            del record[key]
-            found += batch
-        return found
+    sam = header.require("logon name", "SamAccountName", hint=EXPORT_HINT)
+    return _account_batches(sam, batches, _Memos(zone))
+
+
+def _account_batches(sam: int, batches: Iterable[Table], memos: _Memos) -> Iterator[list[dict[str, Any]]]:
+    for table in batches:
+        if not table.rows:
+            continue
+        facts, optional = _facts(_Columns(table, memos), sam)
+        batch = records(table, facts)
+        for key in optional:
+            if ABSENT in facts[key]:
+                for record in batch:
+                    if record[key] is ABSENT:
+                        del record[key]
+        yield batch
 
 
 class ADUsersImporter(LocalTimeImporter):
@@ -308,43 +314,76 @@ class ADUsersImporter(LocalTimeImporter):
         self.read_stream(path, io.BytesIO(data), builder)
 
     def read_stream(self, path: Path, file: BinaryIO, builder: BundleBuilder) -> None:
+        """Read the export batch by batch, each batch of records handed to the builder before the next is read."""
         name = str(path)
         opened = TableFile(file, name, workbooks=False)
-        found = accounts_in(opened.header, opened.rows, self.zone)
+        mangled = _Mangled(opened)
+        with paused_gc():
+            batches = account_batches(opened.header, opened.rows, self.zone)
+            builder.add_records(AREA, [])  # the area is there for an export without rows too
+            for found in batches:
+                builder.add_records(AREA, mangled.checked(found))
         encoding, digest = opened.finish()
         add_source(builder, name, f"ad-users ({encoding})", digest, AREA)
-        if opened.ascii and (note := _unmangled(found)) is not None:
+        if (note := mangled.note()) is not None:
             builder.add_error(AREA, f"{name}: {note}", name)
-        builder.set_fact(AREA, builder.facts.get(AREA, []) + found)
 
 
 MANGLED_TEXT = ("display_name", "department")
 
 
-def _unmangled(found: list[dict[str, Any]]) -> str | None:
+class _Mangled:
     """For an export written in ASCII, leave out the names and departments that lost characters.
 
     Windows PowerShell 5.1's Export-Csv writes ASCII unless told otherwise, and puts a '?' in
     place of each character it cannot write: 石岡 太郎 becomes ``?? ??``. Kept, such names would
     match no roster name and a check by name would pass on nothing; left out, the checks that
-    need them say which fact is missing and why. Returns what was done, or None if nothing was.
+    need them say which fact is missing and why.
+
+    Whether the whole file is ASCII is known once it is read, but the records go out batch by
+    batch. While every byte read so far is ASCII, what the note says is counted; when a batch
+    holds a '?' where a name would be left out, the rest of the file is looked at first (read
+    ahead, then the stream goes on where it was) to know now what reading it would tell at the end.
     """
-    dropped = 0
-    for record in found:
-        for key in MANGLED_TEXT:
-            value = record.get(key)
-            if value is not None and "?" in value:
-                del record[key]
-                dropped += 1
-    names = sum("?" in record["name"] for record in found)
-    groups = sum(any("?" in g for g in record.get("groups", ())) for record in found)
-    if not (dropped or names or groups):
-        return None
-    lost = [f"{dropped} display name(s) and department(s) (left out)"] if dropped else []
-    lost += [f"{names} logon name(s)"] if names else []
-    lost += [f"the groups of {groups} account(s)"] if groups else []
-    return (f"the export is ASCII, with '?' in place of other characters: {'; '.join(lost)}. Windows "
-            "PowerShell 5.1's Export-Csv writes ASCII unless given -Encoding: export again with -Encoding UTF8")
+
+    def __init__(self, opened: TableFile) -> None:
+        self.opened = opened
+        self.verdict: bool | None = None  # whether the whole file is ASCII, when it had to be known early
+        self.dropped = self.names = self.groups = 0
+
+    def checked(self, found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The batch, with the mangled names and departments left out if the file is ASCII."""
+        stream = self.opened.stream
+        if stream is None or not stream.ascii:  # a byte beyond ASCII was read: not an ASCII export
+            return found
+        self.names += sum("?" in record["name"] for record in found)
+        self.groups += sum(any("?" in g for g in record.get("groups", ())) for record in found)
+        hits = [record for record in found if any("?" in (record.get(key) or "") for key in MANGLED_TEXT)]
+        if hits and self.verdict is None:
+            self.verdict = stream.rest_is_ascii()
+        if hits and self.verdict:
+            for record in hits:
+                for key in MANGLED_TEXT:
+                    value = record.get(key)
+                    if value is not None and "?" in value:
+                        del record[key]
+                        self.dropped += 1
+        return found
+
+    def note(self) -> str | None:
+        """What was done (None if nothing), once the file is read."""
+        ascii_file = self.opened.ascii
+        if self.verdict is not None and self.verdict != ascii_file:
+            raise InputError(self.opened.name, "the file changed while it was read; import it again once it is "
+                             "complete")
+        if not ascii_file or not (self.dropped or self.names or self.groups):
+            return None
+        lost = [f"{self.dropped} display name(s) and department(s) (left out)"] if self.dropped else []
+        lost += [f"{self.names} logon name(s)"] if self.names else []
+        lost += [f"the groups of {self.groups} account(s)"] if self.groups else []
+        return (f"the export is ASCII, with '?' in place of other characters: {'; '.join(lost)}. Windows "
+                "PowerShell 5.1's Export-Csv writes ASCII unless given -Encoding: export again with -Encoding "
+                "UTF8")
 
 
 @register("ad-users")

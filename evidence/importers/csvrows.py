@@ -15,15 +15,17 @@ Memory: a table is read as a header and then batches of rows (:func:`read_csv`,
 :func:`read_xlsx`), each batch a :class:`Table` of its own with the header's columns, so an
 importer turns one batch into records before the next is parsed. A 1-million-row export is
 never held whole as bytes, text and parsed rows at once (it was: 2.8 GB for a 200 MB file);
-what stays is the records kept.
+what stays is the records kept, and when the bundle is written to a file (``auditor import``)
+not even those: each batch is encoded as it comes (see ``auditor.evidence.spool``).
 
 Speed: a 100,000-row export must import in well under two seconds, so the work is done on
 whole lists in C where possible (``list(csv.reader)`` of a piece of text, ``itemgetter``
 columns, memos for dates) and Python-level loops are kept for the rare cases (multi-line
-fields, bad rows); a batch is large enough (a 1 MiB piece of text) that the per-batch work is
-noise. The cyclic garbage collector is paused while the records are built
-(``auditor.memory.paused_gc``): hundreds of thousands of new, acyclic containers otherwise
-trigger full collections that cost more than the parsing.
+fields, bad rows); a batch is large enough (a 256 KiB piece of text, a few thousand rows) that
+the per-batch work is noise, and small enough to stay in the processor's cache. The cyclic
+garbage collector is paused while the records are built (``auditor.memory.paused_gc``):
+hundreds of thousands of new, acyclic containers otherwise trigger full collections that cost
+more than the parsing.
 """
 
 from __future__ import annotations
@@ -775,7 +777,8 @@ class TableFile:
     """
 
     def __init__(self, file: BinaryIO, name: str, sheet: str | None = None, locate: Iterable[str] = (),
-                 hint: str = "", workbooks: bool = True, block_size: int = BLOCK_SIZE) -> None:
+                 hint: str = "", workbooks: bool = True, block_size: int | None = None) -> None:
+        block_size = block_size or BLOCK_SIZE  # looked up now: tests read in small blocks to cut many batches
         self.name = name
         self.file = file
         size = file.seek(0, io.SEEK_END)

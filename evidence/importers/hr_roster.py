@@ -20,6 +20,7 @@ leading zeros Excel dropped still matches the directory.
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from typing import Any, BinaryIO
 
 from auditor.evidence.importers import register
@@ -70,20 +71,29 @@ def roster_from(table_name: str, data: bytes, mapping: dict[str, Any] | None,
 def roster_rows(file: BinaryIO, table_name: str, mapping: dict[str, Any] | None,
                 sheet: str | None = None) -> tuple[list[dict[str, Any]], TableFile]:
     """The ``hr_roster`` records of an open roster file, read batch by batch, and the file read."""
+    with paused_gc():
+        batches, opened = roster_batches(file, table_name, mapping, sheet)
+        return [record for found in batches for record in found], opened
+
+
+def roster_batches(file: BinaryIO, table_name: str, mapping: dict[str, Any] | None,
+                   sheet: str | None = None) -> tuple[Iterator[list[dict[str, Any]]], TableFile]:
+    """The ``hr_roster`` records of an open roster file batch by batch, each batch read as it is asked
+    for, and the file (its header read and checked now)."""
     columns = column_names(COLUMNS, mapping)
     statuses = value_map(STATUS_VALUES, (mapping or {}).get("status_values"))
     hint = " (name it with --mapping, format auditor-hr-mapping/1)"
-    with paused_gc():
-        opened = TableFile(file, table_name, sheet, columns["employee_id"], hint)
-        header = opened.header
-        # a field named by two header columns (職員番号 and employee_id) is refused: which one is meant?
-        ids_index = header.require("employee-number", *columns["employee_id"], hint=hint, exclusive=True)
-        status_index = header.require("employment-status", *columns["status"], hint=hint, exclusive=True)
-        optional = {key: header.column(*columns[key], exclusive=True) for key in ("name", "department")}
-        dates_index = header.column(*columns["effective_date"], exclusive=True)
+    opened = TableFile(file, table_name, sheet, columns["employee_id"], hint)
+    header = opened.header
+    # a field named by two header columns (職員番号 and employee_id) is refused: which one is meant?
+    ids_index = header.require("employee-number", *columns["employee_id"], hint=hint, exclusive=True)
+    status_index = header.require("employment-status", *columns["status"], hint=hint, exclusive=True)
+    optional = {key: header.column(*columns[key], exclusive=True) for key in ("name", "department")}
+    dates_index = header.column(*columns["effective_date"], exclusive=True)
+
+    def batches() -> Iterator[list[dict[str, Any]]]:
         category: dict[str | None, str] = {None: "other"}  # per distinct label: a roster has a handful
         shared: dict[str, dict[Any, Any]] = {"department": {}, "status_label": {}, "dates": {}}
-        found: list[dict[str, Any]] = []
         for table in opened.rows:
             ids = text_column(table, ids_index) or []
             if None in ids:
@@ -100,8 +110,9 @@ def roster_rows(file: BinaryIO, table_name: str, mapping: dict[str, Any] | None,
             facts["status_label"] = labels
             if (dates := date_column(table, dates_index, shared["dates"])) is not None:
                 facts["effective_date"] = dates
-            found += records(table, facts)
-        return found, opened
+            yield records(table, facts)
+
+    return batches(), opened
 
 
 class HRRosterImporter(SpreadsheetImporter):
@@ -111,7 +122,7 @@ class HRRosterImporter(SpreadsheetImporter):
     area = AREA
     mapping_schema = MAPPING_SCHEMA
     values_key = "status_values"
-    rows_of = staticmethod(roster_rows)
+    batches_of = staticmethod(roster_batches)
 
 
 @register("hr-roster")

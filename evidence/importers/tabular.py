@@ -9,7 +9,7 @@ XLSX sheet and add their records to one list area.
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import timezone
 from pathlib import Path
 from typing import Any, BinaryIO, ClassVar
@@ -19,6 +19,7 @@ from auditor.evidence.importers import ImportOptions, add_source
 from auditor.evidence.importers.csvrows import TableFile, load_mapping, parse_offset
 
 from auditor.errors import InputError
+from auditor.memory import paused_gc
 
 
 class LocalTimeImporter:
@@ -43,9 +44,10 @@ class LocalTimeImporter:
             raise InputError("--sheet", f"the {self.name} import reads CSV, which has no sheets")
 
 
-# (open file, its name, the mapping, the sheet) → the records and the TableFile they were read from
-RowsParser = Callable[[BinaryIO, str, "dict[str, Any] | None", "str | None"],
-                      "tuple[list[dict[str, Any]], TableFile]"]
+# (open file, its name, the mapping, the sheet) → the records batch by batch (read as they are asked
+# for), and the TableFile they are read from (its header read already)
+BatchesParser = Callable[[BinaryIO, str, "dict[str, Any] | None", "str | None"],
+                         "tuple[Iterator[list[dict[str, Any]]], TableFile]"]
 
 
 class SpreadsheetImporter:
@@ -55,7 +57,7 @@ class SpreadsheetImporter:
     area: ClassVar[str]
     mapping_schema: ClassVar[dict[str, Any]]
     values_key: ClassVar[str]  # the mapping's section that relabels values (statuses, completion marks)
-    rows_of: ClassVar[RowsParser]
+    batches_of: ClassVar[BatchesParser]
 
     def __init__(self) -> None:
         self.mapping: dict[str, Any] | None = None
@@ -71,9 +73,13 @@ class SpreadsheetImporter:
         self.read_stream(path, io.BytesIO(data), builder)
 
     def read_stream(self, path: Path, file: BinaryIO, builder: BundleBuilder) -> None:
-        """Read the table batch by batch as the file is read (see csvrows), hashing its bytes on the way."""
+        """Read the table batch by batch as the file is read (see csvrows), hashing its bytes on the way;
+        each batch of records goes to the builder before the next is read."""
         name = str(path)
-        found, opened = type(self).rows_of(file, name, self.mapping, self.sheet)
+        with paused_gc():
+            batches, opened = type(self).batches_of(file, name, self.mapping, self.sheet)
+            builder.add_records(self.area, [])  # the area is there for a table without rows too
+            for found in batches:
+                builder.add_records(self.area, found)
         reader, digest = opened.finish()
         add_source(builder, name, f"{self.name} ({reader})", digest, self.area)
-        builder.set_fact(self.area, builder.facts.get(self.area, []) + found)

@@ -10,7 +10,7 @@ so that a 1-million-row export is never held as bytes and as text at once. The s
 the UTF-8 / CP932 decision as the file goes: while every byte read so far is ASCII (valid in
 both) nothing is decided, and the first byte UTF-8 refuses sends the rest to CP932 exactly as
 decoding the whole file would. Only a file whose non-ASCII text is valid UTF-8 for a whole block
-(1 MiB) and then is not (two encodings in one file) is read differently: refused, naming both
+(256 KiB) and then is not (two encodings in one file) is read differently: refused, naming both
 lines, where decoding it whole would read all of it as CP932 mojibake.
 """
 
@@ -24,7 +24,10 @@ from typing import BinaryIO
 from auditor.errors import InputError
 
 _BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
-BLOCK_SIZE = 1 << 20  # bytes read and decoded at a time: large enough that the per-block work is noise
+# Bytes read and decoded at a time: large enough that the per-block work is noise, small enough that a
+# block's text, rows and records stay in the processor's cache (1 MiB blocks made a 100,000-row import
+# 10-20% slower).
+BLOCK_SIZE = 1 << 18
 
 
 def decode(data: bytes, name: str) -> tuple[str, str]:
@@ -200,6 +203,19 @@ class TextStream:
             elif text:
                 partial.append(text)
             block = following
+
+    def rest_is_ascii(self) -> bool:
+        """Whether every byte of the file the stream has not read yet is ASCII: read ahead, and the file put
+        back where it was, so that the stream goes on unchanged (for a decision that depends on the whole
+        file, made before it is read to its end: the ASCII-export rule of ad-users)."""
+        position = self.file.tell()
+        try:
+            while block := self.file.read(self.block_size):
+                if not block.isascii():
+                    return False
+            return True
+        finally:
+            self.file.seek(position)
 
     def finish(self) -> Digest:
         """Read (and hash) whatever the pieces were not asked for; the file's digest."""

@@ -17,6 +17,7 @@ export does not say, and an attendance list is not proof of completion.
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from typing import Any, BinaryIO
 
 from auditor.evidence.importers import register
@@ -91,21 +92,30 @@ def records_from(table_name: str, data: bytes, mapping: dict[str, Any] | None,
 def training_rows(file: BinaryIO, table_name: str, mapping: dict[str, Any] | None,
                   sheet: str | None = None) -> tuple[list[dict[str, Any]], TableFile]:
     """The ``training_records`` of an open file, read batch by batch, and the file read."""
+    with paused_gc():
+        batches, opened = training_batches(file, table_name, mapping, sheet)
+        return [record for found in batches for record in found], opened
+
+
+def training_batches(file: BinaryIO, table_name: str, mapping: dict[str, Any] | None,
+                     sheet: str | None = None) -> tuple[Iterator[list[dict[str, Any]]], TableFile]:
+    """The ``training_records`` of an open file batch by batch, each batch read as it is asked for, and
+    the file (its header read and checked now)."""
     columns = column_names(COLUMNS, mapping)
     marks = value_map(COMPLETED_VALUES, (mapping or {}).get("completed_values"))
     hint = " (name it with --mapping, format auditor-training-mapping/1)"
-    with paused_gc():
-        opened = TableFile(file, table_name, sheet, columns["employee_id"], hint)
-        header = opened.header
-        # a field named by two header columns (職員番号 and staff_id) is refused: which one is meant?
-        ids_index = header.require("employee-number", *columns["employee_id"], hint=hint, exclusive=True)
-        course_index = header.require("course", *columns["course"], hint=hint, exclusive=True)
-        dates_index = header.column(*columns["completed_on"], exclusive=True)
-        completed_index = header.column(*columns["completed"], exclusive=True)
+    opened = TableFile(file, table_name, sheet, columns["employee_id"], hint)
+    header = opened.header
+    # a field named by two header columns (職員番号 and staff_id) is refused: which one is meant?
+    ids_index = header.require("employee-number", *columns["employee_id"], hint=hint, exclusive=True)
+    course_index = header.require("course", *columns["course"], hint=hint, exclusive=True)
+    dates_index = header.column(*columns["completed_on"], exclusive=True)
+    completed_index = header.column(*columns["completed"], exclusive=True)
+
+    def batches() -> Iterator[list[dict[str, Any]]]:
         courses: dict[Any, Any] = {}  # one string per course name for the whole file
         completed_memo: dict[Any, bool] = {}
         dates_memo: dict[Any, str | None] = {}
-        found: list[dict[str, Any]] = []
         for table in opened.rows:
             facts: dict[str, list[Any]] = {}
             for key, index in (("employee_id", ids_index), ("course", course_index)):
@@ -118,8 +128,9 @@ def training_rows(file: BinaryIO, table_name: str, mapping: dict[str, Any] | Non
                 facts["completed_on"] = dates
             if completed_index is not None:
                 facts["completed"] = _completed(table, completed_index, marks, completed_memo)
-            found += records(table, facts)
-        return found, opened
+            yield records(table, facts)
+
+    return batches(), opened
 
 
 class TrainingImporter(SpreadsheetImporter):
@@ -129,7 +140,7 @@ class TrainingImporter(SpreadsheetImporter):
     area = AREA
     mapping_schema = MAPPING_SCHEMA
     values_key = "completed_values"
-    rows_of = staticmethod(training_rows)
+    batches_of = staticmethod(training_batches)
 
 
 @register("training")
