@@ -95,11 +95,15 @@ LEGACY = frozenset({
     "updates-applied-recently",
     "windows-firewall-profiles",
 })
-CHECKS = load_policy().checks
+POLICY = load_policy()
+CHECKS = POLICY.checks
+MANUAL = sorted(c for c, check in CHECKS.items() if check.manual)
+ORGANISATION = Path(__file__).parents[1] / "examples" / "fleet" / "kakuu-city-hr-roster.json"
 
 
 def test_every_check_has_both_fixtures():
-    missing = [c for c in CHECKS if c not in LEGACY and not all((FIXTURES / c / v).is_dir() for v in ("pass", "fail"))]
+    missing = [c for c in CHECKS if c not in LEGACY and c not in MANUAL
+               and not all((FIXTURES / c / v).is_dir() for v in ("pass", "fail"))]
     assert missing == [], f"checks without tests/fixtures/checks/<id>/pass and fail: {missing}"
     assert CHECKS.keys() >= LEGACY, f"LEGACY names checks that no longer exist: {sorted(LEGACY - CHECKS.keys())}"
     folders = list(FIXTURES.iterdir()) if FIXTURES.is_dir() else []
@@ -131,3 +135,35 @@ def test_the_fixture_gives_its_verdict(check, verdict, capsys):
         assert set(statuses) == {"pass"}, [(r["target"], r["status"], r["message"]) for r in mine]
     else:
         assert "fail" in statuses, [(r["target"], r["status"], r["message"]) for r in mine]
+
+
+def _profile_selecting(check: str) -> str:
+    from auditor.selection import resolve
+
+    for name in POLICY.profiles:
+        if any(c.id == check for c in resolve(POLICY, name).checks):
+            return name
+    raise AssertionError(f"no profile selects {check}")
+
+
+@pytest.mark.parametrize("check", MANUAL)
+@pytest.mark.parametrize(("valid_until", "expected"),
+                         [("2027-03-31", "pass"), ("2026-10-31", "fail"), (None, "manual")])
+def test_a_manual_check_follows_its_attestation(check, valid_until, expected, tmp_path, capsys):
+    import json
+
+    argv = ["audit", str(ORGANISATION), "--format", "json", "--lang", "en", "--as-of", "2026-11-02",
+            "--profile", _profile_selecting(check)]
+    if valid_until is not None:
+        path = tmp_path / "attestations.yaml"
+        path.write_text(yaml.safe_dump({"format": "auditor-attestations/1", "attestations": [{
+            "check": check, "targets": ["kakuu-*"], "attested_by": "情報政策課長", "attested_on": "2026-04-01",
+            "valid_until": valid_until, "document": {"name": "令和8年度 確認記録.pdf"}}]}, allow_unicode=True),
+            encoding="utf-8")
+        argv += ["--attestations", str(path)]
+    main(argv)
+    doc = json.loads(capsys.readouterr().out)
+    mine = [r for r in doc["results"] if r["check"] == check]
+    assert [r["status"] for r in mine] == [expected], [(r["target"], r["status"], r["message"]) for r in mine]
+    if expected == "pass":
+        assert mine[0]["attestation"]["document"] == "令和8年度 確認記録.pdf"
