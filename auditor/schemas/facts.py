@@ -218,6 +218,7 @@ LOCAL_ADMINS = _list_of({
 
 SSH_SERVER = _record({
     "installed": BOOLEAN, "running": BOOLEAN,
+    "client_alive_interval": COUNT, "client_alive_count_max": COUNT,
     "settings": {"type": "dict", "keysrules": {"type": "string"}, "valuesrules": {"type": "string"}},
 })
 
@@ -347,6 +348,34 @@ ZONES = _list_of({
     "interfaces": STRINGS,
 })
 
+# Endpoint facts of issue #14 (GL-D09 server baseline, GL-C07, GL-A14, GL-A17/A18, GL-A19).
+_PERMISSIONS = {"mode": {"type": "string", "regex": r"[0-7]{4}"}, "uid": COUNT, "gid": COUNT,
+                "group_write": BOOLEAN, "other_read": BOOLEAN, "other_write": BOOLEAN, "other_exec": BOOLEAN}
+_SYSCTL_TREE: Rule = {"type": "dict", "keysrules": {"type": "string", "regex": r"[a-z0-9_]+"},
+                      "valuesrules": {"anyof": [{"type": "dict"}, {"type": "integer"}]}}
+LINUX_BASELINE = _record({
+    "login_defs": _record({"umask": {"type": "string", "regex": r"[0-7]{4}"}, "umask_set": BOOLEAN,
+                           "umask_masks_group_write": BOOLEAN, "umask_masks_other": BOOLEAN}),
+    "passwd": _record({"duplicate_uids": _list_of({"uid": COUNT, "names": STRINGS}),
+                       "duplicate_names": STRINGS, "unshadowed": STRINGS}),
+    "home_directories": _list_of({"user": STRING, "path": STRING, "exists": BOOLEAN, "owned_by_user": BOOLEAN,
+                                  **_PERMISSIONS}),
+    "account_files": {"type": "dict", "keysrules": {"type": "string"}, "valuesrules": _record(_PERMISSIONS)},
+    "mounts": _list_of({"path": {"type": "string", "required": True}, "separate": BOOLEAN, "fstype": STRING,
+                        "nodev": BOOLEAN, "nosuid": BOOLEAN, "noexec": BOOLEAN}),
+    "ipv6_enabled": BOOLEAN,
+    "sysctl": _SYSCTL_TREE,
+    "network_protocols": _list_of({"name": {"type": "string", "required": True}, "disabled": BOOLEAN,
+                                   "how": {"type": "string", "nullable": True}, "loaded": BOOLEAN,
+                                   "available": {"type": "boolean", "nullable": True}, "builtin": BOOLEAN}),
+    "file_integrity": _record({"installed": BOOLEAN, "tools": STRINGS}),
+    "logrotate": _record({"installed": BOOLEAN, "configured": BOOLEAN, "dropin_count": COUNT,
+                          "scheduled": BOOLEAN}),
+})
+ISSUE14_SCHEMAS: dict[str, Rule] = {
+    "linux_baseline": LINUX_BASELINE,
+}
+
 FACT_SCHEMAS: dict[str, Rule] = {
     "os": OS,
     "accounts": ACCOUNTS,
@@ -377,4 +406,5 @@ FACT_SCHEMAS: dict[str, Rule] = {
     "firewall_rules": FIREWALL_RULES,
     "firewall_input_rules": FIREWALL_RULES,
     "zones": ZONES,
+    **ISSUE14_SCHEMAS,
 }

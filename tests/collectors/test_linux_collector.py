@@ -12,6 +12,7 @@ from typing import Any
 import cerberus
 import pytest
 from auditor.evidence.collectors import CollectOptions, available
+from auditor.evidence.collectors.linux.baseline import SYSCTLS
 from auditor.evidence.collectors.linux.collector import AREAS, LinuxCollector, collect_timed
 from auditor.evidence.collectors.linux.common import parse_login_defs
 from auditor.evidence.collectors.linux.ssh_server import SSHD_PATHS
@@ -153,6 +154,9 @@ def test_registered_for_linux() -> None:
 
 def test_fake_root_exact_facts(fake_root: Path) -> None:
     bundle = _collect(fake_root, segment="lgwan", department="総務課", labels={"role": "pc"})
+    baseline = bundle["facts"].pop("linux_baseline")  # modes and owners follow the checkout: test_linux_baseline.py
+    assert baseline["passwd"] == {"duplicate_uids": [], "duplicate_names": [], "unshadowed": []}
+    assert baseline["sysctl"] == {"net": {"ipv4": {"ip_forward": 0}}}
     assert bundle["facts"] == EXPECTED_FACTS
     assert bundle["target"] == {"id": "pc-soumu-001", "kind": "endpoint", "segment": "lgwan",
                                 "department": "総務課", "labels": {"role": "pc"}}
@@ -163,8 +167,12 @@ def test_fake_root_records_what_was_not_collected(fake_root: Path) -> None:
     bundle = _collect(fake_root)
     skipped = {e["area"] for e in bundle["errors"]}
     assert skipped == {"os", "listening", "interfaces", "updates", "time_sync", "firewall", "logging",
-                       "removable_media", "antimalware", "ssh_server", "audit_daemon"}
-    assert all("file tree, not the running system" in e["message"] for e in bundle["errors"])
+                       "removable_media", "antimalware", "ssh_server", "audit_daemon", "linux_baseline"}
+    assert _errors(bundle, "linux_baseline") == [  # the tree holds one kernel switch of /proc/sys/net
+        f"sysctl: not under {fake_root / 'proc/sys'}: " + ", ".join(
+            n for n in (s.replace("/", ".") for s in SYSCTLS) if n != "net.ipv4.ip_forward")]
+    assert all("file tree, not the running system" in e["message"] for e in bundle["errors"]
+               if e["area"] != "linux_baseline")
     assert _errors(bundle, "updates") == [f"apt: not run, {fake_root} is a file tree, not the running system"]
     assert _errors(bundle, "ssh_server") == [
         f"running processes: not collected, {fake_root} is a file tree, not the running system",

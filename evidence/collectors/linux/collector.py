@@ -23,6 +23,7 @@ from . import (
     accounts,
     antimalware,
     audit_daemon,
+    baseline,
     disk_encryption,
     firewall,
     local_admins,
@@ -63,6 +64,7 @@ AREAS: dict[str, Callable[[BundleBuilder, Context], None]] = {
     "local_admins": local_admins.collect,
     "audit_daemon": audit_daemon.collect,
     "screen_lock": screen_lock.collect,
+    "linux_baseline": baseline.collect,
 }
 
 

@@ -40,6 +40,18 @@ def parse_sshd_t(text: str) -> dict[str, str]:
     return out
 
 
+def numeric_settings(settings: dict[str, str]) -> dict[str, int]:
+    """ClientAliveInterval and ClientAliveCountMax as numbers, so that a check can compare them
+    with a limit (``sshd -T`` prints them as whole seconds and a count)."""
+    out = {}
+    for key, name in (("clientaliveinterval", "client_alive_interval"),
+                      ("clientalivecountmax", "client_alive_count_max")):
+        value = settings.get(key, "").strip()
+        if value.isascii() and value.isdigit():
+            out[name] = int(value)
+    return out
+
+
 def socket_active(builder: BundleBuilder, ctx: Context, units: list[str]) -> bool | None:
     """Whether one of the enabled sshd socket units is active (``systemctl is-active``), None
     when systemd cannot say."""
@@ -81,6 +93,7 @@ def collect(builder: BundleBuilder, ctx: Context) -> None:
             settings = parse_sshd_t(out)
             if settings:
                 facts["settings"] = settings
+                facts.update(numeric_settings(settings))
             else:
                 builder.add_error(AREA, "sshd -T printed no settings", f"command: {binary} -T")
     builder.set_fact(AREA, facts)
