@@ -46,6 +46,7 @@ SUPPLIERS: dict[str, tuple[str, ...]] = {
     "zones": ("--zones FILE with auditor import fortigate, iptables or nftables",),
     # issue #14: endpoint facts for GL-D09, GL-C07, GL-A14, GL-A17/A18 and GL-A19
     "linux_baseline": (LINUX,),
+    "autorun": (WINDOWS,),
 }
 
 

@@ -372,8 +372,13 @@ LINUX_BASELINE = _record({
     "logrotate": _record({"installed": BOOLEAN, "configured": BOOLEAN, "dropin_count": COUNT,
                           "scheduled": BOOLEAN}),
 })
+AUTORUN = _record({
+    "no_drive_type_autorun": _integer(nullable=True), "no_autorun": _integer(nullable=True),
+    "all_drives_disabled": BOOLEAN, "autorun_commands_disabled": BOOLEAN, "source": STRING,
+})
 ISSUE14_SCHEMAS: dict[str, Rule] = {
     "linux_baseline": LINUX_BASELINE,
+    "autorun": AUTORUN,
 }
 
 FACT_SCHEMAS: dict[str, Rule] = {

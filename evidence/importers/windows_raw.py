@@ -33,7 +33,7 @@ from auditor.evidence.importers import ImportOptions, auditpol, hotfix, net_acco
 from auditor.evidence.importers.csvrows import csv_table
 from auditor.evidence.importers.tabular import LocalTimeImporter
 from auditor.evidence.importers.textio import decode
-from auditor.evidence.importers.windows import inventory, network, protection, psjson, registry, system
+from auditor.evidence.importers.windows import autorun, inventory, network, protection, psjson, registry, system
 from auditor.evidence.importers.windows.collection import MANIFEST, Collection, open_collection
 from auditor.evidence.zones import load_zones
 
@@ -63,6 +63,7 @@ STEP_AREAS: dict[str, tuple[str, ...]] = {  # what each step of the script feeds
     "local-admins-net": ("local_admins",),
     "remote-desktop": ("remote_desktop",),
     "w32tm": ("time_sync",),
+    "autorun": ("autorun",),
 }
 PARSERS = {"hotfix": "hotfix", "auditpol": "auditpol"}  # steps read by another importer's parser
 FALLBACKS = {"local-admins-net": "local-admins"}  # run only when the other failed: absent is not an error
@@ -275,6 +276,8 @@ class _Reader:
             self.builder.set_fact("screen_lock", registry.screen_lock(registry.Snapshot(found[1], found[0]), desktop))
         if (found := self.json("remote-desktop", "remote_desktop")) is not None:
             self.builder.set_fact("remote_desktop", registry.remote_desktop(registry.Snapshot(found[1], found[0])))
+        if (found := self.json("autorun", "autorun")) is not None:
+            self.builder.set_fact("autorun", autorun.autorun(registry.Snapshot(found[1], found[0])))
 
     def firewall(self) -> None:
         if (found := self.json("firewall", "firewall")) is not None:

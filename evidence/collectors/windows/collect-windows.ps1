@@ -511,6 +511,15 @@ if (-not $adminsOk) {
         Get-RegistryValues -Hive LocalMachine -Path 'SOFTWARE\Policies\Microsoft\Windows NT\Terminal Services'
     })
 
+# Autorun and AutoPlay (GL-C07): the Explorer policies of the machine and of the user.
+[void](Invoke-JsonStep -Name 'autorun' -File 'autorun.json' `
+    -Command 'registry: Policies\Explorer NoDriveTypeAutoRun, NoAutorun' -Collect {
+        Get-RegistryValues -Hive LocalMachine -Path 'SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\Explorer' `
+            -Names 'NoDriveTypeAutoRun', 'NoAutorun'
+        Get-RegistryValues -Hive CurrentUser -Path 'SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\Explorer' `
+            -Names 'NoDriveTypeAutoRun', 'NoAutorun'
+    })
+
 # Time service status (works without elevation; fails when the Windows Time service is stopped).
 [void](Invoke-NativeStep -Name 'w32tm' -File 'w32tm.txt' -Exe 'w32tm.exe' -Arguments '/query /status')
 
