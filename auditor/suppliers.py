@@ -47,6 +47,13 @@ SUPPLIERS: dict[str, tuple[str, ...]] = {
     # issue #14: endpoint facts for GL-D09, GL-C07, GL-A14, GL-A17/A18 and GL-A19
     "linux_baseline": (LINUX,),
     "autorun": (WINDOWS,),
+    # the organisation's registers (issue #14: GL-C15, E04, D14, F03, F05, F11, F12), and the run's own targets
+    "asset_register": ("auditor import asset-register",),
+    "backup_jobs": ("auditor import backup-log",),
+    "cloud_services": ("auditor import cloud-register",),
+    "vendor_accounts": ("auditor import vendor-contracts",),
+    "self_inspections": ("auditor import self-inspection",),
+    "audit_targets": ("auditor audit (the run's own targets, beside an organisation bundle)",),
 }
 
 

@@ -413,3 +413,54 @@ FACT_SCHEMAS: dict[str, Rule] = {
     "zones": ZONES,
     **ISSUE14_SCHEMAS,
 }
+
+# The organisation's registers (issue #14): asset, backup, cloud, vendor and self-inspection
+# records, each citing its row; and the run's own targets, which the audit adds (auditor/inventory.py).
+_CLASS_LEVEL: Rule = _integer(1, 3, nullable=True)
+_TEXT: Rule = {"type": "string", "empty": False, "required": True}
+ASSET_REGISTER = _list_of({
+    "asset_id": _TEXT,
+    "host_name": STRING_OR_NULL, "kind": STRING_OR_NULL, "department": STRING_OR_NULL, "owner": STRING_OR_NULL,
+    "location": STRING_OR_NULL,
+    "confidentiality": _CLASS_LEVEL, "integrity": _CLASS_LEVEL, "availability": _CLASS_LEVEL,
+    "confidentiality_label": STRING_OR_NULL, "integrity_label": STRING_OR_NULL, "availability_label": STRING_OR_NULL,
+    "status": _one_of("active", "disposed", "stored", "other"), "status_label": STRING_OR_NULL,
+    "source": SOURCE_ROW,
+})
+BACKUP_JOBS = _list_of({
+    "job": _TEXT, "system": STRING_OR_NULL,
+    "last_success": DATE_OR_NULL, "last_restore_test": DATE_OR_NULL,
+    "source": SOURCE_ROW,
+})
+CLOUD_SERVICES = _list_of({
+    "service": _TEXT, "provider": STRING_OR_NULL,
+    "confidentiality": _CLASS_LEVEL, "confidentiality_label": STRING_OR_NULL,
+    "approved_by": STRING_OR_NULL, "approved_on": DATE_OR_NULL, "ismap_id": STRING_OR_NULL,
+    "source": SOURCE_ROW,
+})
+VENDOR_ACCOUNTS = _list_of({
+    "account": STRING_OR_NULL, "vendor": _TEXT, "contract": STRING_OR_NULL,
+    "contract_start": DATE_OR_NULL, "contract_end": DATE_OR_NULL,
+    "source": SOURCE_ROW,
+})
+SELF_INSPECTIONS = _list_of({
+    "department": STRING_OR_NULL, "system": STRING_OR_NULL,
+    "performed_on": DATE_OR_NULL, "reported": BOOLEAN,
+    "finding": STRING_OR_NULL, "finding_status": _one_of("open", "closed", nullable=True),
+    "due_date": DATE_OR_NULL, "closed_on": DATE_OR_NULL,
+    "source": SOURCE_ROW,
+})
+AUDIT_TARGETS = _list_of({
+    "id": _TEXT,
+    "kind": {**_one_of("endpoint", "directory", "network", "organization"), "required": True},
+    "segment": STRING_OR_NULL, "department": STRING_OR_NULL,
+    "collected_at": {**INSTANT_RULE, "required": True},
+})
+FACT_SCHEMAS.update({
+    "asset_register": ASSET_REGISTER,
+    "backup_jobs": BACKUP_JOBS,
+    "cloud_services": CLOUD_SERVICES,
+    "vendor_accounts": VENDOR_ACCOUNTS,
+    "self_inspections": SELF_INSPECTIONS,
+    "audit_targets": AUDIT_TARGETS,
+})
