@@ -229,7 +229,7 @@ def _guard_out(out: str | None, *inputs: str | None) -> None:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
-    from auditor import bundles
+    from auditor import bundles, inventory
     from auditor.engine import Engine
     from auditor.policy import load_policy
     from auditor.results import ResultsBuilder
@@ -273,7 +273,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
                                      waivers=decisions.get("waivers"), attestations=decisions.get("attestations"),
                                      inputs=inputs)
             builder.add_files(b for files in groups.values() for b in files)
-            org = bundles.organization(groups)
+            org = inventory.attach(bundles.organization(groups), groups)  # + the run's targets (GL-C15)
             engine = Engine(selection, as_of=args.as_of, org=org)
             stages = list(decisions.values())  # attestations decide manual checks, then waivers except failures
             for result in engine.run(bundles.stream(groups, loaded=org)):
