@@ -180,6 +180,11 @@ def build_parser() -> argparse.ArgumentParser:
     validate = psub.add_parser("validate", help="validate a policy directory or one policy, check, profile, "
                                "tailoring or evidence file")
     validate.add_argument("path")
+    cover = psub.add_parser("coverage", help="requirement -> controls -> checks -> evidence, and what is not "
+                            "checked from evidence, with the reason")
+    cover.add_argument("--profile", help="only the controls and checks this profile selects")
+    cover.add_argument("--format", default="table", choices=("table", "json", "md"))
+    cover.add_argument("--lang", default="ja", choices=LANGS)
     return parser
 
 

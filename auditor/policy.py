@@ -48,6 +48,7 @@ class Control:
     source: str
     revision: str | None = None
     withdrawn: bool = False
+    not_automated: dict[str, str] | None = None  # why no check reads evidence for it
 
 
 @dataclass(frozen=True)
@@ -157,7 +158,7 @@ def load_control(doc: YamlDoc) -> Control:
         id=d["id"], group=d["group"], family=str(d["family"]), reference=d["reference"], severity=d["severity"],
         mode=d["mode"], applies=d["applies"], evidence=d["evidence"], parameters=d["parameters"],
         title=d["title"], rationale=d["rationale"], remediation=d["remediation"], source=doc.path,
-        revision=d.get("revision"), withdrawn=d["withdrawn"],
+        revision=d.get("revision"), withdrawn=d["withdrawn"], not_automated=d.get("not_automated"),
     )
 
 

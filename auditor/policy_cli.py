@@ -104,5 +104,13 @@ def run(args: argparse.Namespace) -> int:
         write_stdout(_validate(args.path, args.policy))
         return 0
     policy = load_policy(args.policy)
+    if args.action == "coverage":
+        from auditor.coverage import coverage, render
+
+        if args.profile is not None and args.profile not in policy.profiles:
+            raise InputError(args.profile, f"no profile with this name in policy {policy.id} "
+                             f"(profiles: {', '.join(policy.profiles)})")
+        write_stdout(render(coverage(policy, args.profile, args.lang), args.format))
+        return 0
     write_stdout(_list(policy) if args.action == "list" else _show(policy, args.id))
     return 0

@@ -132,7 +132,9 @@ def test_the_fixture_gives_its_verdict(check, verdict, capsys):
     assert mine, f"{check} gave no result on its {verdict} fixture (is it selected by the profile?)"
     statuses = [r["status"] for r in mine]
     if verdict == "pass":
-        assert set(statuses) == {"pass"}, [(r["target"], r["status"], r["message"]) for r in mine]
+        # a fixture may hold a second target the check reads but does not judge (endpoints for a register)
+        assert set(statuses) - {"notapplicable"} == {"pass"}, [(r["target"], r["status"], r["message"])
+                                                               for r in mine]
     else:
         assert "fail" in statuses, [(r["target"], r["status"], r["message"]) for r in mine]
 

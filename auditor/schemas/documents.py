@@ -85,6 +85,7 @@ CONTROL = {
     "rationale": localized(),
     "remediation": localized(),
     "withdrawn": {"type": "boolean", "default": False},
+    "not_automated": localized(required=False),  # why no check reads evidence for it (policy coverage)
 }
 
 _FACT_PATH = {"type": "string", "regex": r"[a-z_][a-z0-9_]*(\.[A-Za-z0-9_-]+)*"}
