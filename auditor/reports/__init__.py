@@ -37,6 +37,7 @@ class ReportOptions:
 Renderer = Callable[[dict[str, Any], ReportOptions], str | bytes]
 
 _REGISTRY: dict[str, Renderer] = {}
+_LOADED = False
 
 
 def register(name: str) -> Callable[[Renderer], Renderer]:
@@ -49,7 +50,9 @@ def register(name: str) -> Callable[[Renderer], Renderer]:
 
 def formats() -> dict[str, Renderer]:
     """Every registered format, by name (modules are imported on first use)."""
-    if not _REGISTRY:
+    global _LOADED
+    if not _LOADED:  # not "registry empty": one format imported directly would hide the others
         for mod in pkgutil.iter_modules(__path__):
             importlib.import_module(f"{__name__}.{mod.name}")
+        _LOADED = True
     return dict(sorted(_REGISTRY.items()))
