@@ -47,6 +47,7 @@ class Result:
     waiver: dict[str, Any] | None = None
     attestation: dict[str, Any] | None = None  # the attestation that decided a manual check
     notes: list[dict[str, Any]] = field(default_factory=list)  # e.g. an expired waiver that covered it
+    source: dict[str, Any] | None = None  # where a finding without its own source was read (see _source)
 
 
 def not_supplied(area: str, reported: list[str] | None = None) -> dict[str, Any]:
@@ -109,6 +110,28 @@ def _cited(target: Target, areas: set[str]) -> list[str]:
     if not cited:
         cited = sorted({target.area_file[a] for a in areas if a in target.area_file})
     return cited
+
+
+def _source(target: Target, reads: list[tuple[Target | None, str]]) -> dict[str, Any] | None:
+    """The file a check's findings were read from when they name no row or line of their own: the
+    first raw input of the first area read that is a file (an export, ``/etc/login.defs``; not a
+    command or an API call), else the bundle file that holds the area."""
+    for owner, path in reads:
+        if owner is None:
+            continue
+        area = _area(path)
+        for s in owner.sources:
+            name = s.get("name")
+            if s.get("area") == area and isinstance(name, str) and _is_file_name(name):
+                return {"file": name}
+        if area in owner.area_file:
+            return {"file": owner.area_file[area]}
+    return {"file": target.files[0].path} if target.files else None
+
+
+def _is_file_name(name: str) -> bool:
+    """Whether a source's name is a file's (collectors also name commands and calls: ``os.uname()``)."""
+    return bool(name) and "(" not in name and not name.startswith("command:") and " " not in name.strip()
 
 
 class Engine:
@@ -215,7 +238,7 @@ class Engine:
             key = "status_pass_value" if shown is not None else "status_pass"
             return Result(check, target, "pass", text(key, value=show(shown)), evidence=evidence, as_of=as_of)
         return Result(check, target, "fail", self._fail_message(check, outcome.findings, ctx), outcome.findings,
-                      evidence, as_of=as_of)
+                      evidence, as_of=as_of, source=_source(target, reads))
 
     def _fail_message(self, check: Check, findings: list[Finding], ctx: Context) -> dict[str, str]:
         items = [f.item for f in findings]

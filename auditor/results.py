@@ -51,6 +51,7 @@ class ResultsBuilder:
     inputs: dict[str, dict[str, str]] = field(default_factory=dict)  # waivers/attestations files with their hash
     evidence: list[dict[str, Any]] = field(default_factory=list)
     unread: list[Unread] = field(default_factory=list)  # paths of the fleet that could not be read
+    sentences: dict[str, dict[str, str]] = field(default_factory=dict)  # expected_text by check id
 
     def add_files(self, files: Iterable[BundleFile]) -> None:
         for f in files:
@@ -88,7 +89,7 @@ class ResultsBuilder:
             "severity": severity,
             "title": check.title[self.lang],
             "message": result.message[self.lang],
-            "findings": [f.as_dict() for f in result.findings],
+            "findings": self._findings(result),
             "evidence": result.evidence,
         }
         if result.cause is not None:
@@ -103,6 +104,25 @@ class ResultsBuilder:
         if status in ("fail", "error") or result.waiver is not None:
             entry["remediation"] = check.remediation[self.lang]
         self.entries.append(entry)
+
+    def _findings(self, result: Result) -> list[dict[str, Any]]:
+        """The findings, each with what was expected as sentences (``expected_text``, ja and en) and
+        where its item is written (``source``: file, and row or line where the evidence records it)."""
+        if not result.findings:
+            return []
+        check = result.check
+        said = self.sentences.get(check.id)
+        if said is None:
+            from auditor.conditions.wording import expected_text  # loaded only when there is a finding
+
+            titles = {name: p.title for name, p in self.selection.policy.parameters.items()}
+            said = self.sentences[check.id] = expected_text(check.condition, check.reads, self.selection.params,
+                                                            titles)
+        fallback = result.source
+        if result.attestation is not None:
+            fallback = {"file": result.attestation["file"], "line": result.attestation["line"]}
+        return [{**f.as_dict(), "expected_text": dict(said), "source": dict(f.source or fallback or {})}
+                for f in result.findings]
 
     def _gate(self) -> dict[str, Any]:
         """Failed by a critical check that failed or could not be evaluated, and by incomplete evidence:

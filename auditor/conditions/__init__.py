@@ -46,6 +46,7 @@ class Finding:
     item: str
     actual: Any
     expected: str
+    source: dict[str, Any] | None = None  # where the item is written (see row_source), for reports
 
     def as_dict(self) -> dict[str, Any]:
         """The finding in the results document: an absent value shown as such, absent fields left out."""
@@ -146,6 +147,14 @@ class Operator:
         """The requirement in words, used as a finding's ``expected``."""
         raise NotImplementedError
 
+    def explain(self, arg: Any, w: Any, scope: Any, negated: bool) -> Any:
+        """The condition as a :class:`~auditor.conditions.wording.Clause` about ``scope`` (negated:
+        its opposite), for people; see :mod:`auditor.conditions.wording`. This default names the
+        operator and its argument, readable but plain: operators say it better themselves."""
+        from auditor.conditions import wording
+
+        return wording.generic(self.name, arg, w, scope, negated)
+
 
 REGISTRY: dict[str, Operator] = {}
 
@@ -155,9 +164,15 @@ def register(cls: type[Operator]) -> type[Operator]:
     return cls
 
 
+# Modules of this package that are not operators: the words for people, imported only when a
+# report asks for sentences (they import the registry, so loading them here would be circular).
+NOT_OPERATORS = frozenset({"wording", "words"})
+
+
 def _load_operators() -> None:
     for mod in pkgutil.iter_modules(__path__):
-        importlib.import_module(f"{__name__}.{mod.name}")
+        if mod.name not in NOT_OPERATORS:
+            importlib.import_module(f"{__name__}.{mod.name}")
 
 
 def get_path(subject: Any, dotted: str) -> Any:
@@ -610,6 +625,22 @@ def validate_value(arg: Any, path: Path) -> Iterator[Problem]:
     """A literal value, or ``{param: NAME}``; any other mapping is a mistake."""
     if isinstance(arg, dict) and (not is_param(arg) or not isinstance(arg["param"], str)):
         yield path, "expected a literal value or {param: NAME}"
+
+
+def row_source(source: Any) -> dict[str, Any] | None:
+    """A record's ``source`` (the file and line where its row of a tabular export starts, as the
+    importers record it) as a finding's source: ``{file, row}``, with ``sheet`` for a workbook.
+    The number is the line the row starts on (the header is 1), which is the spreadsheet's row
+    unless a cell above spans lines. None for anything else."""
+    if type(source) is not dict or not isinstance(source.get("file"), str):
+        return None
+    found: dict[str, Any] = {"file": source["file"]}
+    line = source.get("line")
+    if type(line) is int:
+        found["row"] = line
+    if isinstance(source.get("sheet"), str):
+        found["sheet"] = source["sheet"]
+    return found
 
 
 def label_path(label: str, index: int) -> str:

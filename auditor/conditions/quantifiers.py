@@ -39,6 +39,7 @@ from auditor.conditions import (
     params_of,
     register,
     require_present,
+    row_source,
     select_positions,
     take,
     validate,
@@ -217,9 +218,13 @@ class All(_Quantifier):
         name_of = _namer(ctx.item_key)
         for i, item in _matching(arg.get("where"), _items(subject, label), ctx, label):
             outcome = evaluate(arg["require"], item, ctx, "")
-            name = name_of(item, i, label) if outcome.findings else ""
+            if not outcome.findings:
+                continue
+            name = name_of(item, i, label)
+            source = row_source(item.get("source")) if type(item) is dict else None
             for f in outcome.findings:
-                findings.append(Finding(name, f.actual, f"{f.item} {f.expected}" if f.item else f.expected))
+                findings.append(Finding(name, f.actual, f"{f.item} {f.expected}" if f.item else f.expected,
+                                        f.source or source))
         return Outcome(not findings, findings)
 
     def describe(self, arg: Any, ctx: Context) -> str:
@@ -258,7 +263,8 @@ class None_(_Quantifier):
         else:  # from the frame's columns, all at once
             shown = [take(frame.column(f), positions) for f in fields]
         actuals = _records(fields, shown) if fields else matched
-        return Outcome(False, list(map(Finding, names, actuals, repeat(self.describe(arg, ctx)))))
+        sources = [row_source(m.get("source")) if type(m) is dict else None for m in matched]
+        return Outcome(False, list(map(Finding, names, actuals, repeat(self.describe(arg, ctx)), sources)))
 
     def describe(self, arg: Any, ctx: Context) -> str:
         return f"no item with {self._where_text(arg, ctx)}"

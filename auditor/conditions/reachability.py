@@ -291,7 +291,7 @@ class Reachability(Operator):
                 actual = (f"undetermined: {origin_text(uncertain['origin'], ruleset.default_action)}: {why}; "
                           f"it may let through {flow}, which {deciding} would otherwise "
                           f"{'allow' if _verdict(ruleset, rule) == 'accept' else 'deny'}")
-            findings.append(Finding(item, actual, expected))
+            findings.append(Finding(item, actual, expected, _rule_source(ruleset.origin(rule))))
         return findings
 
     def describe(self, arg: Any, ctx: Context) -> str:
@@ -322,6 +322,17 @@ def _expected(arg: dict[str, Any], ctx: Context, permits: list[dict[str, Any]]) 
         listed = ", ".join(services) if isinstance(services, list) else str(services)
         parts.append(" ".join(sides + [f"on {listed}"]))
     return text + " except " + "; ".join(parts)
+
+
+def _rule_source(origin: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Where the deciding rule is written (file and line of the configuration), for reports;
+    None for a chain's or table's default, which no one rule decides."""
+    if not isinstance(origin, dict) or not isinstance(origin.get("file"), str):
+        return None
+    found: dict[str, Any] = {"file": origin["file"]}
+    if type(origin.get("line")) is int:
+        found["line"] = origin["line"]
+    return found
 
 
 def _verdict(ruleset: RuleSet, index: int | None) -> str:

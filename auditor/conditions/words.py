@@ -1,0 +1,341 @@
+"""Words for the facts, in Japanese and English, for the sentences of :mod:`auditor.conditions.wording`.
+
+Keys are fact paths as checks write them, without ``org.`` and list marks: an area
+(``password_policy``), a field of it (``password_policy.min_length``), a list's field
+(``directory_accounts.enabled``, a field of each account). A path not listed here is shown as
+its field name, which stays readable (and tells a policy author which word is missing).
+
+Flags (boolean fields) say what their two values mean about the thing that has them (有効である,
+is enabled), so that ``{field: enabled, eq: true}`` reads 有効なアカウント, enabled accounts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+def particle(ja: str, p: str) -> str:
+    """``ja`` followed by a Japanese particle, with a space after a name written in ASCII."""
+    return f"{ja} {p}" if ja[-1:].isascii() and ja[-1:].strip() else f"{ja}{p}"
+
+
+@dataclass(frozen=True)
+class Noun:
+    """What a clause speaks of, in both languages."""
+
+    ja: str
+    en: str  # without article
+    plural: bool = False  # the English noun takes a plural verb (groups include)
+    raw: bool = False  # a field name shown as written: no article
+    unit: tuple[str, str, str] | None = None  # (ja, en singular, en plural) for its numbers
+    en_plural: str | None = None  # of an item noun, for counting (accounts)
+    animate: bool = False  # people: いる/いない rather than ある/ない
+    ja_ga: str | None = None  # the noun with its subject particle, when not just + が
+
+    def ga(self) -> str:
+        return self.ja_ga or particle(self.ja, "が")
+
+    def the(self) -> str:
+        return self.en if self.raw or self.plural and self.en.startswith(("every ", "all ")) else f"the {self.en}"
+
+    def a(self) -> str:
+        if self.raw or self.plural:
+            return self.en
+        return f"{'an' if self.en[:1].lower() in 'aeiou' else 'a'} {self.en}"
+
+    def many(self) -> str:
+        return self.en_plural or (self.en if self.raw else f"{self.en}s")
+
+
+@dataclass(frozen=True)
+class Flag:
+    """What a boolean field's values say of its owner: (ja plain form, en verb phrase) for true and
+    false, and the adjective for true where one reads well before the owner's noun."""
+
+    yes: tuple[str, str]
+    no: tuple[str, str]
+    attr: tuple[str, str] | None = None
+    attr_no: tuple[str, str] | None = None
+
+
+VALUE = Noun("値", "value")
+ITEM = Noun("項目", "item")
+
+DAYS = ("日", "day", "days")
+MINUTES = ("分", "minute", "minutes")
+SECONDS = ("秒", "second", "seconds")
+CHARS = ("文字", "character", "characters")
+TIMES = ("回", "attempt", "attempts")
+
+# Areas and fields: path -> Noun.
+NOUNS: dict[str, Noun] = {
+    "os": Noun("OS", "operating system"),
+    "os.family": Noun("OS の種類", "operating system family"),
+    "os.eol_date": Noun("OS のサポート終了日", "end-of-support date of the operating system"),
+    "password_policy": Noun("パスワードポリシー", "password policy"),
+    "password_policy.min_length": Noun("パスワードの最小文字数", "minimum password length", unit=CHARS),
+    "password_policy.min_char_classes": Noun("パスワードに求める文字種の数",
+                                             "number of character classes a password needs"),
+    "password_policy.max_age_days": Noun("パスワードの有効期間", "maximum password age", unit=DAYS),
+    "password_policy.history": Noun("記憶するパスワード履歴の数", "number of remembered passwords"),
+    "password_policy.hash_algorithm": Noun("パスワードのハッシュ方式", "password hashing algorithm"),
+    "password_policy.inactive_days": Noun("期限切れ後にアカウントを無効にするまでの日数",
+                                          "days after expiry until an account is disabled", unit=DAYS),
+    "lockout_policy": Noun("アカウントロックアウトの設定", "account lockout policy"),
+    "lockout_policy.threshold": Noun("ロックアウトまでのログオン失敗回数", "number of failed logons before lockout",
+                                     unit=TIMES),
+    "lockout_policy.duration_minutes": Noun("ロックアウトの継続時間", "lockout duration", unit=MINUTES),
+    "accounts": Noun("ローカルアカウント", "local account", en_plural="local accounts"),
+    "accounts.name": Noun("名前", "name"),
+    "accounts.uid": Noun("ユーザー ID", "user ID"),
+    "accounts.last_password_change": Noun("最後にパスワードを変更した日", "last password change"),
+    "accounts.password_max_days": Noun("パスワードの有効期間", "maximum password age", unit=DAYS),
+    "directory_accounts": Noun("ディレクトリのアカウント", "directory account", en_plural="directory accounts"),
+    "directory_accounts.name": Noun("アカウント名", "account name"),
+    "directory_accounts.display_name": Noun("表示名", "display name"),
+    "directory_accounts.employee_id": Noun("職員番号", "employee number"),
+    "directory_accounts.groups": Noun("所属グループ", "groups", plural=True),
+    "directory_accounts.last_logon_at": Noun("最終ログオン日時", "last logon"),
+    "directory_accounts.created_at": Noun("作成日時", "creation date"),
+    "hr_roster": Noun("人事名簿", "HR roster", en_plural="HR roster entries"),
+    "hr_roster.employee_id": Noun("職員番号", "employee number"),
+    "hr_roster.name": Noun("氏名", "name"),
+    "hr_roster.status": Noun("在職状況", "employment status"),
+    "hr_roster.effective_date": Noun("発令日", "effective date"),
+    "training_records": Noun("研修記録", "training record"),
+    "training_records.employee_id": Noun("職員番号", "employee number"),
+    "training_records.course": Noun("研修名", "course name"),
+    "training_records.completed_on": Noun("修了日", "completion date"),
+    "antimalware": Noun("マルウェア対策ソフト", "anti-malware software"),
+    "antimalware.signature_updated_at": Noun("定義ファイルの更新日時", "last signature update"),
+    "antimalware.products": Noun("マルウェア対策製品", "anti-malware product"),
+    "audit_daemon": Noun("監査デーモン（auditd）", "audit daemon (auditd)"),
+    "audit_daemon.rule_count": Noun("監査ルールの数", "number of audit rules"),
+    "audit_policy.subcategories": Noun("監査ポリシーのサブカテゴリ", "audit policy subcategory",
+                                       en_plural="audit policy subcategories"),
+    "disk_encryption": Noun("ディスク暗号化", "disk encryption"),
+    "disk_encryption.volumes": Noun("ボリューム", "volume"),
+    "firewall": Noun("ホストのファイアウォール", "host firewall"),
+    "firewall.input_policy": Noun("受信の既定動作", "default action for incoming traffic"),
+    "firewall.forward_policy": Noun("転送の既定動作", "default action for forwarded traffic"),
+    "firewall.profiles": Noun("ファイアウォールのプロファイル", "firewall profile"),
+    "firewall_rules": Noun("ファイアウォールの規則", "firewall rules", plural=True),
+    "interfaces": Noun("ネットワークインターフェース", "network interface"),
+    "listening": Noun("待ち受けポート", "listening socket"),
+    "listening.port": Noun("ポート番号", "port"),
+    "local_admins": Noun("ローカル管理者グループのメンバー", "member of the local administrators group",
+                         en_plural="members of the local administrators group"),
+    "local_admins.kind": Noun("メンバーの種類", "member kind"),
+    "logging": Noun("ログの設定", "logging"),
+    "logging.journald.max_retention_days": Noun("ジャーナルの保存期間", "journal retention", unit=DAYS),
+    "patches": Noun("更新プログラム", "updates", plural=True),
+    "patches.last_installed_at": Noun("更新プログラムを最後に適用した日時", "last installation of updates"),
+    "patches.last_security_installed_at": Noun("セキュリティ更新を最後に適用した日時",
+                                               "last installation of security updates"),
+    "updates": Noun("更新の状況", "update status"),
+    "updates.pending_security": Noun("未適用のセキュリティ更新の数", "number of pending security updates"),
+    "updates.lists_updated_at": Noun("パッケージ一覧を最後に更新した日時", "last refresh of the package lists"),
+    "remote_desktop": Noun("画面転送の設定", "remote desktop settings", plural=True),
+    "remote_desktop.clipboard_redirection": Noun("クリップボードの転送", "clipboard redirection"),
+    "remote_desktop.drive_redirection": Noun("ドライブの転送", "drive redirection"),
+    "remote_desktop.printer_redirection": Noun("プリンターの転送", "printer redirection"),
+    "remote_desktop.com_port_redirection": Noun("COM ポートの転送", "COM port redirection"),
+    "remote_desktop.lpt_port_redirection": Noun("LPT ポートの転送", "LPT port redirection"),
+    "remote_desktop.pnp_redirection": Noun("プラグアンドプレイ機器の転送", "plug-and-play device redirection"),
+    "removable_media": Noun("外部記録媒体の制御", "removable media control"),
+    "removable_media.allowed_devices": Noun("登録済みの外部記録媒体", "registered removable devices", plural=True),
+    "routing": Noun("ルーティング", "routing"),
+    "screen_lock": Noun("画面ロック", "screen lock"),
+    "screen_lock.idle_timeout_seconds": Noun("画面ロックまでの無操作時間", "idle time before the screen locks",
+                                             unit=SECONDS),
+    "screen_lock.shell_timeout_seconds": Noun("シェルの無操作タイムアウト", "shell idle timeout", unit=SECONDS),
+    "segments": Noun("所属区画の情報", "segment membership"),
+    "segments.segments": Noun("端末が属する区画", "segments the host is in", plural=True),
+    "software": Noun("インストール済みのソフトウェア", "installed program"),
+    "software.name": Noun("名前", "name"),
+    "ssh_server": Noun("SSH サーバー", "SSH server"),
+    "ssh_server.settings.maxauthtries": Noun("SSH の認証試行回数の上限（MaxAuthTries）",
+                                             "SSH limit on authentication attempts (MaxAuthTries)"),
+    "ssh_server.settings.passwordauthentication": Noun("SSH のパスワード認証（PasswordAuthentication）",
+                                                       "SSH password authentication (PasswordAuthentication)"),
+    "ssh_server.settings.permitemptypasswords": Noun("SSH の空パスワードの許可（PermitEmptyPasswords）",
+                                                     "SSH empty-password setting (PermitEmptyPasswords)"),
+    "ssh_server.settings.permitrootlogin": Noun("SSH の root ログインの許可（PermitRootLogin）",
+                                                "SSH root login setting (PermitRootLogin)"),
+    "time_sync": Noun("時刻同期", "time synchronisation"),
+    "time_sync.offset_seconds": Noun("時刻のずれ", "clock offset", unit=SECONDS),
+    "zones": Noun("区画の定義", "zone definitions", plural=True),
+}
+
+# Boolean fields: path -> what their values say of the thing that has them.
+FLAGS: dict[str, Flag] = {
+    "accounts.enabled": Flag(("有効である", "is enabled"), ("無効である", "is disabled"), ("有効な", "enabled")),
+    "accounts.system": Flag(
+        ("システム用である", "is a system account"),
+        ("システム用でない", "is not a system account"),
+        ("システム用の", "system"),
+    ),
+    "accounts.login_allowed": Flag(
+        ("ログインできる", "can log in"),
+        ("ログインできない", "cannot log in"),
+        ("ログインできる", "login-capable"),
+    ),
+    "accounts.locked": Flag(("ロックされている", "is locked"), ("ロックされていない", "is not locked")),
+    "accounts.password_set": Flag(
+        ("パスワードが設定されている", "has a password set"),
+        ("パスワードが設定されていない", "has no password set"),
+    ),
+    "accounts.password_empty": Flag(
+        ("パスワードが空である", "has an empty password"),
+        ("パスワードが空でない", "does not have an empty password"),
+    ),
+    "directory_accounts.enabled": Flag(
+        ("有効である", "is enabled"),
+        ("無効である", "is disabled"),
+        ("有効な", "enabled"),
+    ),
+    "directory_accounts.password_never_expires": Flag(
+        ("パスワードが無期限である", "has a password that never expires"),
+        ("パスワードに有効期限がある", "has a password that expires"),
+    ),
+    "directory_accounts.password_not_required": Flag(
+        ("パスワードなしでも使える", "may have no password"),
+        ("パスワードが必須である", "requires a password"),
+    ),
+    "password_policy.reversible_encryption": Flag(
+        ("パスワードを元に戻せる形で保存する", "stores passwords in a reversible form"),
+        ("パスワードを元に戻せる形で保存しない", "does not store passwords in a reversible form"),
+    ),
+    "lockout_policy.enabled": Flag(("有効である", "is enabled"), ("無効である", "is disabled")),
+    "antimalware.installed": Flag(("導入されている", "is installed"), ("導入されていない", "is not installed")),
+    "antimalware.running": Flag(("動作している", "is running"), ("動作していない", "is not running")),
+    "antimalware.realtime_enabled": Flag(
+        ("リアルタイム保護が有効である", "has real-time protection enabled"),
+        ("リアルタイム保護が無効である", "has real-time protection disabled"),
+    ),
+    "audit_daemon.active": Flag(("動作している", "is running"), ("動作していない", "is not running")),
+    "audit_policy.subcategories.success": Flag(
+        ("成功を記録する", "records successes"),
+        ("成功を記録しない", "does not record successes"),
+    ),
+    "audit_policy.subcategories.failure": Flag(
+        ("失敗を記録する", "records failures"),
+        ("失敗を記録しない", "does not record failures"),
+    ),
+    "disk_encryption.system_encrypted": Flag(
+        ("システムドライブが暗号化されている", "has the system drive encrypted"),
+        ("システムドライブが暗号化されていない", "does not have the system drive encrypted"),
+    ),
+    "disk_encryption.all_fixed_encrypted": Flag(
+        ("すべての固定ドライブが暗号化されている", "has every fixed drive encrypted"),
+        ("暗号化されていない固定ドライブがある", "has a fixed drive not encrypted"),
+    ),
+    "disk_encryption.volumes.protection_on": Flag(
+        ("保護が有効である", "has protection on"),
+        ("保護が無効である", "has protection off"),
+    ),
+    "firewall.enabled": Flag(("有効である", "is enabled"), ("無効である", "is disabled")),
+    "firewall.profiles.enabled": Flag(("有効である", "is enabled"), ("無効である", "is disabled")),
+    "interfaces.up": Flag(("稼働している", "is up"), ("停止している", "is down"), ("稼働中の", "active")),
+    "interfaces.wireless": Flag(
+        ("無線である", "is wireless"),
+        ("無線でない", "is not wireless"),
+        ("無線の", "wireless"),
+    ),
+    "listening.loopback": Flag(
+        ("ループバックアドレスだけで待ち受ける", "listens on a loopback address only"),
+        ("外部から到達できるアドレスで待ち受ける", "listens on an address reachable from outside"),
+    ),
+    "logging.forwarding": Flag(
+        ("ログを別のサーバーへ転送する", "forwards logs to another server"),
+        ("ログを転送しない", "does not forward logs"),
+    ),
+    "logging.journald.active": Flag(
+        ("ジャーナル（journald）が動作している", "has the journal (journald) running"),
+        ("ジャーナル（journald）が動作していない", "does not have the journal (journald) running"),
+    ),
+    "logging.journald.persistent": Flag(
+        ("ジャーナルをディスクに保存する", "keeps the journal on disk"),
+        ("ジャーナルをディスクに保存しない", "does not keep the journal on disk"),
+    ),
+    "logging.syslog.active": Flag(
+        ("syslog が動作している", "has syslog running"),
+        ("syslog が動作していない", "does not have syslog running"),
+    ),
+    "patches": Flag(("ある", "exist"), ("ない", "do not exist")),
+    "remote_desktop.enabled": Flag(("有効である", "is enabled"), ("無効である", "is disabled")),
+    "removable_media.storage_blocked": Flag(
+        ("外部記録媒体の使用を禁止している", "blocks removable storage"),
+        ("外部記録媒体の使用を禁止していない", "does not block removable storage"),
+    ),
+    "removable_media.write_blocked": Flag(
+        ("外部記録媒体への書き込みを禁止している", "blocks writing to removable storage"),
+        ("外部記録媒体への書き込みを禁止していない", "does not block writing to removable storage"),
+    ),
+    "removable_media.allowlist_enforced": Flag(
+        ("登録済みの媒体だけを許可している", "allows registered devices only"),
+        ("登録外の媒体も許可している", "allows unregistered devices"),
+    ),
+    "routing.ip_forward_v4": Flag(
+        ("IPv4 のパケット転送が有効である", "has IPv4 forwarding on"),
+        ("IPv4 のパケット転送が無効である", "has IPv4 forwarding off"),
+    ),
+    "routing.ip_forward_v6": Flag(
+        ("IPv6 のパケット転送が有効である", "has IPv6 forwarding on"),
+        ("IPv6 のパケット転送が無効である", "has IPv6 forwarding off"),
+    ),
+    "screen_lock.enabled": Flag(("有効である", "is enabled"), ("無効である", "is disabled")),
+    "screen_lock.password_on_resume": Flag(
+        ("解除にパスワードを求める", "asks for a password to unlock"),
+        ("解除にパスワードを求めない", "does not ask for a password to unlock"),
+    ),
+    "time_sync.synchronized": Flag(("同期している", "is synchronised"), ("同期していない", "is not synchronised")),
+    "time_sync.ntp_enabled": Flag(
+        ("NTP による同期が有効である", "has NTP synchronisation enabled"),
+        ("NTP による同期が無効である", "has NTP synchronisation disabled"),
+    ),
+    "training_records.completed": Flag(
+        ("修了している", "is completed"),
+        ("修了していない", "is not completed"),
+        ("修了済みの", "completed"),
+    ),
+}
+
+# Text values with words: (path, value) -> (ja, en).
+VALUES: dict[tuple[str, str], tuple[str, str]] = {
+    ("hr_roster.status", "active"): ("在職", "active"),
+    ("hr_roster.status", "left"): ("退職", "left"),
+    ("hr_roster.status", "leave"): ("休職", "on leave"),
+    ("hr_roster.status", "other"): ("その他", "other"),
+    ("local_admins.kind", "user"): ("ユーザー", "user"),
+    ("local_admins.kind", "group"): ("グループ", "group"),
+    ("os.family", "windows"): ("Windows", "Windows"),
+    ("os.family", "linux"): ("Linux", "Linux"),
+}
+
+# The segments of the three-layer separation, for zone selectors.
+SEGMENTS: dict[str, tuple[str, str]] = {
+    "mynumber": ("マイナンバー利用事務系", "the My Number segment"),
+    "lgwan": ("LGWAN 接続系", "the LGWAN segment"),
+    "internet": ("インターネット接続系", "the Internet segment"),
+    "external": ("外部（どの区画にも属さないアドレス）", "outside (addresses in no zone)"),
+}
+
+
+def noun_of(path: str, key: str, display: str) -> Noun:
+    """The words for the field at ``path``; its name as written when none are known."""
+    return NOUNS.get(path) or Noun(display or key, display or key, raw=True)
+
+
+def item_of(path: str, display: str) -> Noun:
+    """The noun for one record of the list at ``path``."""
+    return NOUNS.get(path) or ITEM
+
+
+def flag_of(path: str) -> Flag | None:
+    return FLAGS.get(path)
+
+
+def value_word(path: str, value: object) -> tuple[str, str] | None:
+    """Words for a text value of the field at ``path`` (退職 for ``left``), if it has any."""
+    return VALUES.get((path, value)) if isinstance(value, str) else None
