@@ -180,6 +180,9 @@ def build_parser() -> argparse.ArgumentParser:
     validate = psub.add_parser("validate", help="validate a policy directory or one policy, check, profile, "
                                "tailoring or evidence file")
     validate.add_argument("path")
+    copy = psub.add_parser("copy", help="copy the embedded policy into DIR (policies/ and checks/) to write a "
+                           "city's own controls, checks and profiles")
+    copy.add_argument("directory", metavar="DIR")
     cover = psub.add_parser("coverage", help="requirement -> controls -> checks -> evidence, and what is not "
                             "checked from evidence, with the reason")
     cover.add_argument("--profile", help="only the controls and checks this profile selects")

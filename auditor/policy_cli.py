@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -99,7 +100,37 @@ def _validate(path_text: str, policy_dir: str | None) -> str:
     return f"{path}: valid profile {profile.id}\n"
 
 
+def _copy(destination: str) -> str:
+    """The embedded policy (its directory and the checks it names) copied into ``destination``.
+
+    A city writes its own controls, checks and profiles on a copy rather than in the installed
+    package; ``--policy DIR/policies`` then audits with it. Nothing is written over.
+    """
+    import shutil
+
+    from auditor.policy import default_policy_dir
+
+    target = Path(destination)
+    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        raise InputError(destination, "exists and is not an empty directory: nothing is written over")
+    source = default_policy_dir()
+    checks = (source / load_yaml(source / "policy.yaml").data["checks"]).resolve()
+    ignore = shutil.ignore_patterns("__pycache__", "*.py", "*.pyc")
+    target.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(source, target / "policies", ignore=ignore)
+    shutil.copytree(checks, target / "checks", ignore=ignore)
+    manifest = target / "policies" / "policy.yaml"
+    text = manifest.read_text(encoding="utf-8")
+    manifest.write_text(re.sub(r"(?m)^checks:.*$", "checks: ../checks", text), encoding="utf-8")
+    policy = load_policy(target / "policies")
+    return (f"{target / 'policies'}: copy of policy {policy.id} {policy.version} ({len(policy.controls)} controls, "
+            f"{len(policy.checks)} checks); audit with --policy {target / 'policies'}\n")
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.action == "copy":
+        write_stdout(_copy(args.directory))
+        return 0
     if args.action == "validate":
         write_stdout(_validate(args.path, args.policy))
         return 0
