@@ -156,6 +156,9 @@ class _Binary(Operator):
     def describe(self, arg: Any, ctx: Context) -> str:
         return f"{self.symbol} {show(resolve(arg, ctx))}"
 
+    def explain(self, arg: Any, w: Any, scope: Any, negated: bool) -> Any:
+        return _explain_binary(self.name, arg, w, scope, negated)
+
 
 _SCALARS = (str, bool, int, float, type(None))
 
@@ -433,6 +436,13 @@ class Exists(_Flag):
     def describe(self, arg: Any, ctx: Context) -> str:
         return "present" if arg else "absent"
 
+    def explain(self, arg: Any, w: Any, scope: Any, negated: bool) -> Any:
+        from auditor.conditions import wording
+
+        present = arg != negated
+        return wording.leaf(scope.subject, "記録されている" if present else "記録されていない",
+                            "is recorded" if present else "is not recorded")
+
 
 @register
 class Empty(_Flag):
@@ -451,3 +461,72 @@ class Empty(_Flag):
 
     def describe(self, arg: Any, ctx: Context) -> str:
         return "empty" if arg else "not empty"
+
+    def explain(self, arg: Any, w: Any, scope: Any, negated: bool) -> Any:
+        from auditor.conditions import wording
+
+        empty = arg != negated
+        return wording.leaf(scope.subject, "空である" if empty else "空でない", "is empty" if empty else "is not empty")
+
+
+# --- in words (see auditor.conditions.wording) -------------------------------------------------
+
+Said = tuple[Callable[[str], str], Callable[[str], str]]  # (ja, en) predicates of the value shown
+
+_SAID: dict[str, Said] = {
+    "eq": (lambda v: f"{v}である", lambda v: f"is {v}"),
+    "ne": (lambda v: f"{v}でない", lambda v: f"is not {v}"),
+    "lt": (lambda v: f"{v}未満である", lambda v: f"is less than {v}"),
+    "le": (lambda v: f"{v}以下である", lambda v: f"is at most {v}"),
+    "gt": (lambda v: f"{v}を超える", lambda v: f"is more than {v}"),
+    "ge": (lambda v: f"{v}以上である", lambda v: f"is at least {v}"),
+    "in": (lambda v: f"{v}のいずれかである", lambda v: f"is one of {v}"),
+    "not_in": (lambda v: f"{v}のいずれでもない", lambda v: f"is none of {v}"),
+    "intersects": (lambda v: f"{v}のいずれかを含む", lambda v: f"includes one of {v}"),
+    "not_intersects": (lambda v: f"{v}のいずれも含まない", lambda v: f"includes none of {v}"),
+    "regex": (lambda v: f"{v}に合う", lambda v: f"matches {v}"),
+    "not_regex": (lambda v: f"{v}に合わない", lambda v: f"does not match {v}"),
+}
+_OPPOSITE = {"eq": "ne", "ne": "eq", "lt": "ge", "ge": "lt", "le": "gt", "gt": "le", "in": "not_in",
+             "not_in": "in", "intersects": "not_intersects", "regex": "not_regex"}
+
+
+def _explain_binary(name: str, arg: Any, w: Any, scope: Any, negated: bool) -> Any:
+    """A comparison in words about ``scope``'s subject: 8 文字以上である, is at least 8 characters."""
+    from auditor.conditions import wording
+
+    said = _OPPOSITE[name] if negated else name
+    value, _, known = w.value(arg)
+    if known and said in ("eq", "ne"):
+        found = wording.flag(scope, value, said == "ne")
+        if found is not None:
+            return found
+        if value is None:
+            ja, en = ("未設定である", "is not set") if said == "eq" else ("設定されている", "is set")
+            return wording.leaf(scope.subject, ja, en)
+        if isinstance(value, bool):
+            on = value == (said == "eq")
+            return wording.leaf(scope.subject, "オンである" if on else "オフである", "is on" if on else "is off")
+    if known and said in ("in", "not_in") and value == []:
+        if said == "not_in":
+            return wording.ALWAYS
+        return wording.leaf(scope.subject, "許される値がない", "can have no allowed value")
+    if name == "regex":  # a pattern shown as written, named by its parameter's title where it has one
+        titled = w.title(_param(arg), "ja") is not None
+
+        def show(v: Any, lang: str) -> str:
+            pattern = wording.cut(str(v)) or ("空のパターン" if lang == "ja" else "an empty pattern")
+            if titled:
+                return pattern
+            return f"パターン「{pattern}」" if lang == "ja" else f'the pattern "{pattern}"'
+
+        ja_v, en_v = (wording.named_value(w, arg, lang, scope, show) for lang in wording.LANGS)
+    else:
+        ja_v, en_v = (wording.named_value(w, arg, lang, scope) for lang in wording.LANGS)
+    ja, en = _SAID[said]
+    return wording.leaf(scope.subject, ja(ja_v), en(en_v))
+
+
+def _param(arg: Any) -> str | None:
+    return arg["param"] if is_param(arg) and isinstance(arg["param"], str) else None
+

@@ -248,6 +248,25 @@ class Match(Operator):
         shown = {item: get_path(subject, item) for item in arg["by"].values()} if isinstance(subject, dict) else subject
         return Outcome(False, [Finding(label, shown, self.describe(arg, ctx))])
 
+    def explain(self, arg: Any, w: Any, scope: Any, negated: bool) -> Any:
+        """The item has (or, negated, has no) a corresponding record of the other list:
+        人事名簿に職員番号が同じ記録がある, has an HR roster entry with the same employee number."""
+        from auditor.conditions import wording
+
+        other = w.items(w.top(arg["in"]))
+        pairs = []
+        for rec, item in arg["by"].items():
+            mine, theirs = w.field(scope, item).noun, w.field(other, rec)
+            if mine is None or mine.ja == (theirs.noun.ja if theirs.noun else None):
+                pairs.append(wording.leaf(theirs.subject, "が同じである"[1:], "is the same"))
+            else:
+                pairs.append(wording.leaf(theirs.subject, f"{mine.ja}と一致する", f"matches the {mine.en}"))
+        parts = pairs + ([w.clause(arg["where"], other)] if "where" in arg else [])
+        phrase = wording.records(other.noun, wording.both(parts))
+        if negated:
+            return wording.leaf(None, wording.exists_ja(phrase, False), f"has no {phrase.en}")
+        return wording.leaf(None, wording.exists_ja(phrase, True), f"has {wording.Noun(phrase.en, phrase.en).a()}")
+
     def describe(self, arg: Any, ctx: Context) -> str:
         pairs = " and ".join(f"{rec} = {item}" for rec, item in arg["by"].items())
         where = f" with {describe(arg['where'], ctx)}" if "where" in arg else ""

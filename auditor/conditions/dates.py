@@ -237,6 +237,9 @@ class WithinDays(_Age):
     def describe(self, arg: Any, ctx: Context) -> str:
         return f"at most {resolve(arg, ctx)} days old"
 
+    def explain(self, arg: Any, w: Any, scope: Any, negated: bool) -> Any:
+        return _explain_age(arg, w, scope, recent=not negated)
+
 
 @register
 class OlderThanDays(_Age):
@@ -247,6 +250,25 @@ class OlderThanDays(_Age):
 
     def describe(self, arg: Any, ctx: Context) -> str:
         return f"more than {resolve(arg, ctx)} days old"
+
+    def explain(self, arg: Any, w: Any, scope: Any, negated: bool) -> Any:
+        return _explain_age(arg, w, scope, recent=negated)
+
+
+def _explain_age(arg: Any, w: Any, scope: Any, recent: bool) -> Any:
+    """A date's age in words: at most N days before the audit date (``recent``), or more."""
+    from auditor.conditions import wording
+
+    value, name, known = w.value(arg)
+    if not known:
+        ja_n, en_n = wording.unknown(name)
+    else:
+        ja_n = f"{wording.plain(value, 'ja')} 日"
+        en_n = f"{wording.plain(value, 'en')} day{'' if value == 1 else 's'}"
+    if recent:
+        return wording.leaf(scope.subject, f"監査日から {ja_n}以内である", f"is at most {en_n} before the audit date")
+    return wording.leaf(scope.subject, f"監査日より {ja_n}を超えて前である",
+                        f"is more than {en_n} before the audit date")
 
 
 def fiscal_year_start(day: date) -> date:
@@ -301,3 +323,12 @@ class InFiscalYear(Operator):
         start = fiscal_year_start(ctx.as_of)
         span = f"fiscal year {start.year} ({start.isoformat()} to {start.year + 1}-03-31)"
         return f"in {span}" if arg else f"not in {span}"
+
+    def explain(self, arg: Any, w: Any, scope: Any, negated: bool) -> Any:
+        from auditor.conditions import wording
+
+        if arg != negated:
+            return wording.leaf(scope.subject, "監査日の属する年度（4月から翌年3月まで）内である",
+                                "falls in the fiscal year (April to March) of the audit date")
+        return wording.leaf(scope.subject, "監査日の属する年度（4月から翌年3月まで）の外である",
+                            "falls outside the fiscal year (April to March) of the audit date")

@@ -56,6 +56,15 @@ class _Many(Operator):
     def describe(self, arg: Any, ctx: Context) -> str:
         return self.joiner.join(describe(c, ctx) for c in arg)
 
+    def explain(self, arg: Any, w: Any, scope: Any, negated: bool) -> Any:
+        """Parts joined with and (all_of) or or (any_of); negated, each part negated and the
+        joining swapped (not all of A, B: A or B fails)."""
+        from auditor.conditions import wording
+
+        parts = [w.clause(c, scope, negated) for c in arg]
+        conjunction = (not self.decisive) != negated
+        return wording.both(parts) if conjunction else wording.either(parts)
+
     def holds(self, subject: Any, arg: Any, ctx: Context, label: str) -> bool:
         return self.compile(arg)(subject, ctx, label)
 
@@ -198,3 +207,6 @@ class Not(Operator):
 
     def describe(self, arg: Any, ctx: Context) -> str:
         return f"not ({describe(arg, ctx)})"
+
+    def explain(self, arg: Any, w: Any, scope: Any, negated: bool) -> Any:
+        return w.clause(arg, scope, not negated)

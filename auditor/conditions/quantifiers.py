@@ -206,6 +206,14 @@ class _Quantifier(Operator):
     def _where_text(self, arg: Any, ctx: Context) -> str:
         return describe(arg["where"], ctx) if "where" in arg else "any item"
 
+    def _phrase(self, where: Any, w: Any, scope: Any, extra: Any = None) -> Any:
+        """The records of the list ``scope`` that ``where`` (and ``extra``, a clause) selects, in words."""
+        from auditor.conditions import wording
+
+        items = w.items(scope)
+        parts = ([w.clause(where, items)] if where is not None else []) + ([extra] if extra is not None else [])
+        return wording.records(items.noun, wording.both(parts) if parts else None), items
+
 
 @register
 class All(_Quantifier):
@@ -230,6 +238,9 @@ class All(_Quantifier):
     def describe(self, arg: Any, ctx: Context) -> str:
         return f"every item with {self._where_text(arg, ctx)}: {describe(arg['require'], ctx)}"
 
+    def explain(self, arg: Any, w: Any, scope: Any, negated: bool) -> Any:
+        return every(self, arg.get("where"), arg["require"], w, scope, negated)
+
 
 @register
 class Any_(_Quantifier):
@@ -243,6 +254,9 @@ class Any_(_Quantifier):
 
     def describe(self, arg: Any, ctx: Context) -> str:
         return f"at least one item with {self._where_text(arg, ctx)}"
+
+    def explain(self, arg: Any, w: Any, scope: Any, negated: bool) -> Any:
+        return some(self, arg["where"], w, scope, present=not negated)
 
 
 @register
@@ -268,6 +282,15 @@ class None_(_Quantifier):
 
     def describe(self, arg: Any, ctx: Context) -> str:
         return f"no item with {self._where_text(arg, ctx)}"
+
+    def explain(self, arg: Any, w: Any, scope: Any, negated: bool) -> Any:
+        where = arg["where"]
+        parts = where.get("all_of") if isinstance(where, dict) and set(where) == {"all_of"} else None
+        last = parts[-1] if isinstance(parts, list) and len(parts) > 1 else None
+        if not negated and isinstance(last, dict) and set(last) == {"not"}:  # no A that is not B: every A is B
+            rest = parts[0] if len(parts) == 2 else {"all_of": parts[:-1]}
+            return every(self, rest, last["not"], w, scope, False)
+        return some(self, where, w, scope, present=negated)
 
 
 COMPARISONS = ("eq", "ne", "lt", "le", "gt", "ge")
@@ -314,3 +337,36 @@ class Count(_Quantifier):
     def describe(self, arg: Any, ctx: Context) -> str:
         cmp = self._cmp(arg)
         return f"number of items with {self._where_text(arg, ctx)} {REGISTRY[cmp].describe(arg[cmp], ctx)}"
+
+    def explain(self, arg: Any, w: Any, scope: Any, negated: bool) -> Any:
+        from auditor.conditions import wording
+
+        phrase, _ = self._phrase(arg.get("where"), w, scope)
+        count = wording.Noun(f"{phrase.ja}の数", f"number of {phrase.en_many}")
+        cmp = self._cmp(arg)
+        return w.clause({cmp: arg[cmp]}, wording.Scope("", "", count), negated)
+
+
+def some(op: _Quantifier, where: Any, w: Any, scope: Any, present: bool) -> Any:
+    """There is (``present``) or is not a record that ``where`` selects."""
+    from auditor.conditions import wording
+
+    phrase, _ = op._phrase(where, w, scope)
+    if present:
+        return wording.statement(wording.exists_ja(phrase, True), f"there is at least one {phrase.en}")
+    return wording.statement(wording.exists_ja(phrase, False), f"there is no {phrase.en}")
+
+
+def every(op: _Quantifier, where: Any, require: Any, w: Any, scope: Any, negated: bool) -> Any:
+    """Every record that ``where`` selects satisfies ``require``; negated, some record does not."""
+    from auditor.conditions import wording
+
+    if negated:
+        phrase, _ = op._phrase(where, w, scope, w.clause(require, w.items(scope), True))
+        return wording.statement(wording.exists_ja(phrase, True), f"there is at least one {phrase.en}")
+    phrase, items = op._phrase(where, w, scope)
+    need = w.clause(require, items)
+    ja = f"{wording.particle(phrase.ja, 'は')}、いずれも{wording.ja_text(need)}"
+    if wording.about_fields(need):
+        return wording.statement(ja, f"for every {phrase.en}, {wording.en_top(need)}")
+    return wording.statement(ja, f"every {phrase.en} {wording.en_vp(need)}")

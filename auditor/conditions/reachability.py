@@ -294,6 +294,27 @@ class Reachability(Operator):
             findings.append(Finding(item, actual, expected, _rule_source(ruleset.origin(rule))))
         return findings
 
+    def explain(self, arg: Any, w: Any, scope: Any, negated: bool) -> Any:
+        """No new connection (negated: some) passes from one group of zones to another beyond the
+        permitted flows."""
+        from auditor.conditions import wording
+
+        texts = {}
+        for lang in wording.LANGS:
+            start, end = _zones_words(arg["from"], w, lang), _zones_words(arg["to"], w, lang)
+            permits, _, known = w.value(arg.get("permit", []))
+            listed = [_permit_words(p, w, lang) for p in permits] if known and isinstance(permits, list) else []
+            if lang == "ja":
+                except_ = f"（{'、'.join(listed)}を除く）" if listed else ""
+                verb = "通る" if negated else "通らない"
+                route = f"{wording.particle(start, 'から')}{wording.particle(end, 'へ')}の"
+                texts[lang] = f"{route}新しい接続が{except_}{verb}"
+            else:
+                except_ = f", except {'; '.join(listed)}" if listed else ""
+                texts[lang] = (f"{'some' if negated else 'no'} new connection from {start} to {end} "
+                               f"is let through{except_}")
+        return wording.statement(texts["ja"], texts["en"])
+
     def describe(self, arg: Any, ctx: Context) -> str:
         try:
             permits = _permits(arg, ctx)
@@ -322,6 +343,59 @@ def _expected(arg: dict[str, Any], ctx: Context, permits: list[dict[str, Any]]) 
         listed = ", ".join(services) if isinstance(services, list) else str(services)
         parts.append(" ".join(sides + [f"on {listed}"]))
     return text + " except " + "; ".join(parts)
+
+
+def _zones_words(selector: Any, w: Any, lang: str) -> str:
+    """A zone selector in words: the My Number segment, zones with the role sanitizer in it, ..."""
+    from auditor.conditions import wording
+    from auditor.conditions.words import SEGMENTS
+
+    if isinstance(selector, list):
+        return ("または" if lang == "ja" else " or ").join(_zones_words(s, w, lang) for s in selector[:8])
+    if not isinstance(selector, dict):
+        return wording.plain(selector, lang)
+    picked: dict[str, list[str]] = {}
+    for key in SELECTOR_KEYS:
+        if key in selector:
+            value, _, _ = w.value(selector[key])
+            values = value if isinstance(value, list) else [value]
+            picked[key] = [wording.plain(v, lang) if key != "segment" or v not in SEGMENTS
+                           else SEGMENTS[v][0 if lang == "ja" else 1] for v in values[:wording.MAX_LISTED]]
+    segments, roles, names = picked.get("segment"), picked.get("role"), picked.get("name")
+    if lang == "ja":
+        text = "・".join(segments) if segments else ""
+        if roles:
+            text += f"{'のうち' if text else ''}役割が {'・'.join(roles)} の区画"
+        if names:
+            text += f"{'のうち' if text else ''}区画 {'・'.join(names)}"
+        return text or "すべての区画"
+    parts = []
+    if names:
+        parts.append(f"the zone{'s' if len(names) > 1 else ''} {' or '.join(names)}")
+    if roles:
+        parts.append(f"{'' if names else 'zones '}with the role {' or '.join(roles)}")
+    if segments:
+        joined = " or ".join(segments)
+        parts.append(f"in {joined}" if parts else joined)
+    return " ".join(parts) or "any zone"
+
+
+def _permit_words(entry: Any, w: Any, lang: str) -> str:
+    """One permitted flow in words: tcp/443 from … to …."""
+    from auditor.conditions import wording
+
+    if not isinstance(entry, dict):
+        return wording.plain(entry, lang)
+    services, _, _ = w.value(entry.get("services", ["any"]))
+    services = services if isinstance(services, list) else [services]
+    shown = [("すべての通信" if lang == "ja" else "any service") if s == "any" else wording.plain(s, lang)
+             for s in services[:wording.MAX_LISTED]]
+    start = _zones_words(entry["from"], w, lang) if "from" in entry else None
+    end = _zones_words(entry["to"], w, lang) if "to" in entry else None
+    if lang == "ja":
+        return (wording.particle(start, "から") if start else "") + (
+            wording.particle(end, "へ") + "の" if end else "") + "・".join(shown)
+    return " ".join([", ".join(shown)] + ([f"from {start}"] if start else []) + ([f"to {end}"] if end else []))
 
 
 def _rule_source(origin: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -47,6 +47,9 @@ class Clause:
     attr: tuple[str, str] | None = None
 
 
+ALWAYS = Clause("always", "どのような値でもよい", "may be anything")  # a condition that holds of every value
+
+
 def leaf(subject: Noun | None, ja: str, en: str, attr: tuple[str, str] | None = None) -> Clause:
     return Clause("leaf", ja, en, subject, attr=attr)
 
@@ -93,6 +96,8 @@ def renyou(ja: str) -> str:
 
 def ja_text(c: Clause) -> str:
     """The clause in Japanese, plain form, with its subject."""
+    if c.kind == "always":
+        return c.ja
     if c.kind == "leaf":
         return c.subject.ga() + c.ja if c.subject is not None else c.ja
     if c.kind == "statement":
@@ -139,6 +144,8 @@ def _en_join(texts: list[str], word: str) -> str:
 
 def en_top(c: Clause) -> str:
     """The clause in English as a sentence of its own (lower-case start)."""
+    if c.kind == "always":
+        return "any value is accepted"
     if c.kind == "leaf":
         subject = c.subject or W.ITEM
         return f"{subject.the()} {agree(c.en, subject.plural)}"
@@ -152,6 +159,8 @@ def en_top(c: Clause) -> str:
 
 def en_rel(c: Clause, plural: bool = False) -> str:
     """The clause as a relative clause of a record noun: "that is enabled", "whose name matches …"."""
+    if c.kind == "always":
+        return f"that {c.en}"
     if c.kind == "leaf":
         if c.subject is None:
             return f"that {agree(c.en, plural)}"
@@ -168,6 +177,8 @@ def en_rel(c: Clause, plural: bool = False) -> str:
 
 def en_vp(c: Clause, plural: bool = False) -> str:
     """The clause as the predicate of a record: "is enabled", "has a name that matches …"."""
+    if c.kind == "always":
+        return c.en
     if c.kind == "leaf":
         if c.subject is None:
             return agree(c.en, plural)
@@ -190,7 +201,8 @@ class Phrase:
 
 
 def records(item: Noun, where: Clause | None) -> Phrase:
-    if where is None:
+    """The records of the noun ``item`` that ``where`` selects, as a noun phrase."""
+    if where is None or where.kind == "always":
         return Phrase(item.ja, item.en, item.many(), item)
     first, rest = where, None
     if where.kind == "and" and where.parts[0].attr is not None:
@@ -347,6 +359,8 @@ def text_of(value: Any, lang: str, scope: Scope | None = None) -> str:
         if unit is None:
             return str(value)
         return f"{value} {unit[0] if lang == 'ja' else unit[1] if value == 1 else unit[2]}"
+    if value == "":
+        return "空の文字列" if lang == "ja" else "an empty text"
     if isinstance(value, str):
         return f"「{cut(value)}」" if lang == "ja" else f'"{cut(value)}"'
     if isinstance(value, list):
@@ -394,6 +408,10 @@ def _compound(kind: str, parts: list[Clause]) -> Clause:
     flat: list[Clause] = []
     for p in parts:
         flat.extend(p.parts if p.kind == kind else [p])
+    if kind == "and" and any(p.kind == "always" for p in flat):  # what always holds adds nothing to an and
+        flat = [p for p in flat if p.kind != "always"] or [ALWAYS]
+    elif kind == "or" and any(p.kind == "always" for p in flat):  # and makes an or hold always
+        return ALWAYS
     if len(flat) == 1:
         return flat[0]
     if len(flat) > 1 and all(p.kind == "leaf" and p.subject is not None for p in flat):
@@ -407,12 +425,13 @@ def _compound(kind: str, parts: list[Clause]) -> Clause:
 def _merged(kind: str, subjects: list[Noun]) -> Noun:
     ja = [s.ja for s in subjects]
     if kind == "or":
-        return Noun("または".join(ja), _en_join([s.en for s in subjects], "or"), raw=True)
+        return Noun("または".join(ja), _en_join([s.the() for s in subjects], "or"), raw=True)
     en = _en_join([s.the() for s in subjects], "and")
     return Noun("、".join(ja), en, plural=True, raw=True, ja_ga=particle("、".join(ja), "が") + "いずれも")
 
 
 def sentence(c: Clause, lang: str) -> str:
+    """The clause as a requirement: Japanese ending in こと, English a capitalised sentence."""
     if lang == "ja":
         return ja_text(c) + "こと"
     text = en_top(c)
@@ -451,7 +470,12 @@ def flag(scope: Scope, value: Any, negated: bool) -> Clause | None:
     owner = scope.parent
     if owner is None or owner.record:
         return leaf(None, ja, en, attr)
-    return leaf(owner.noun or W.VALUE if owner.path else scope.noun, ja, en)
+    if not owner.path or owner.noun is None:
+        return leaf(scope.noun, ja, en)
+    noun = owner.noun
+    if "が" in ja:  # the predicate has a subject of its own: マルウェア対策ソフトでリアルタイム保護が有効である
+        noun = replace(noun, ja_ga=particle(noun.ja, "で"))
+    return leaf(noun, ja, en)
 
 
 def expected_text(condition: Any, reads: list[str], params: Mapping[str, Any],
@@ -466,3 +490,12 @@ def expected_text(condition: Any, reads: list[str], params: Mapping[str, Any],
                 "en": "A valid attestation covers the check on the audit date"}
     subject = reads[0] if len(reads) == 1 else None
     return {lang: explain(condition, params, lang, subject=subject, titles=titles) for lang in LANGS}
+
+
+def about_fields(c: Clause) -> bool:
+    """Whether every leaf of the clause has a subject of its own (a field, not the record itself)."""
+    if c.kind == "leaf":
+        return c.subject is not None
+    if c.kind == "statement":
+        return True
+    return all(about_fields(p) for p in c.parts)

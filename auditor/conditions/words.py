@@ -41,10 +41,17 @@ class Noun:
     def a(self) -> str:
         if self.raw or self.plural:
             return self.en
-        return f"{'an' if self.en[:1].lower() in 'aeiou' else 'a'} {self.en}"
+        return f"{'an' if _vowel_sound(self.en) else 'a'} {self.en}"
 
     def many(self) -> str:
-        return self.en_plural or (self.en if self.raw else f"{self.en}s")
+        return self.en_plural or (self.en if self.raw or self.plural else f"{self.en}s")
+
+
+def _vowel_sound(word: str) -> bool:
+    """Whether English says "an" before ``word``: a vowel, or an initialism read from a vowel sound (an HR)."""
+    if word[:1].lower() in "aeiou":
+        return True
+    return word[:2].isupper() and word[:1] in "FHLMNRSX"
 
 
 @dataclass(frozen=True)
@@ -80,7 +87,7 @@ NOUNS: dict[str, Noun] = {
     "password_policy.history": Noun("記憶するパスワード履歴の数", "number of remembered passwords"),
     "password_policy.hash_algorithm": Noun("パスワードのハッシュ方式", "password hashing algorithm"),
     "password_policy.inactive_days": Noun("期限切れ後にアカウントを無効にするまでの日数",
-                                          "days after expiry until an account is disabled", unit=DAYS),
+                                          "number of days after expiry until an account is disabled", unit=DAYS),
     "lockout_policy": Noun("アカウントロックアウトの設定", "account lockout policy"),
     "lockout_policy.threshold": Noun("ロックアウトまでのログオン失敗回数", "number of failed logons before lockout",
                                      unit=TIMES),
@@ -109,6 +116,7 @@ NOUNS: dict[str, Noun] = {
     "antimalware": Noun("マルウェア対策ソフト", "anti-malware software"),
     "antimalware.signature_updated_at": Noun("定義ファイルの更新日時", "last signature update"),
     "antimalware.products": Noun("マルウェア対策製品", "anti-malware product"),
+    "audit_policy.subcategories.guid": Noun("GUID", "GUID", raw=True),
     "audit_daemon": Noun("監査デーモン（auditd）", "audit daemon (auditd)"),
     "audit_daemon.rule_count": Noun("監査ルールの数", "number of audit rules"),
     "audit_policy.subcategories": Noun("監査ポリシーのサブカテゴリ", "audit policy subcategory",
@@ -126,7 +134,9 @@ NOUNS: dict[str, Noun] = {
     "local_admins": Noun("ローカル管理者グループのメンバー", "member of the local administrators group",
                          en_plural="members of the local administrators group"),
     "local_admins.kind": Noun("メンバーの種類", "member kind"),
-    "logging": Noun("ログの設定", "logging"),
+    "logging": Noun("ログの設定", "logging set-up"),
+    "logging.journald": Noun("ジャーナル（journald）", "journal (journald)"),
+    "logging.syslog": Noun("syslog", "syslog", raw=True),
     "logging.journald.max_retention_days": Noun("ジャーナルの保存期間", "journal retention", unit=DAYS),
     "patches": Noun("更新プログラム", "updates", plural=True),
     "patches.last_installed_at": Noun("更新プログラムを最後に適用した日時", "last installation of updates"),
@@ -143,7 +153,8 @@ NOUNS: dict[str, Noun] = {
     "remote_desktop.lpt_port_redirection": Noun("LPT ポートの転送", "LPT port redirection"),
     "remote_desktop.pnp_redirection": Noun("プラグアンドプレイ機器の転送", "plug-and-play device redirection"),
     "removable_media": Noun("外部記録媒体の制御", "removable media control"),
-    "removable_media.allowed_devices": Noun("登録済みの外部記録媒体", "registered removable devices", plural=True),
+    "removable_media.allowed_devices": Noun("端末が許可している外部記録媒体", "removable device the host allows",
+                                            en_plural="removable devices the host allows"),
     "routing": Noun("ルーティング", "routing"),
     "screen_lock": Noun("画面ロック", "screen lock"),
     "screen_lock.idle_timeout_seconds": Noun("画面ロックまでの無操作時間", "idle time before the screen locks",
@@ -165,6 +176,13 @@ NOUNS: dict[str, Noun] = {
     "time_sync": Noun("時刻同期", "time synchronisation"),
     "time_sync.offset_seconds": Noun("時刻のずれ", "clock offset", unit=SECONDS),
     "zones": Noun("区画の定義", "zone definitions", plural=True),
+}
+
+# One record of a list, where it is not called as its list is.
+ITEMS: dict[str, Noun] = {
+    "hr_roster": Noun("人事名簿の記録", "HR roster entry", animate=False),
+    "segments.segments": Noun("区画", "segment"),
+    "firewall.profiles": Noun("ファイアウォールのプロファイル", "firewall profile"),
 }
 
 # Boolean fields: path -> what their values say of the thing that has them.
@@ -250,19 +268,12 @@ FLAGS: dict[str, Flag] = {
         ("ログを別のサーバーへ転送する", "forwards logs to another server"),
         ("ログを転送しない", "does not forward logs"),
     ),
-    "logging.journald.active": Flag(
-        ("ジャーナル（journald）が動作している", "has the journal (journald) running"),
-        ("ジャーナル（journald）が動作していない", "does not have the journal (journald) running"),
-    ),
-    "logging.journald.persistent": Flag(
-        ("ジャーナルをディスクに保存する", "keeps the journal on disk"),
-        ("ジャーナルをディスクに保存しない", "does not keep the journal on disk"),
-    ),
-    "logging.syslog.active": Flag(
-        ("syslog が動作している", "has syslog running"),
-        ("syslog が動作していない", "does not have syslog running"),
-    ),
-    "patches": Flag(("ある", "exist"), ("ない", "do not exist")),
+    "antimalware.products.running": Flag(("動作している", "is running"), ("動作していない", "is not running"),
+                                         ("動作中の", "running")),
+    "logging.journald.active": Flag(("動作している", "is running"), ("動作していない", "is not running")),
+    "logging.journald.persistent": Flag(("ログをディスクに保存する", "keeps its log on disk"),
+                                        ("ログをディスクに保存しない", "does not keep its log on disk")),
+    "logging.syslog.active": Flag(("動作している", "is running"), ("動作していない", "is not running")),
     "remote_desktop.enabled": Flag(("有効である", "is enabled"), ("無効である", "is disabled")),
     "removable_media.storage_blocked": Flag(
         ("外部記録媒体の使用を禁止している", "blocks removable storage"),
@@ -329,7 +340,7 @@ def noun_of(path: str, key: str, display: str) -> Noun:
 
 def item_of(path: str, display: str) -> Noun:
     """The noun for one record of the list at ``path``."""
-    return NOUNS.get(path) or ITEM
+    return ITEMS.get(path) or NOUNS.get(path) or ITEM
 
 
 def flag_of(path: str) -> Flag | None:
