@@ -20,6 +20,7 @@ SUPPLIERS: dict[str, tuple[str, ...]] = {
     "audit_policy": (WINDOWS, "auditor import auditpol"),
     "directory_accounts": ("auditor import ad-users",),
     "disk_encryption": (LINUX, WINDOWS),
+    "exceptions_register": ("auditor import exceptions-register",),
     "firewall": (LINUX, WINDOWS, "auditor import fortigate", "auditor import iptables", "auditor import nftables"),
     "firewall_input_rules": ("auditor import iptables", "auditor import nftables"),
     "firewall_rules": ("auditor import fortigate", "auditor import iptables", "auditor import nftables"),

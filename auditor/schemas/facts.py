@@ -269,6 +269,21 @@ HR_ROSTER = _list_of({
     "status": _one_of("active", "left", "leave", "other"),
     "status_label": STRING_OR_NULL,
     "effective_date": DATE_OR_NULL,
+    # where the export has them (issue #14): the transfer and new-staff checks read them
+    "previous_department": STRING_OR_NULL,
+    "event": _one_of("hire", "transfer", "left", "leave", "other", nullable=True),
+    "event_label": STRING_OR_NULL,
+    "hired_on": DATE_OR_NULL,
+    "source": SOURCE_ROW,
+})
+
+# The exceptions ledger (例外措置台帳, auditor import exceptions-register): one record per entry.
+EXCEPTIONS_REGISTER = _list_of({
+    "number": STRING_OR_NULL, "approval_number": STRING_OR_NULL,
+    "scope": STRING_OR_NULL, "reason": STRING_OR_NULL, "approver": STRING_OR_NULL, "controls": STRING_OR_NULL,
+    "approved_on": DATE_OR_NULL, "starts_on": DATE_OR_NULL, "ends_on": DATE_OR_NULL,
+    "status": _one_of("active", "closed", "other"),
+    "status_label": STRING_OR_NULL,
     "source": SOURCE_ROW,
 })
 
@@ -407,6 +422,7 @@ FACT_SCHEMAS: dict[str, Rule] = {
     "directory_accounts": DIRECTORY_ACCOUNTS,
     "hr_roster": HR_ROSTER,
     "training_records": TRAINING_RECORDS,
+    "exceptions_register": EXCEPTIONS_REGISTER,
     "audit_policy": AUDIT_POLICY,
     "firewall_rules": FIREWALL_RULES,
     "firewall_input_rules": FIREWALL_RULES,

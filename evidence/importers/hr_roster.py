@@ -10,6 +10,12 @@ common ones (職員番号, 氏名, 所属, 在職区分, 発令日) are known, a
     columns: {employee_id: 職員コード, status: 異動区分}
     status_values: {active: [在職, 会計年度任用], left: [退職, 転出, 任期満了]}
 
+Where the export has them, the transfer and hiring facts are read too: ``previous_department``
+(旧所属, 異動前所属), ``event`` (異動区分: hire, transfer, left, leave or other; ``event_values``
+in the mapping relabels them; without the column, a previous department other than the current
+one is a transfer) and ``hired_on`` (採用日, else the effective date of a hire). An export
+without these columns gives the records it always gave.
+
 A category the mapping lists replaces that category's defaults; the others keep theirs.
 Any label not listed is ``other``, kept with the label as written, so nothing is guessed
 (the check ``roster-statuses-recognised`` lists such rows). Employee numbers are kept as
@@ -25,6 +31,7 @@ from typing import Any, BinaryIO
 
 from auditor.evidence.importers import register
 from auditor.evidence.importers.csvrows import (
+    Table,
     TableFile,
     column_names,
     date_column,
@@ -45,6 +52,9 @@ COLUMNS: dict[str, tuple[str, ...]] = {  # fact → header names tried in order 
     "department": ("所属", "department"),
     "status": ("在職区分", "status"),
     "effective_date": ("発令日", "effective_date"),
+    "previous_department": ("旧所属", "異動前所属", "前所属", "previous_department"),
+    "event": ("異動区分", "発令区分", "異動事由", "event"),
+    "hired_on": ("採用日", "採用年月日", "hired_on"),
 }
 STATUS_VALUES: dict[str, tuple[str, ...]] = {
     "active": ("在職", "現職"),
@@ -52,12 +62,20 @@ STATUS_VALUES: dict[str, tuple[str, ...]] = {
     "leave": ("休職", "育児休業"),
 }
 CATEGORIES = ("active", "left", "leave", "other")
+EVENT_VALUES: dict[str, tuple[str, ...]] = {  # what the row's 発令 was: the transfer and new-staff checks read it
+    "hire": ("採用", "新規採用", "中途採用", "再任用"),
+    "transfer": ("異動", "転任", "配置換", "配置換え", "所属変更", "出向"),
+    "left": ("退職", "転出", "死亡退職", "任期満了", "定年退職"),
+    "leave": ("休職", "育児休業", "復職"),
+}
+EVENTS = (*EVENT_VALUES, "other")
 
 _LABELS = {"type": "list", "schema": {"type": ["string", "integer"], "empty": False}}
 MAPPING_SCHEMA: dict[str, Any] = {
     "format": {"type": "string", "required": True, "allowed": [FORMAT]},
     "columns": {"type": "dict", "schema": {key: {"type": "string", "empty": False} for key in COLUMNS}},
     "status_values": {"type": "dict", "schema": {category: _LABELS for category in CATEGORIES}},
+    "event_values": {"type": "dict", "schema": {event: _LABELS for event in EVENTS}},
 }
 
 
@@ -82,6 +100,7 @@ def roster_batches(file: BinaryIO, table_name: str, mapping: dict[str, Any] | No
     for, and the file (its header read and checked now)."""
     columns = column_names(COLUMNS, mapping)
     statuses = value_map(STATUS_VALUES, (mapping or {}).get("status_values"))
+    events = value_map(EVENT_VALUES, (mapping or {}).get("event_values"))
     hint = " (name it with --mapping, format auditor-hr-mapping/1)"
     opened = TableFile(file, table_name, sheet, columns["employee_id"], hint)
     header = opened.header
@@ -90,10 +109,14 @@ def roster_batches(file: BinaryIO, table_name: str, mapping: dict[str, Any] | No
     status_index = header.require("employment-status", *columns["status"], hint=hint, exclusive=True)
     optional = {key: header.column(*columns[key], exclusive=True) for key in ("name", "department")}
     dates_index = header.column(*columns["effective_date"], exclusive=True)
+    previous_index = header.column(*columns["previous_department"], exclusive=True)
+    event_index = header.column(*columns["event"], exclusive=True)
+    hired_index = header.column(*columns["hired_on"], exclusive=True)
 
     def batches() -> Iterator[list[dict[str, Any]]]:
         category: dict[str | None, str] = {None: "other"}  # per distinct label: a roster has a handful
-        shared: dict[str, dict[Any, Any]] = {"department": {}, "status_label": {}, "dates": {}}
+        shared: dict[str, dict[Any, Any]] = {"department": {}, "status_label": {}, "dates": {}, "hired": {}}
+        kinds: dict[str | None, str | None] = {None: None}  # event label → event
         for table in opened.rows:
             ids = text_column(table, ids_index) or []
             if None in ids:
@@ -110,9 +133,37 @@ def roster_batches(file: BinaryIO, table_name: str, mapping: dict[str, Any] | No
             facts["status_label"] = labels
             if (dates := date_column(table, dates_index, shared["dates"])) is not None:
                 facts["effective_date"] = dates
+            _events(table, facts, (previous_index, event_index, hired_index), events, kinds, shared)
             yield records(table, facts)
 
     return batches(), opened
+
+
+def _events(table: Table, facts: dict[str, list[Any]], indexes: tuple[int | None, int | None, int | None],
+            events: dict[str, str], kinds: dict[str | None, str | None], shared: dict[str, dict[Any, Any]]) -> None:
+    """The transfer and hiring facts of a batch, where the export has them (nothing added otherwise).
+
+    ``event`` comes from an event column (異動区分); without one, a row whose previous department
+    (旧所属) differs from its department is a transfer. ``hired_on`` comes from a hiring-date
+    column (採用日), else from the effective date of a row whose event is a hire.
+    """
+    previous_index, event_index, hired_index = indexes
+    if (previous := text_column(table, previous_index, shared["department"])) is not None:
+        facts["previous_department"] = previous
+    if event_index is not None:
+        labels = text_column(table, event_index, shared["status_label"]) or []
+        for label in set(labels) - kinds.keys():
+            kinds[label] = events.get(fold_label(label or ""), "other")
+        facts["event"] = [kinds[label] for label in labels]
+        facts["event_label"] = labels
+    elif previous is not None and "department" in facts:
+        facts["event"] = [None if before is None or now is None or fold_label(before) == fold_label(now)
+                          else "transfer" for before, now in zip(previous, facts["department"], strict=True)]
+    if (hired := date_column(table, hired_index, shared["hired"])) is not None:
+        facts["hired_on"] = hired
+    elif event_index is not None:
+        dates = facts.get("effective_date") or [None] * len(facts["event"])
+        facts["hired_on"] = [day if event == "hire" else None for event, day in zip(facts["event"], dates, strict=True)]
 
 
 class HRRosterImporter(SpreadsheetImporter):

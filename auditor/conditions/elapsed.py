@@ -1,0 +1,140 @@
+"""``elapsed``: the time between two dates or instants of one record, compared with a bound.
+
+::
+
+    elapsed:
+      from: {field: created_at}              # the earlier moment
+      to: {field: password_last_set_at}      # the later one
+      unit: hours                            # hours or days (default days)
+      le: {param: initial_pw_grace_hours}    # exactly one of eq ne lt le gt ge
+
+Some requirements are about two moments of the same thing rather than about its age: a
+password set within an hour of the account's creation, an exception whose end lies at most a
+year after its approval. The difference is ``to − from`` (negative when ``to`` is earlier), in
+fractional hours or days; when either side is a bare date, both are taken as dates. A null
+moment (never set) satisfies no bound: nothing can be said of a span with no end. The two
+sides are written ``{field: NAME}`` so that a finding shows their values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, datetime
+from typing import Any
+
+from auditor.conditions import (
+    MISSING,
+    Context,
+    EvaluationError,
+    Finding,
+    MissingFact,
+    Operator,
+    Outcome,
+    Path,
+    Problem,
+    field_label,
+    lookup,
+    register,
+    resolve,
+    validate_value,
+    value_params,
+)
+
+COMPARISONS = {"eq": float.__eq__, "ne": float.__ne__, "lt": float.__lt__, "le": float.__le__,
+               "gt": float.__gt__, "ge": float.__ge__}
+UNITS = {"hours": 3600.0, "days": 86400.0}
+
+
+def moment(value: Any) -> date | datetime:
+    """An ISO date (a ``date``) or instant (an aware ``datetime``); EvaluationError for anything else."""
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            if len(text) > 10:
+                found = datetime.fromisoformat(text.replace("Z", "+00:00"))
+                if found.tzinfo is not None:
+                    return found
+            else:
+                return date.fromisoformat(text)
+        except ValueError:
+            pass
+    raise EvaluationError(f"{value!r} is not an ISO 8601 date or an instant with its offset")
+
+
+def span_seconds(start: Any, end: Any) -> float:
+    """Seconds from ``start`` to ``end``; by calendar days when either is a bare date."""
+    first, last = moment(start), moment(end)
+    if isinstance(first, datetime) and isinstance(last, datetime):
+        return (last - first).total_seconds()
+    as_day = [m.date() if isinstance(m, datetime) else m for m in (first, last)]
+    return float((as_day[1] - as_day[0]).days * 86400)
+
+
+def _side(arg: Any) -> str | None:
+    return arg["field"] if isinstance(arg, dict) and set(arg) == {"field"} and isinstance(arg["field"], str) \
+        and arg["field"] else None
+
+
+@register
+class Elapsed(Operator):
+    name = "elapsed"
+
+    def validate(self, arg: Any, path: Path) -> Iterator[Problem]:
+        if not isinstance(arg, dict):
+            yield path, "expected a mapping with from, to, unit and one comparison"
+            return
+        for key in ("from", "to"):
+            if _side(arg.get(key)) is None:
+                yield path + (key,), "expected {field: NAME}, a date or instant field of the record"
+        if arg.get("unit", "days") not in UNITS:
+            yield path + ("unit",), f"expected one of: {', '.join(UNITS)}"
+        bounds = [k for k in arg if k in COMPARISONS]
+        if len(bounds) != 1:
+            yield path, f"expected exactly one of: {', '.join(COMPARISONS)}"
+        for key in arg:
+            if key not in ("from", "to", "unit", *COMPARISONS):
+                yield path + (key,), f"unknown key (expected: from, to, unit, {', '.join(COMPARISONS)})"
+        for key in bounds:
+            yield from validate_value(arg[key], path + (key,))
+
+    def params(self, arg: Any) -> Iterator[str]:
+        for key in COMPARISONS:
+            if key in arg:
+                yield from value_params(arg[key])
+
+    @staticmethod
+    def _bound(arg: dict[str, Any], ctx: Context) -> tuple[str, float]:
+        key = next(k for k in arg if k in COMPARISONS)
+        value = resolve(arg[key], ctx)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise EvaluationError(f"elapsed needs a number of {arg.get('unit', 'days')}, got {value!r}")
+        return key, float(value)
+
+    def span(self, subject: Any, arg: dict[str, Any], label: str) -> float | None:
+        """The span in the argument's unit, or None when either moment is null."""
+        start = lookup(subject, _side(arg["from"]) or "", label)
+        end = lookup(subject, _side(arg["to"]) or "", label)
+        for value, side in ((start, "from"), (end, "to")):
+            if value is MISSING:
+                raise MissingFact(field_label(label, _side(arg[side]) or ""))
+        if start is None or end is None:
+            return None
+        return span_seconds(start, end) / UNITS[arg.get("unit", "days")]
+
+    def holds(self, subject: Any, arg: Any, ctx: Context, label: str) -> bool:
+        key, bound = self._bound(arg, ctx)
+        found = self.span(subject, arg, label)
+        return found is not None and COMPARISONS[key](found, bound)
+
+    def evaluate(self, subject: Any, arg: Any, ctx: Context, label: str) -> Outcome:
+        if self.holds(subject, arg, ctx, label):
+            return Outcome(True)
+        found = self.span(subject, arg, label)
+        actual = None if found is None else f"{round(found, 2)} {arg.get('unit', 'days')}"
+        return Outcome(False, [Finding(label, actual, self.describe(arg, ctx))])
+
+    def describe(self, arg: Any, ctx: Context) -> str:
+        key = next(k for k in arg if k in COMPARISONS)
+        symbol = {"eq": "=", "ne": "≠", "lt": "<", "le": "≤", "gt": ">", "ge": "≥"}[key]
+        return (f"{_side(arg['to'])} − {_side(arg['from'])} {symbol} {resolve(arg[key], ctx)} "
+                f"{arg.get('unit', 'days')}")
