@@ -129,6 +129,9 @@ class Rule:
     skip_to: int | None = None
     schedule: str | None = None
     log: bool | None = None
+    log_mode: str | None = None  # FortiGate: the policy's logtraffic as written (all, utm, disable)
+    av_profile: str | None = None  # FortiGate: the antivirus profile applied (None: none), see av_recorded
+    av_recorded: bool = False  # whether the importer can tell (only FortiGate records av_profile)
     error: str | None = None
 
     def as_fact(self, index: int) -> dict[str, Any]:
@@ -153,6 +156,10 @@ class Rule:
             out["schedule"] = self.schedule
         if self.log is not None:
             out["log"] = self.log
+        if self.log_mode is not None:
+            out["log_mode"] = self.log_mode
+        if self.av_recorded:
+            out["av_profile"] = self.av_profile
         return out
 
 

@@ -350,6 +350,7 @@ FIREWALL_RULES = _record({
         "source_interfaces": STRINGS, "destination_interfaces": STRINGS,
         "source_interfaces_negated": BOOLEAN, "destination_interfaces_negated": BOOLEAN,
         "schedule": STRING, "log": BOOLEAN,
+        "log_mode": STRING, "av_profile": {"type": "string", "nullable": True},  # FortiGate (GL-D17, GL-D06)
         "error": {"type": "string", "nullable": True},
     })},
 })

@@ -50,6 +50,7 @@ from auditor.evidence.firewall_rules import (
 )
 from auditor.evidence.importers import register
 from auditor.evidence.importers.textio import decode
+from auditor.evidence.segments import segments_fact
 from auditor.evidence.zones import ZonedImporter, store_zones
 
 from auditor.errors import InputError, duplicate_key
@@ -599,6 +600,7 @@ def policy_rules(root: Block, name: str) -> list[Rule]:
     for group in objects.service_groups:
         with contextlib.suppress(Unresolvable):
             objects.service(group)
+    profile_groups = {n: {k: v for k, (v, _) in b.settings.items()} for n, b in _table(root, "profile-group").items()}
     rules: list[Rule] = []
     # Policies name the same objects, interfaces and services again and again: each is read once.
     sides: dict[tuple[Any, ...], tuple[list[Interval], list[str], list[str]]] = {}
@@ -645,7 +647,9 @@ def policy_rules(root: Block, name: str) -> list[Rule]:
                     source_interfaces=faces[0], destination_interfaces=faces[1],
                     unresolved_sources=list(unresolved_sources),
                     unresolved_destinations=list(unresolved_destinations),
-                    schedule=(get("schedule") or ["always"])[0], log=(get("logtraffic") or ["utm"])[0] != "disable")
+                    schedule=(get("schedule") or ["always"])[0], log=(get("logtraffic") or ["utm"])[0] != "disable",
+                    log_mode=(get("logtraffic") or ["utm"])[0], av_profile=_av_profile(settings, profile_groups),
+                    av_recorded=True)
         if (get("service-negate") or ["disable"])[0] == "enable":
             problems.append("service-negate is not modelled")
         if not get("srcaddr") and not get("srcaddr6"):
@@ -660,6 +664,50 @@ def policy_rules(root: Block, name: str) -> list[Rule]:
             rule.error = "; ".join(problems)
         rules.append(rule)
     return rules
+
+
+def _table(root: Block, key: str) -> dict[str, Block]:
+    block = root.configs.get(f"firewall {key}")
+    return dict(block.edits) if block else {}
+
+
+def _av_profile(settings: dict[str, list[str]], groups: dict[str, dict[str, list[str]]]) -> str | None:
+    """The antivirus profile a policy applies: its ``av-profile``, or its profile group's when
+    ``profile-type group``; None when there is none or ``utm-status disable`` turns profiles off
+    (a file without ``utm-status``, as FortiOS 5 wrote, applies the profiles it names)."""
+    if _first(settings, "utm-status", "enable") != "enable":
+        return None
+    if _first(settings, "profile-type", "single") == "group":
+        group = groups.get(_first(settings, "profile-group", ""), {})
+        return _first(group, "av-profile", "") or None
+    return _first(settings, "av-profile", "") or None
+
+
+def interface_records(root: Block) -> list[dict[str, Any]]:
+    """``config system interface`` (in ``config global`` on a multi-VDOM unit) as the ``interfaces``
+    area's records: name, up, and the IPv4 ``ip`` and IPv6 ``ip6-address`` set on it, with the line."""
+    scope = root.configs.get("global", root)
+    block = scope.configs.get("system interface")
+    out: list[dict[str, Any]] = []
+    for name, entry in (block.edits.items() if block else ()):
+        settings = {k: v for k, (v, _) in entry.settings.items()}
+        addresses: list[dict[str, Any]] = []
+        ip = settings.get("ip") or []
+        if len(ip) >= 2 and ip[0] != "0.0.0.0":  # noqa: S104  # FortiOS writes 0.0.0.0 for no address
+            prefix = NETMASKS.get(ip[1])
+            addresses.append({"family": "ipv4", "address": ip[0],
+                              **({"prefixlen": bin(prefix).count("1")} if prefix is not None else {})})
+        ipv6 = entry.configs.get("ipv6")
+        six = (ipv6.settings.get("ip6-address", ([], 0))[0] if ipv6 else []) or []
+        if six and not six[0].startswith("::/"):
+            address, _, length = six[0].partition("/")
+            addresses.append({"family": "ipv6", "address": address,
+                              **({"prefixlen": int(length)} if length.isascii() and length.isdigit()
+                                 and int(length) <= 128 else {})})
+        out.append({"name": name, "up": _first(settings, "status", "up") != "down", "loopback":
+                    _first(settings, "type", "physical") == "loopback", "wireless": False,
+                    "addresses": addresses, "line": entry.line})
+    return out
 
 
 def policy_scope(root: Block, name: str) -> Block:
@@ -688,10 +736,17 @@ class FortigateImporter(ZonedImporter):
         # A large configuration is hundreds of thousands of new acyclic containers: the cycle collector
         # waits until they are made, and the parse tree is freed before it runs, leaving it the rules.
         with paused_gc():
-            rules = policy_rules(policy_scope(parse_config(text, str(path)), str(path)), str(path))
+            tree = parse_config(text, str(path))
+            rules = policy_rules(policy_scope(tree, str(path)), str(path))
             builder.add_source(str(path), f"fortigate ({encoding})", data, "firewall_rules")
             store_rules(builder, "firewall_rules", path, rules_fact("fortigate", "deny", rules), rules)
             del rules
+            interfaces = interface_records(tree)
+        if interfaces:
+            builder.add_source(str(path), f"fortigate ({encoding})", data, "interfaces")
+            builder.set_fact("interfaces", interfaces)
+            if self.zones is not None and self.zones_path is not None:
+                builder.set_fact("segments", segments_fact(interfaces, self.zones, self.zones_path))
         store_zones(builder, self.zones, self.zones_path)
 
 
