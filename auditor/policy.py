@@ -49,6 +49,7 @@ class Control:
     revision: str | None = None
     withdrawn: bool = False
     not_automated: dict[str, str] | None = None  # why no check reads evidence for it
+    audit_items: tuple[str, ...] = ()  # the audit guideline's 監査項目 numbers, where recorded
 
 
 @dataclass(frozen=True)
@@ -159,6 +160,7 @@ def load_control(doc: YamlDoc) -> Control:
         mode=d["mode"], applies=d["applies"], evidence=d["evidence"], parameters=d["parameters"],
         title=d["title"], rationale=d["rationale"], remediation=d["remediation"], source=doc.path,
         revision=d.get("revision"), withdrawn=d["withdrawn"], not_automated=d.get("not_automated"),
+        audit_items=tuple(d["audit_items"]),
     )
 
 

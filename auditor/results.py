@@ -177,7 +177,8 @@ class ResultsBuilder:
                 {"id": c, "reference": policy.controls[c].reference, "title": policy.controls[c].title[lang],
                  "severity": policy.controls[c].severity, "family": policy.controls[c].family,
                  "mode": policy.controls[c].mode, "rationale": policy.controls[c].rationale[lang],
-                 "remediation": policy.controls[c].remediation[lang], **_tallied(self.controls.get(c, Tally()))}
+                 "remediation": policy.controls[c].remediation[lang],
+                 "audit_items": list(policy.controls[c].audit_items), **_tallied(self.controls.get(c, Tally()))}
                 for c in sel.controls
             ],
             "waivers": self.waivers.summary(self.as_of) if self.waivers is not None else [],

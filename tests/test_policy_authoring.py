@@ -73,6 +73,8 @@ def test_the_example_fleet_gives_what_the_document_says(city, capsys):
         if target != "lg-shimin-05":
             assert status == ("pass" if kinds[target]["kind"] == "endpoint" else "notapplicable"), (target, status)
     assert {r["target"] for r in doc["results"] if r["check"] == "package-index-fresh"} == set()
+    assert next(c for c in doc["controls"] if c["id"] == "ISHIOKA-C01")["audit_items"] == ["市-2-05"]
+    assert next(c for c in doc["controls"] if c["id"] == "GL-B11")["audit_items"] == []
     assert next(c for c in doc["run"]["policy"]["tailoring"]["changes"] if c["id"] == "screen_lock_idle_seconds")
     waiver = doc["waivers"][0]
     assert (waiver["id"], waiver["state"], waiver["unused"]) == ("W-2026-014", "active", False)
