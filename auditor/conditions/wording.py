@@ -425,7 +425,7 @@ def _compound(kind: str, parts: list[Clause]) -> Clause:
 def _merged(kind: str, subjects: list[Noun]) -> Noun:
     ja = [s.ja for s in subjects]
     if kind == "or":
-        return Noun("または".join(ja), _en_join([s.the() for s in subjects], "or"), raw=True)
+        return Noun("または".join(ja), _en_join([s.en for s in subjects], "or"), raw=all(s.raw for s in subjects))
     en = _en_join([s.the() for s in subjects], "and")
     return Noun("、".join(ja), en, plural=True, raw=True, ja_ga=particle("、".join(ja), "が") + "いずれも")
 
