@@ -38,6 +38,9 @@ PERSON_KEYS = ("name", "display_name", "employee_id", "home", "user", "account")
 SYSTEM_ACCOUNTS = frozenset({"root", "administrator", "guest", "defaultaccount", "krbtgt", "wdagutilityaccount",
                              "daemon", "nobody", "system"})
 _FACT_PATH = re.compile(r"^([a-z_][a-z0-9_]*)(\.[a-z0-9_]+)+$")
+# Fields of accounts and staff records: a condition reading them was failed by a person's record.
+_PERSON_FIELDS = re.compile(r"\b(password_\w+|last_password_change|last_logon_at|employee_id|display_name|groups|"
+                            r"login_allowed)\b")
 _SOURCE_SUFFIX = re.compile(r"\s*\(([^()]+):(\d+)\)$")
 
 LABELS: dict[str, dict[str, str]] = {
@@ -294,23 +297,29 @@ class _Labeller:
         self.names._pattern = None
 
     def learn(self, results: list[dict[str, Any]]) -> None:
-        """The personal values of the findings: record fields that name people, and the items of their records."""
+        """The personal values of the findings: record fields that name people, and the items of their records.
+
+        A record is a person's when it has a field that names one, when the condition it failed reads an
+        account's or a staff member's fields, or when a single word names it (an account: "kenshu").
+        """
         for result in results:
             for finding in result.get("findings") or []:
                 actual = finding.get("actual")
                 item = _SOURCE_SUFFIX.sub("", str(finding.get("item", "")))
-                personal = isinstance(actual, dict) and any(k in actual for k in PERSON_KEYS)
-                if personal:
+                if _is_fact_path(item):
+                    continue
+                named = isinstance(actual, dict) and any(k in actual for k in PERSON_KEYS)
+                if named:
                     for key in PERSON_KEYS:
                         self.add(actual.get(key), "staff" if key == "employee_id" else "user")
+                if named or _PERSON_FIELDS.search(str(finding.get("expected", ""))) or \
+                        re.fullmatch(r"[\w.\-@$\\]+", item):
                     for part in item.split(" / "):
                         self.add(part)
                         head, _, rest = part.partition(" ")
                         if head.isdigit():  # "00131 結城 翔": the employee number and the name
                             self.add(head, "staff")
                             self.add(rest, "person")
-                elif not _is_fact_path(item) and re.fullmatch(r"[\w.\-@$\\]+", item):
-                    self.add(item)  # a record named by one word: an account ("kenshu", "a.koga")
 
     def document(self, doc: dict[str, Any]) -> dict[str, Any]:
         return self.names.document(doc)
