@@ -70,6 +70,7 @@ ARG_KEYS = ("find", "rules", "from", "to", "services")
 SELECTOR_KEYS = ("segment", "role", "name")
 ALWAYS = "always"  # FortiGate's schedule that never closes; iptables and nftables rules have none
 BUCKET_SHIFT = {4: 8, 6: 64}  # coverage candidates are found by destination /24 (IPv4) or /64 (IPv6)
+NO_ZONES: list[dict[str, Any]] = []  # the properties of rules alone need no zones (one list: the cache key)
 WIDE_BUCKETS = 1024  # a destination set spanning more buckets than this is a candidate for every rule
 
 
@@ -259,12 +260,13 @@ class RuleHygiene(Operator):
         rules = subject if isinstance(subject, dict) and "default_action" in subject else get_path(subject, area)
         if not isinstance(rules, dict):
             raise MissingFact(area)
-        zones: Any = []
+        zones: Any = NO_ZONES
         if arg["find"] in ZONED:
             zones = get_path(subject, "zones")
             if not isinstance(zones, list):
                 raise MissingFact("zones")
-        key = ("rule_hygiene", id(rules), id(zones))
+        # the same key as reachability's: the separation checks of the target share the compiled rules
+        key = ("reachability", id(rules), id(zones))
         ruleset = ctx.cache.get(key)
         if ruleset is None or ruleset.fact is not rules:
             try:
