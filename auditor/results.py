@@ -181,7 +181,8 @@ class ResultsBuilder:
                  "audit_items": list(policy.controls[c].audit_items), **_tallied(self.controls.get(c, Tally()))}
                 for c in sel.controls
             ],
-            "waivers": self.waivers.summary(self.as_of) if self.waivers is not None else [],
+            "waivers": self.waivers.summary(self.as_of, sel.params.get("exception_max_days"))
+            if self.waivers is not None else [],
             "attestations": self.attestations.summary(self.as_of) if self.attestations is not None else [],
             "results": self.entries,
         }

@@ -117,8 +117,9 @@ class Waivers:
             result.notes.append({"waiver_expired": latest.brief()})
         return result
 
-    def summary(self, run_date: date | None) -> list[dict[str, Any]]:
-        """Every waiver with its state as of the run's date (``--as-of``, else the newest evaluation date)."""
+    def summary(self, run_date: date | None, max_days: int | None = None) -> list[dict[str, Any]]:
+        """Every waiver with its state as of the run's date (``--as-of``, else the newest evaluation date),
+        and whether its term exceeds the profile's ``exception_max_days`` (GL-E11), where set."""
         day = run_date or self.latest or date.today()
         out = []
         for w in self.items:
@@ -130,6 +131,8 @@ class Waivers:
                 "unused": w.waived == 0,
                 "expiring_soon": state == "active" and (w.expires - day).days <= EXPIRING_DAYS,
                 "days_left": (w.expires - day).days,
+                "term_days": (w.expires - w.granted).days,
+                "exceeds_max_days": max_days is not None and (w.expires - w.granted).days > max_days,
             })
         return out
 

@@ -35,3 +35,8 @@ def make_bundle(**changes: Any) -> dict[str, Any]:
         else:
             bundle[head] = value
     return bundle
+
+
+def core(findings: list[dict]) -> list[dict]:
+    """Findings without the texts for people (expected_text, source): what the condition found."""
+    return [{k: f[k] for k in ("item", "actual", "expected") if k in f} for f in findings]

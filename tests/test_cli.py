@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 import pytest
-from support import MINI_POLICY, make_bundle
+from support import MINI_POLICY, core, make_bundle
 
 from auditor.cli import main
 
@@ -67,7 +67,10 @@ def test_json_shape(capsys, write_bundle):
     failed = [r for r in doc["results"] if r["status"] == "fail"]
     assert set(failed[0]) >= {"check", "controls", "target", "status", "severity",
                                                               "title", "message", "findings", "evidence"}
-    assert failed[0]["findings"] == [{"item": "password_policy.min_length", "actual": 6, "expected": ">= 8"}]
+    assert core(failed[0]["findings"]) == [{"item": "password_policy.min_length", "actual": 6, "expected": ">= 8"}]
+    [finding] = failed[0]["findings"]
+    assert set(finding["expected_text"]) == {"ja", "en"} and "8" in finding["expected_text"]["en"]
+    assert finding["source"]["file"]  # the bundle the value was read from, at least
 
 
 def test_same_inputs_give_identical_json_apart_from_id_and_times(capsys, write_bundle, tmp_path):

@@ -3,7 +3,7 @@
 import json
 
 import pytest
-from support import MINI_POLICY, make_bundle
+from support import MINI_POLICY, core, make_bundle
 
 from auditor.cli import main
 from auditor.errors import InputError
@@ -49,7 +49,7 @@ def test_a_waiver_in_force_waives_and_keeps_the_real_status(capsys, tmp_path):
     entry = result_of(doc, "min-length")
     assert entry["status"] == "waived" and entry["waived_status"] == "fail"
     assert entry["waiver"]["id"] == "W-2026-001" and entry["waiver"]["approval_number"] == "石情第123号"
-    assert entry["findings"] == [{"item": "password_policy.min_length", "actual": 6, "expected": ">= 8"}]
+    assert core(entry["findings"]) == [{"item": "password_policy.min_length", "actual": 6, "expected": ">= 8"}]
     # waived is not a pass: beside the score, which is that of the other three (10 + 5 + 5 of 20)
     assert doc["summary"]["waived"] == 1 and doc["summary"]["pass"] == 3 and doc["score"] == 100.0
     assert doc["coverage"]["evaluated"] == 4  # it was evaluated all the same
@@ -136,3 +136,19 @@ def test_policy_validate_checks_a_waivers_file(tmp_path, capsys):
     path.write_text(path.read_text(encoding="utf-8").replace("    expires: 2027-03-31\n", ""), encoding="utf-8")
     assert main(["policy", "--policy", str(MINI_POLICY), "validate", str(path)]) == 2
     assert "expires: required field" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("expires", "term", "exceeds"), [("2027-03-31", 364, False), ("2028-03-31", 730, True)])
+def test_a_term_longer_than_the_profile_allows_is_flagged(capsys, tmp_path, expires, term, exceeds):
+    """GL-E11: the profile's exception_max_days (365 in national-alpha) bounds a waiver's term."""
+    from pathlib import Path
+
+    path = tmp_path / "waivers.yaml"
+    path.write_text("format: auditor-waivers/1\nwaivers:\n" + WAIVER.replace("min-length", "password-min-length")
+                    .format(targets="lg-*", granted="2026-04-01", expires=expires), encoding="utf-8")
+    fleet = Path(__file__).parents[1] / "examples" / "fleet" / "lg-soumu-02.json"
+    main(["audit", str(fleet), "--format", "json", "--as-of", "2026-11-02", "--waivers", str(path)])
+    [summary] = json.loads(capsys.readouterr().out)["waivers"]
+    assert (summary["term_days"], summary["exceeds_max_days"]) == (term, exceeds)
+    _, doc = audit(capsys, tmp_path, weak(), "--waivers", waivers_file(tmp_path, expires=expires))
+    assert doc["waivers"][0]["exceeds_max_days"] is False  # a policy without the parameter bounds nothing
