@@ -446,3 +446,18 @@ def test_chromium_prints_the_report_on_a4_pages_without_any_network_request(chro
     failing = next(r for r in doc["results"] if r["status"] == "fail" and r["severity"] == "critical")
     assert f'data-check="{failing["check"]}"' in dom and failing["controls"][0] in dom
     assert shot.read_bytes().startswith(b"\x89PNG") and shot.stat().st_size > 10_000
+
+
+def test_a_control_s_audit_items_head_its_working_paper(fleet):
+    """Where the policy records the audit checklist's item numbers (監査項目), the paper shows them."""
+    import copy
+
+    doc = copy.deepcopy(fleet[1])
+    control = next(c for c in doc["controls"] if c["id"] == "GL-A02")
+    control["audit_items"] = ["3-1-<2>"]
+    page_text = render(doc, view="inspector")
+    start = page_text.index('id="wp-GL-A02"')
+    paper = page_text[start:page_text.index("</article>", start)]
+    assert "監査項目" in paper and "3-1-&lt;2&gt;" in paper
+    other = page_text[page_text.index('id="wp-GL-A03"'):]
+    assert "監査項目" not in other[:other.index("</article>")]

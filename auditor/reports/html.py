@@ -121,6 +121,7 @@ LABELS: dict[str, dict[str, str]] = {
     "wp_heading": {"ja": "監査調書（管理策別）", "en": "Working papers by control"},
     "wp_title": {"ja": "監査調書 {id}", "en": "Working paper {id}"},
     "wp_reference": {"ja": "ガイドラインの節", "en": "Guideline section"},
+    "wp_audit_items": {"ja": "監査項目", "en": "Audit checklist items"},
     "wp_mode": {"ja": "確認方法", "en": "Method"},
     "mode_automatic": {"ja": "自動点検", "en": "automatic"},
     "mode_manual": {"ja": "文書による確認", "en": "documentary"},
