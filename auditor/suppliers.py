@@ -48,6 +48,7 @@ SUPPLIERS: dict[str, tuple[str, ...]] = {
     # issue #14: endpoint facts for GL-D09, GL-C07, GL-A14, GL-A17/A18 and GL-A19
     "linux_baseline": (LINUX,),
     "autorun": (WINDOWS,),
+    "wifi_profiles": (LINUX, WINDOWS),
     # the organisation's registers (issue #14: GL-C15, E04, D14, F03, F05, F11, F12), and the run's own targets
     "asset_register": ("auditor import asset-register",),
     "backup_jobs": ("auditor import backup-log",),

@@ -80,6 +80,7 @@ COMPLIANT = {
                        "settings": {"permitrootlogin": "no", "passwordauthentication": "no",
                                     "permitemptypasswords": "no", "maxauthtries": "4"}},
         "audit_daemon": {"installed": True, "active": True, "rule_count": 20, "immutable": False},
+        "wifi_profiles": {"profiles": []},  # no wireless profile (GL-A14)
     },
     "sources": [],
     "errors": [],

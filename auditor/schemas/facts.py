@@ -392,9 +392,20 @@ AUTORUN = _record({
     "no_drive_type_autorun": _integer(nullable=True), "no_autorun": _integer(nullable=True),
     "all_drives_disabled": BOOLEAN, "autorun_commands_disabled": BOOLEAN, "source": STRING,
 })
+WIFI_PROFILES = _record({  # GL-A14: authentication in the English names netsh prints; null = not known
+    "wlan_service": BOOLEAN,
+    "profiles": {"type": "list", "required": True, "schema": _record({
+        "name": {"type": "string", "required": True}, "ssid": STRING_OR_NULL,
+        "authentication": {**_one_of("Open", "Shared", "WEP", "OWE", "WPA-Personal", "WPA-Enterprise",
+                                     "WPA2-Personal", "WPA2-Enterprise", "WPA3-Personal", "WPA3-Enterprise",
+                                     nullable=True), "required": True},
+        "authentication_label": STRING, "eap": STRINGS, "ciphers": STRINGS, "source": STRING,
+    })},
+})
 ISSUE14_SCHEMAS: dict[str, Rule] = {
     "linux_baseline": LINUX_BASELINE,
     "autorun": AUTORUN,
+    "wifi_profiles": WIFI_PROFILES,
 }
 
 FACT_SCHEMAS: dict[str, Rule] = {

@@ -33,7 +33,16 @@ from auditor.evidence.importers import ImportOptions, auditpol, hotfix, net_acco
 from auditor.evidence.importers.csvrows import csv_table
 from auditor.evidence.importers.tabular import LocalTimeImporter
 from auditor.evidence.importers.textio import decode
-from auditor.evidence.importers.windows import autorun, inventory, network, protection, psjson, registry, system
+from auditor.evidence.importers.windows import (
+    autorun,
+    inventory,
+    network,
+    protection,
+    psjson,
+    registry,
+    system,
+    wifi,
+)
 from auditor.evidence.importers.windows.collection import MANIFEST, Collection, open_collection
 from auditor.evidence.zones import load_zones
 
@@ -64,6 +73,8 @@ STEP_AREAS: dict[str, tuple[str, ...]] = {  # what each step of the script feeds
     "remote-desktop": ("remote_desktop",),
     "w32tm": ("time_sync",),
     "autorun": ("autorun",),
+    "wlan-profiles": (wifi.AREA,),
+    "wlan-profile-details": (wifi.AREA,),
 }
 PARSERS = {"hotfix": "hotfix", "auditpol": "auditpol"}  # steps read by another importer's parser
 FALLBACKS = {"local-admins-net": "local-admins"}  # run only when the other failed: absent is not an error
@@ -176,6 +187,7 @@ class _Reader:
         self.software()
         self.local_admins()
         self.time_sync()
+        self.wifi_profiles()
 
     def add_eol(self, os_fact: dict[str, Any]) -> None:
         """``eol_date``/``eol_source`` from the shipped end-of-life table, by build and edition."""
@@ -327,6 +339,50 @@ class _Reader:
             fact["timezone"] = system.timezone_id(zone[1], zone[0])
         if fact:
             self.builder.set_fact("time_sync", fact)
+
+
+    def wifi_profiles(self) -> None:
+        """netsh's profile list, then each profile's output as the details step lists them."""
+        entry = self.collection.manifest.steps.get("wlan-profiles")
+        if entry is not None and not entry.ok:
+            raw = self.collection.get(entry.file)
+            said = (entry.error or "") + "\n" + (decode(raw, entry.file)[0] if raw else "")
+            if wifi.service_stopped(said) or wifi.no_interface(said):
+                if raw:
+                    self.source(self.collection.name(entry.file), "windows-raw/wlan-profiles",
+                                decode(raw, entry.file)[1], raw, wifi.AREA)
+                self.builder.set_fact(wifi.AREA, {"wlan_service": not wifi.service_stopped(said), "profiles": []})
+                return
+        listing = self.text("wlan-profiles", wifi.AREA)
+        if listing is not None and (wifi.service_stopped(listing[1]) or wifi.no_interface(listing[1])):
+            self.builder.set_fact(wifi.AREA, {"wlan_service": not wifi.service_stopped(listing[1]), "profiles": []})
+            return
+        details = self.json("wlan-profile-details", wifi.AREA)
+        if listing is None or details is None:
+            return
+        name, doc = details
+        if not isinstance(doc, list):
+            raise InputError(name, "expected a list of {Name, File, ExitCode, Error}")
+        found: list[dict[str, Any]] = []
+        seen: set[str] = set()
+        for index, item in enumerate(doc):
+            if not isinstance(item, dict) or not isinstance(item.get("Name"), str):
+                raise InputError(name, f"item {index + 1}: expected an object with the profile's Name")
+            profile, file = item["Name"], item.get("File")
+            seen.add(profile)
+            raw = self.collection.get(file) if isinstance(file, str) and file else None
+            if raw is None or item.get("ExitCode") not in (0, None):
+                why = item.get("Error") or (f"netsh exit code {item.get('ExitCode')}" if raw is not None
+                                            else f"no output file {file!r} in the collection")
+                found += wifi.records(profile, None, name, str(why))
+                continue
+            text, encoding = decode(raw, self.collection.name(file))
+            self.source(self.collection.name(file), "windows-raw/wlan-profile", encoding, raw, wifi.AREA)
+            found += wifi.records(profile, wifi.parse_profile(text), self.collection.name(file))
+        for profile in wifi.profile_names(listing[1]):
+            if profile not in seen:
+                found += wifi.records(profile, None, listing[0], "listed by netsh but not in " + name)
+        self.builder.set_fact(wifi.AREA, {"wlan_service": True, "profiles": found})
 
 
 class WindowsRawImporter(LocalTimeImporter):

@@ -134,6 +134,7 @@ EXPECTED_FACTS = {
                     "enforced": True, "shell_timeout_seconds": 900,
                     "source": "GNOME (GSettings defaults and overrides); dconf db local (/etc/dconf/db/local.d); "
                               "TMOUT=900 read-only (/etc/profile.d/tmout.sh)"},
+    "wifi_profiles": {"profiles": []},  # no NetworkManager keyfile or wpa_supplicant.conf in the tree
 }
 
 

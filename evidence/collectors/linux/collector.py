@@ -38,6 +38,7 @@ from . import (
     ssh_server,
     timesync,
     updates,
+    wifi,
 )
 from .common import Context, make_context
 
@@ -65,6 +66,7 @@ AREAS: dict[str, Callable[[BundleBuilder, Context], None]] = {
     "audit_daemon": audit_daemon.collect,
     "screen_lock": screen_lock.collect,
     "linux_baseline": baseline.collect,
+    "wifi_profiles": wifi.collect,
 }
 
 

@@ -19,8 +19,9 @@
     in the manifest as failed, and the checks that need them report "error", never "pass".
 
     NOT collected, on purpose: passwords or password hashes, the SAM or LSA secrets,
-    BitLocker recovery passwords or key protectors, Wi-Fi profiles or keys, certificates
-    or private keys.
+    BitLocker recovery passwords or key protectors, Wi-Fi keys (netsh is never asked for
+    key=clear: only each profile's SSID and authentication are read), certificates or
+    private keys.
 
 .PARAMETER OutputDirectory
     The folder to write. Default: .\auditor-raw-<COMPUTERNAME>-<yyyyMMddHHmmss>
@@ -518,6 +519,62 @@ if (-not $adminsOk) {
             -Names 'NoDriveTypeAutoRun', 'NoAutorun'
         Get-RegistryValues -Hive CurrentUser -Path 'SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\Explorer' `
             -Names 'NoDriveTypeAutoRun', 'NoAutorun'
+    })
+
+# Wireless LAN profiles (GL-A14): netsh's list, then each profile's settings without its key.
+# A computer whose WLAN AutoConfig service is not running has no Wi-Fi; the step then fails
+# with netsh's own message, which the importer reads as "no Wi-Fi", not as an error.
+$wlanListed = Invoke-NativeStep -Name 'wlan-profiles' -File 'wlan-profiles.txt' -Exe 'netsh.exe' `
+    -Arguments 'wlan show profiles'
+
+function Get-WlanProfileNames {
+    # The "label : name" lines under a dashed rule, in any display language.
+    param([string]$Path)
+    $text = $OemEncoding.GetString([System.IO.File]::ReadAllBytes($Path))
+    $ruled = $false
+    $names = New-Object System.Collections.ArrayList
+    foreach ($line in ($text -split "`r?`n")) {
+        if ($line -match '^\s*-{3,}\s*$') { $ruled = $true; continue }
+        if ($ruled -and $line -match '^\s+\S.*?\s+:\s(.*\S)\s*$' -and -not $names.Contains($Matches[1])) {
+            [void]$names.Add($Matches[1])
+        }
+    }
+    return @($names)
+}
+
+function Invoke-NetshProfile {
+    # netsh started directly (no cmd.exe, so a profile name cannot be read as a command), its
+    # output copied byte for byte into File. Returns the exit code.
+    param([string]$Name, [string]$File)
+    $info = New-Object System.Diagnostics.ProcessStartInfo
+    $info.FileName = Join-Path $SystemDir 'netsh.exe'
+    $info.Arguments = 'wlan show profile name="{0}"' -f $Name
+    $info.UseShellExecute = $false
+    $info.CreateNoWindow = $true
+    $info.RedirectStandardOutput = $true
+    $process = [System.Diagnostics.Process]::Start($info)
+    $out = [System.IO.File]::Create((Join-Path $OutDir $File))
+    try { $process.StandardOutput.BaseStream.CopyTo($out) } finally { $out.Close() }
+    if (-not $process.WaitForExit(60000)) { $process.Kill(); return -1 }
+    return $process.ExitCode
+}
+
+[void](Invoke-JsonStep -Name 'wlan-profile-details' -File 'wlan-profile-details.json' `
+    -Command 'netsh.exe wlan show profile name="<each profile>"' -Collect {
+        if ($wlanListed) {
+            $index = 0
+            foreach ($name in (Get-WlanProfileNames (Join-Path $OutDir 'wlan-profiles.txt'))) {
+                $index++
+                if ($name.Contains('"')) {   # netsh cannot be given such a name on its command line
+                    [pscustomobject]@{ Name = $name; File = $null; ExitCode = $null
+                                       Error = 'the name holds a double quote: not passed to netsh' }
+                    continue
+                }
+                $file = 'wlan-profile-{0:D3}.txt' -f $index
+                $code = Invoke-NetshProfile -Name $name -File $file
+                [pscustomobject]@{ Name = $name; File = $file; ExitCode = $code; Error = $null }
+            }
+        }
     })
 
 # Time service status (works without elevation; fails when the Windows Time service is stopped).
