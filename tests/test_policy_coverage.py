@@ -110,3 +110,17 @@ def test_the_table_states_the_share_in_each_language(lang, capsys):
     first = out.splitlines()[0]
     assert str(doc["automatable"]["automated"]) in first and str(doc["automatable"]["total"]) in first
     assert ("自動化可能" in first) == (lang == "ja")
+
+
+def test_the_figure_is_what_a_reader_counts_from_the_reference(capsys):
+    """The reference's marks (transcribed in tests/fixtures/reference) are the controls' modes, and the
+    coverage's automatable total and share are counted over exactly those marked A or A/M."""
+    lines = (ROOT / "tests" / "fixtures" / "reference" / "guideline-marks.txt").read_text(encoding="utf-8")
+    marks = dict(line.split() for line in lines.splitlines() if line and not line.startswith("#"))
+    doc = _coverage(capsys)
+    assert {r["id"]: r["mark"] for r in doc["requirements"]} == marks
+    automatable = {k for k, v in marks.items() if v != "M"}
+    states = _files_view(ROOT / "checks", ROOT / "policies" / "controls")
+    automated = sum(states[k] == "automated" for k in automatable)
+    assert (doc["automatable"]["total"], doc["automatable"]["automated"]) == (len(automatable), automated)
+    assert doc["automatable"]["share"] == round(100 * automated / len(automatable), 1)
