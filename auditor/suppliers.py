@@ -49,6 +49,7 @@ SUPPLIERS: dict[str, tuple[str, ...]] = {
     "linux_baseline": (LINUX,),
     "autorun": (WINDOWS,),
     "wifi_profiles": (LINUX, WINDOWS),
+    "services": (LINUX, WINDOWS),
     # the organisation's registers (issue #14: GL-C15, E04, D14, F03, F05, F11, F12), and the run's own targets
     "asset_register": ("auditor import asset-register",),
     "backup_jobs": ("auditor import backup-log",),

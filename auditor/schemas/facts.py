@@ -402,10 +402,17 @@ WIFI_PROFILES = _record({  # GL-A14: authentication in the English names netsh p
         "authentication_label": STRING, "eap": STRINGS, "ciphers": STRINGS, "source": STRING,
     })},
 })
+SERVICES = _list_of({  # GL-A17/A18/A19: Win32_Service, or the running systemd services with their processes
+    "name": {"type": "string", "required": True}, "display_name": STRING_OR_NULL,
+    "state": {**_one_of("running", "stopped", "other"), "required": True}, "state_label": STRING_OR_NULL,
+    "start_mode": _one_of("boot", "system", "auto", "manual", "disabled", nullable=True),
+    "processes": {"type": "list", "required": True, "schema": {"type": "string"}},
+})
 ISSUE14_SCHEMAS: dict[str, Rule] = {
     "linux_baseline": LINUX_BASELINE,
     "autorun": AUTORUN,
     "wifi_profiles": WIFI_PROFILES,
+    "services": SERVICES,
 }
 
 FACT_SCHEMAS: dict[str, Rule] = {

@@ -40,6 +40,7 @@ from auditor.evidence.importers.windows import (
     protection,
     psjson,
     registry,
+    services,
     system,
     wifi,
 )
@@ -73,6 +74,7 @@ STEP_AREAS: dict[str, tuple[str, ...]] = {  # what each step of the script feeds
     "remote-desktop": ("remote_desktop",),
     "w32tm": ("time_sync",),
     "autorun": ("autorun",),
+    "services": ("services",),
     "wlan-profiles": (wifi.AREA,),
     "wlan-profile-details": (wifi.AREA,),
 }
@@ -188,6 +190,8 @@ class _Reader:
         self.local_admins()
         self.time_sync()
         self.wifi_profiles()
+        if (found := self.json("services", "services")) is not None:
+            self.builder.set_fact("services", services.services(found[1], found[0]))
 
     def add_eol(self, os_fact: dict[str, Any]) -> None:
         """``eol_date``/``eol_source`` from the shipped end-of-life table, by build and edition."""

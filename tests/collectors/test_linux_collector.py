@@ -168,12 +168,15 @@ def test_fake_root_records_what_was_not_collected(fake_root: Path) -> None:
     bundle = _collect(fake_root)
     skipped = {e["area"] for e in bundle["errors"]}
     assert skipped == {"os", "listening", "interfaces", "updates", "time_sync", "firewall", "logging",
-                       "removable_media", "antimalware", "ssh_server", "audit_daemon", "linux_baseline"}
+                       "removable_media", "antimalware", "ssh_server", "audit_daemon", "linux_baseline",
+                       "services"}
     assert _errors(bundle, "linux_baseline") == [  # the tree holds one kernel switch of /proc/sys/net
         f"sysctl: not under {fake_root / 'proc/sys'}: " + ", ".join(
             n for n in (s.replace("/", ".") for s in SYSCTLS) if n != "net.ipv4.ip_forward")]
     assert all("file tree, not the running system" in e["message"] for e in bundle["errors"]
-               if e["area"] != "linux_baseline")
+               if e["area"] not in ("linux_baseline", "services"))
+    assert _errors(bundle, "services") == [  # the tree's /proc holds no process directories
+        f"{fake_root / 'proc'}: no process directories, so which services run is unknown"]
     assert _errors(bundle, "updates") == [f"apt: not run, {fake_root} is a file tree, not the running system"]
     assert _errors(bundle, "ssh_server") == [
         f"running processes: not collected, {fake_root} is a file tree, not the running system",

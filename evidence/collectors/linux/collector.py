@@ -34,6 +34,7 @@ from . import (
     passwords,
     removable_media,
     screen_lock,
+    services,
     software,
     ssh_server,
     timesync,
@@ -67,6 +68,7 @@ AREAS: dict[str, Callable[[BundleBuilder, Context], None]] = {
     "screen_lock": screen_lock.collect,
     "linux_baseline": baseline.collect,
     "wifi_profiles": wifi.collect,
+    "services": services.collect,
 }
 
 

@@ -521,6 +521,11 @@ if (-not $adminsOk) {
             -Names 'NoDriveTypeAutoRun', 'NoAutorun'
     })
 
+# Services (GL-A17/A18 EDR agents, GL-A19 log forwarders): name, display name, state, start mode.
+[void](Invoke-JsonStep -Name 'services' -File 'services.json' -Command 'Get-CimInstance Win32_Service' -Collect {
+        Get-CimInstance -ClassName Win32_Service | Select-Object Name, DisplayName, State, StartMode
+    })
+
 # Wireless LAN profiles (GL-A14): netsh's list, then each profile's settings without its key.
 # A computer whose WLAN AutoConfig service is not running has no Wi-Fi; the step then fails
 # with netsh's own message, which the importer reads as "no Wi-Fi", not as an error.
