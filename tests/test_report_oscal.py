@@ -228,3 +228,20 @@ def test_hostile_ids_and_texts_keep_json_and_schema_valid(validator, fleet):
     assert obs["collected"] == "2026-11-01T23:43:00Z"  # an offset OSCAL does not know, said in UTC
     assert "line two" in obs["description"]  # multi-line text stays whole where the model allows it
     assert result["start"] == result["end"] == oscal["assessment-results"]["metadata"]["last-modified"]
+
+
+def test_unread_files_and_a_lone_surrogate_keep_the_document_valid(validator, fleet):
+    """A fleet with a file that could not be read lists it in the result's remarks (the gate failed for
+    it); a target id with a lone surrogate (read from a JSON escape) still gets its UUIDs."""
+    import copy
+
+    doc = copy.deepcopy(fleet)
+    doc["run"]["unread"] = [{"path": "fleet/truncated-lg-kikaku-07.json", "problem": "not JSON: line 40"}]
+    odd = next(r for r in doc["results"] if r["status"] == "fail")
+    odd["target"] = "lg-\ud800-04"
+    oscal = oscal_of(doc)
+    assert problems(validator, oscal) == []
+    result = the_result(oscal)
+    assert "fleet/truncated-lg-kikaku-07.json" in result["remarks"]
+    assert {"name": "count-unread", "value": "1"}.items() <= next(
+        p for p in result["props"] if p["name"] == "count-unread").items()

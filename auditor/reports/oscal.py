@@ -59,6 +59,8 @@ TEXTS: dict[str, dict[str, str]] = {
                           "waived {waived} / manual {manual} / not applicable {notapplicable}"},
     "gate_passed": {"ja": "通過", "en": "passed"},
     "gate_failed": {"ja": "不通過", "en": "failed"},
+    "unread": {"ja": "読み込めなかった証跡（監査していない）: {path}（{problem}）",
+               "en": "Evidence not read (not audited): {path} ({problem})"},
     "plan_title": {"ja": "評価計画に代わる定義: ポリシー {policy} {version}、プロファイル {profile}",
                    "en": "In place of an assessment plan: policy {policy} {version}, profile {profile}"},
     "plan_remarks": {"ja": "このツールは OSCAL の評価計画を作りません。監査の範囲と基準は、この資料に記録したポリシー・"
@@ -95,7 +97,11 @@ def _t(key: str, lang: str, **values: Any) -> str:
 
 def _uuid(run_id: str, *key: str) -> str:
     """Version 5 UUID of a part of this run: the same stored run renders to the same document."""
-    return str(uuid.uuid5(_UUID_NS, "\x1f".join((run_id, *key))))
+    name = "\x1f".join((run_id, *key))
+    try:
+        return str(uuid.uuid5(_UUID_NS, name))
+    except UnicodeEncodeError:  # a lone surrogate (a target id read from a JSON escape): hash its code units
+        return str(uuid.uuid5(_UUID_NS, name.encode("utf-8", "surrogatepass").decode("latin-1")))
 
 
 def _line(value: Any) -> str:
@@ -373,6 +379,11 @@ class _Builder:
                 "inventory-items", items),
             "reviewed-controls": {"control-selections": [selection]},
         }
+        unread = [u for u in run.get("unread") or [] if isinstance(u, dict)]
+        if unread:  # the run's gap: listed, never silently dropped (the gate failed for it)
+            result["props"] += _props([("count-unread", len(unread))])
+            result["remarks"] = "\n".join(_t("unread", lang, path=_line(u.get("path")), problem=_line(u.get("problem")))
+                                          for u in unread)
         _with(result, "observations", observations)
         _with(result, "findings", findings)
         return {"assessment-results": {

@@ -108,7 +108,7 @@ def render(doc: dict[str, Any], options: ReportOptions) -> str:
         lines += [f"{t('unread_heading', lang)} ({len(unread)})",
                   tabulate([[_cell(u["path"]), _cell(u["problem"])] for u in unread],
                            headers=[t("path", lang), t("problem", lang)], disable_numparse=True,
-                           maxcolwidths=[60, 70]), ""]
+                           maxcolwidths=[None, 70]), ""]  # a path is not wrapped: it is copied
 
     waivers = doc.get("waivers") or []
     if waivers:
