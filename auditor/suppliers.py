@@ -29,7 +29,7 @@ SUPPLIERS: dict[str, tuple[str, ...]] = {
     "listening": (LINUX, WINDOWS),
     "local_admins": (LINUX, WINDOWS),
     "lockout_policy": (LINUX, WINDOWS, "auditor import secedit", "auditor import net-accounts"),
-    "logging": (LINUX,),
+    "logging": (LINUX, WINDOWS),  # Windows: forwarding only (GL-A19)
     "os": (LINUX, WINDOWS, "auditor import secedit", "auditor import net-accounts", "auditor import hotfix",
            "auditor import auditpol"),
     "password_policy": (LINUX, WINDOWS, "auditor import secedit", "auditor import net-accounts"),

@@ -35,6 +35,7 @@ from auditor.evidence.importers.tabular import LocalTimeImporter
 from auditor.evidence.importers.textio import decode
 from auditor.evidence.importers.windows import (
     autorun,
+    forwarding,
     inventory,
     network,
     protection,
@@ -74,7 +75,8 @@ STEP_AREAS: dict[str, tuple[str, ...]] = {  # what each step of the script feeds
     "remote-desktop": ("remote_desktop",),
     "w32tm": ("time_sync",),
     "autorun": ("autorun",),
-    "services": ("services",),
+    "services": ("services", "logging"),
+    "event-forwarding": ("logging",),
     "wlan-profiles": (wifi.AREA,),
     "wlan-profile-details": (wifi.AREA,),
 }
@@ -190,8 +192,7 @@ class _Reader:
         self.local_admins()
         self.time_sync()
         self.wifi_profiles()
-        if (found := self.json("services", "services")) is not None:
-            self.builder.set_fact("services", services.services(found[1], found[0]))
+        self.services_and_forwarding()
 
     def add_eol(self, os_fact: dict[str, Any]) -> None:
         """``eol_date``/``eol_source`` from the shipped end-of-life table, by build and edition."""
@@ -344,6 +345,19 @@ class _Reader:
         if fact:
             self.builder.set_fact("time_sync", fact)
 
+
+    def services_and_forwarding(self) -> None:
+        """``services``, and from them with the WEF policy the ``logging`` area (log forwarding)."""
+        found = self.json("services", "services")
+        listed = services.services(found[1], found[0]) if found is not None else None
+        if listed is not None:
+            self.builder.set_fact("services", listed)
+        policy = self.json("event-forwarding", "logging")
+        if listed is not None and policy is not None:
+            name, raw, encoding = self.read_json["services"]
+            self.source(name, "windows-raw/services", encoding, raw, "logging")
+            self.builder.set_fact("logging", forwarding.log_forwarding(
+                listed, registry.Snapshot(policy[1], policy[0])))
 
     def wifi_profiles(self) -> None:
         """netsh's profile list, then each profile's output as the details step lists them."""

@@ -526,6 +526,13 @@ if (-not $adminsOk) {
         Get-CimInstance -ClassName Win32_Service | Select-Object Name, DisplayName, State, StartMode
     })
 
+# Windows Event Forwarding (GL-A19): the subscription managers Group Policy names.
+[void](Invoke-JsonStep -Name 'event-forwarding' -File 'event-forwarding.json' `
+    -Command 'registry: EventLog\EventForwarding\SubscriptionManager' -Collect {
+        Get-RegistryValues -Hive LocalMachine `
+            -Path 'SOFTWARE\Policies\Microsoft\Windows\EventLog\EventForwarding\SubscriptionManager'
+    })
+
 # Wireless LAN profiles (GL-A14): netsh's list, then each profile's settings without its key.
 # A computer whose WLAN AutoConfig service is not running has no Wi-Fi; the step then fails
 # with netsh's own message, which the importer reads as "no Wi-Fi", not as an error.
