@@ -108,11 +108,14 @@ def test_characters_xml_cannot_hold_are_replaced(doc):
 
 
 def test_the_same_run_gives_the_same_bytes(doc):
+    doc = copy.deepcopy(doc)
+    doc["run"]["finished_at"] = "2026-11-02T09:41:07+09:00"  # an odd second, as a zip cannot keep it
     first = render(doc, ReportOptions())
     assert render(copy.deepcopy(doc), ReportOptions()) == first
     finished = datetime.fromisoformat(doc["run"]["finished_at"]).astimezone(UTC).replace(tzinfo=None)
     with zipfile.ZipFile(io.BytesIO(first)) as archive:
-        assert {info.date_time for info in archive.infolist()} == {finished.timetuple()[:6]}
+        stamp = finished.replace(second=finished.second - finished.second % 2)  # a zip keeps even seconds
+        assert {info.date_time for info in archive.infolist()} == {stamp.timetuple()[:6]}
     props = openpyxl.load_workbook(io.BytesIO(first)).properties
     assert props.created == props.modified == finished
     later = copy.deepcopy(doc)
