@@ -34,11 +34,13 @@ from auditor.pseudonyms import KEY_ENV, MIN_ASCII_LENGTH, MIN_KEY_BYTES, Pseudon
 # Fields of a finding's ``actual`` record that name a person, with the export's pseudonym prefix.
 PERSON_FIELDS = {"name": "user", "display_name": "person", "employee_id": "staff", "home": "home"}
 # Words in a record's keys or in an expected sentence that show the record is an account or a person.
-ACCOUNT_MARKERS = ("employee_id", "display_name", "password_", "logon", "groups", "hr_roster", "training_records")
+ACCOUNT_MARKERS = ("employee_id", "display_name", "password_", "logon", "groups", "hr_roster", "training_records",
+                   "account", "employee", "staff", "vendor", "アカウント", "職員", "氏名", "委託先")
 # Accounts every system has: not people.
 NOT_PEOPLE = frozenset({"root", "administrator", "guest", "krbtgt", "defaultaccount", "wdagutilityaccount",
                         "system", "nobody", "daemon"})
-SOURCE_SUFFIX = re.compile(r"\s+\([^()]*:\d+\)$")  # " (exports/ad-users.csv:11)"
+# " (exports/ad-users.csv:11)", and what follows it (" ← exports/hr-roster.csv:3"): where a record is
+SOURCE_SUFFIX = re.compile(r"\s+\([^()]*:\d+\)")
 FACT_PATH = re.compile(r"^[a-z0-9_]+(\.[a-z0-9_]+)+$")  # password_policy.min_length: a setting, not a record
 LABEL_WORD = {"ja": "職員", "en": "Staff "}
 
