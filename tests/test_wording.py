@@ -84,6 +84,26 @@ def test_every_operator_of_the_language_has_words_of_its_own():
     assert [name for name in sorted(core) if type(REGISTRY[name]).explain is base] == []
 
 
+def test_every_registered_operator_explains_itself():
+    base = type(REGISTRY["eq"]).__mro__[-2].explain  # Operator.explain, the generic fallback
+    assert sorted(name for name, op in REGISTRY.items() if type(op).explain is base) == []
+
+
+GENERIC = ("条件「", "the condition ")  # what the fallback says (wording.generic)
+
+
+def test_no_check_falls_back_to_the_generic_wording():
+    generic = expected_text({"no_such_operator": 1}, [], {})
+    assert GENERIC[0] in generic["ja"] and GENERIC[1] in generic["en"]  # the phrases looked for are the fallback's
+    fallen = []
+    for path in CHECKS:
+        check = _yaml(path)
+        said = expected_text(check.get("condition"), _reads(check), PARAMS, TITLES)
+        if GENERIC[0] in said["ja"] or GENERIC[1] in said["en"]:
+            fallen.append(f"{path.stem}: {said['en']}")
+    assert fallen == []
+
+
 def test_importing_the_conditions_does_not_load_the_wording():
     code = ("import sys, auditor.conditions; "
             "print(sorted(m for m in sys.modules if m.startswith('auditor.conditions.w')))")
@@ -145,6 +165,108 @@ def test_a_negated_quantifier_turns_into_its_opposite():
     every = {"all": {"require": {"field": "enabled", "eq": True}}}
     assert explain({"not": every}, {}, "ja", subject="firewall.profiles") == \
         "無効であるファイアウォールのプロファイルがあること"
+
+
+# --- the operators of the registers, the joins and the firewall rule lists ---------------------
+
+JOIN_TITLES = {
+    "svc": {"ja": "遠隔操作のサービス（tcp/3389 の形）", "en": "Remote-control services (as tcp/3389)"},
+    "courses": {"ja": "受講を義務づける講座", "en": "Courses every member of staff must take"},
+    "groups": {"ja": "所属ごとのADグループ（所属名 → グループ名の一覧）",
+               "en": "Directory groups of each department (department name → group names)"},
+}
+NEW_STAFF = {"covered_by": {"where": {"field": "status", "eq": "active"}, "in": "training_records",
+                            "by": {"employee_id": "employee_id"}, "require": {"field": "completed", "eq": True},
+                            "within": {"from": "hired_on", "date": "completed_on", "days": {"param": "d"}}}}
+
+
+@pytest.mark.parametrize(("cond", "reads", "params", "ja", "en"), [
+    ({"none": {"where": {"elapsed": {"from": {"field": "starts_on"}, "to": {"field": "ends_on"},
+                                     "gt": {"param": "m"}}}}}, ["exceptions_register"], {"m": 365},
+     "開始日から終了日までの期間が365 日を超える例外措置台帳の記録がないこと",
+     "There is no exception register entry whose period from the start date to the end date is more than 365 days"),
+    ({"all": {"require": {"elapsed": {"from": {"field": "created_at"}, "to": {"field": "password_last_set_at"},
+                                      "unit": "hours", "le": 1}}}}, ["directory_accounts"], {},
+     "ディレクトリのアカウントは、いずれも作成日時からパスワードを最後に設定した日時までの時間が1 時間以下であること",
+     "For every directory account, the time from the creation date to the time the password was last set "
+     "is at most 1 hour"),
+    ({"rule_hygiene": {"find": "any-any"}}, ["firewall_rules"], {},
+     "送信元・宛先・サービスをいずれも限定せずに通信を許可する有効なファイアウォールの規則がないこと",
+     "There is no enabled firewall rule that accepts any source, any destination and any service"),
+    ({"rule_hygiene": {"find": "always-open", "from": {"segment": "internet"}, "to": {"segment": "lgwan"},
+                       "services": {"param": "svc"}}}, ["firewall_rules", "zones"], {"svc": ["tcp/3389", "tcp/22"]},
+     "インターネット接続系からLGWAN 接続系の遠隔操作のサービス（tcp/3389・tcp/22）への接続を時間の制限なく常に許可する"
+     "ファイアウォールの規則がないこと",
+     "There is no firewall rule that lets the Internet segment open the remote-control services (tcp/3389, tcp/22) "
+     "in the LGWAN segment at any time (no schedule limits it)"),
+    (NEW_STAFF, ["hr_roster"], {"d": 30},
+     "在職状況が「在職」である人事名簿の記録は、いずれも職員番号が同じであり、修了しており、"
+     "修了日が採用日以降 30 日以内である研修記録があること",
+     'Every HR roster entry whose employment status is "active" has a training record whose employee number is '
+     "the same, is completed and whose completion date falls within 30 days after the hiring date"),
+    ({"covered_by": {"in": "training_records", "by": {"employee_id": "employee_id"},
+                     "each": {"field": "course", "of": {"param": "courses"}}}}, ["hr_roster"],
+     {"courses": ["J-LIS", "標的型"]},
+     "人事名簿の記録は、いずれも受講を義務づける講座（「J-LIS」、「標的型」）のそれぞれについて、職員番号が同じであり、"
+     "研修名がその名称を含む研修記録があること",
+     'Every HR roster entry has, for each of the courses every member of staff must take ("J-LIS", "標的型"), '
+     "a training record whose employee number is the same and whose course name contains that name"),
+    ({"none": {"where": {"joined": {"in": "org.vendor_accounts", "by": {"account": "name"}, "as": "contract",
+                                    "latest": "contract_end",
+                                    "where": {"days_between": {"from": "contract.contract_end", "to": "expires_at",
+                                                               "gt": 1}}}}}}, ["directory_accounts"], {},
+     "アカウント名が同じであり、契約終了日からアカウントの有効期限までの期間が1 日を超える委託先IDの台帳の記録"
+     "（契約終了日が最も新しいもの）があるディレクトリのアカウントがないこと",
+     "There is no directory account that has a contractor account register entry (the one with the latest "
+     "contract end) "
+     "whose account name is the same and whose period from the contract end to the account expiry date is more "
+     "than 1 day"),
+    ({"department_groups": {"in": "org.hr_roster", "by": {"employee_id": "employee_id"},
+                            "when": {"field": "event", "eq": "transfer"}, "groups": {"param": "groups"}}},
+     ["directory_accounts"], {"groups": {"総務課": ["GG-Soumu"]}},
+     "ディレクトリのアカウントは、いずれも職員番号が同じである人事名簿の記録のうち発令日が最も新しいもので異動区分が"
+     "「異動」であるときは、所属ごとのADグループのうちその記録の所属のグループをすべて持ち、異動前の所属のグループ"
+     "（新しい所属にもあるものを除く）を持たず、部署の属性があればその所属と一致すること",
+     "Every directory account holds every group that the directory groups of each department give the department "
+     "of its latest HR roster entry whose employee number is the same (by effective date), no group of the previous "
+     "department that the new one lacks, and a department attribute, if any, equal to that department, whenever in "
+     'that entry the personnel action is "transfer"'),
+])
+def test_sentences_of_the_join_register_and_rule_list_operators(cond, reads, params, ja, en):
+    assert expected_text(cond, reads, params, JOIN_TITLES) == {"ja": ja, "en": en}
+
+
+def test_the_new_operators_negated_say_the_opposite():
+    shadowed = expected_text({"not": {"rule_hygiene": {"find": "shadowed"}}}, ["firewall_rules"], {})
+    assert shadowed == {"ja": "前にある規則に完全に覆われ、どの新しい接続にも適用されない"
+                              "ファイアウォールの規則があること",
+                        "en": "There is at least one firewall rule wholly shadowed by earlier rules, "
+                              "so that no new connection ever reaches it"}
+    untrained = expected_text({"not": NEW_STAFF}, ["hr_roster"], {"d": 30})
+    assert untrained["ja"] == ("在職状況が「在職」であり、職員番号が同じであり、修了しており、"
+                               "修了日が採用日以降 30 日以内である研修記録がない人事名簿の記録があること")
+    assert untrained["en"].startswith('There is at least one HR roster entry whose employment status is "active" ')
+    assert "has no training record" in untrained["en"]
+    span = {"elapsed": {"from": {"field": "created_at"}, "to": {"field": "password_last_set_at"}, "unit": "hours",
+                        "le": 1}}
+    assert explain({"not": span}, {}, "en", subject="directory_accounts") == \
+        "The time from the creation date to the time the password was last set is more than 1 hour"
+    assert explain({"not": {"not": span}}, {}, "ja", subject="directory_accounts") == \
+        explain(span, {}, "ja", subject="directory_accounts")
+    moved = {"department_groups": {"in": "org.hr_roster", "by": {"employee_id": "employee_id"},
+                                   "when": {"field": "event", "eq": "transfer"}, "groups": {"param": "groups"}}}
+    stale = expected_text({"not": moved}, ["directory_accounts"], {"groups": {}})
+    assert stale["ja"].endswith("であるときに、グループまたは部署の属性がその記録の所属に合っていない"
+                                "ディレクトリのアカウントがあること")
+    assert stale["en"].startswith("There is at least one directory account that does not follow")
+
+
+def test_an_empty_list_of_required_entries_is_said_to_be_empty():
+    cond = {"covered_by": {"in": "training_records", "by": {"employee_id": "employee_id"},
+                           "each": {"field": "course", "of": {"param": "courses"}}}}
+    said = expected_text(cond, ["hr_roster"], {"courses": []}, JOIN_TITLES)
+    assert "受講を義務づける講座（指定なし）のそれぞれについて" in said["ja"]
+    assert "for each of the courses every member of staff must take (none set)," in said["en"]
 
 
 @pytest.mark.parametrize("lang", ["ja", "en"])

@@ -254,14 +254,7 @@ class Match(Operator):
         from auditor.conditions import wording
 
         other = w.items(w.top(arg["in"]))
-        pairs = []
-        for rec, item in arg["by"].items():
-            mine, theirs = w.field(scope, item).noun, w.field(other, rec)
-            if mine is None or mine.ja == (theirs.noun.ja if theirs.noun else None):
-                pairs.append(wording.leaf(theirs.subject, "が同じである"[1:], "is the same"))
-            else:
-                pairs.append(wording.leaf(theirs.subject, f"{mine.ja}と一致する", f"matches the {mine.en}"))
-        parts = pairs + ([w.clause(arg["where"], other)] if "where" in arg else [])
+        parts = same_keys(w, scope, other, arg["by"]) + ([w.clause(arg["where"], other)] if "where" in arg else [])
         phrase = wording.records(other.noun, wording.both(parts))
         if negated:
             return wording.leaf(None, wording.exists_ja(phrase, False), f"has no {phrase.en}")
@@ -271,3 +264,19 @@ class Match(Operator):
         pairs = " and ".join(f"{rec} = {item}" for rec, item in arg["by"].items())
         where = f" with {describe(arg['where'], ctx)}" if "where" in arg else ""
         return f"a record of {arg['in']} where {pairs}{where}"
+
+
+def same_keys(w: Any, scope: Any, other: Any, by: dict[str, str]) -> list[Any]:
+    """The key fields of a record of ``other`` compared with the item's (``by``: record field →
+    item field) as clauses about the record: 職員番号が同じである, whose name matches the display name."""
+    from auditor.conditions import wording
+
+    pairs = []
+    for rec, item in by.items():
+        mine, theirs = w.field(scope, item).noun, w.field(other, rec)
+        if mine is None or mine.ja == (theirs.noun.ja if theirs.noun else None):
+            pairs.append(wording.leaf(theirs.subject, "同じである", "is the same"))
+        else:
+            pairs.append(wording.leaf(theirs.subject, f"{wording.particle(mine.ja, 'と')}一致する",
+                                      f"matches the {mine.en}"))
+    return pairs

@@ -138,3 +138,25 @@ class Elapsed(Operator):
         symbol = {"eq": "=", "ne": "≠", "lt": "<", "le": "≤", "gt": ">", "ge": "≥"}[key]
         return (f"{_side(arg['to'])} − {_side(arg['from'])} {symbol} {resolve(arg[key], ctx)} "
                 f"{arg.get('unit', 'days')}")
+
+    def explain(self, arg: Any, w: Any, scope: Any, negated: bool) -> Any:
+        key = next(k for k in arg if k in COMPARISONS)
+        start, end = (w.field(scope, _side(arg[side]) or "") for side in ("from", "to"))
+        return span_clause(w, start, end, arg.get("unit", "days"), {key: arg[key]}, negated)
+
+
+SPAN_UNITS = {"hours": ("時間", "hour", "hours"), "days": ("日", "day", "days")}
+
+
+def span_clause(w: Any, start: Any, end: Any, unit: str, bound: dict[str, Any], negated: bool) -> Any:
+    """The span from the field scope ``start`` to ``end`` compared as ``bound`` says ({le: 1}), in
+    words: 作成日時からパスワードを最後に設定した日時までの時間が1 時間以下である, the time from the
+    creation date to … is at most 1 hour. Shared with ``days_between``."""
+    from auditor.conditions import wording
+
+    first = start.noun or wording.W.VALUE
+    last = end.noun or wording.W.VALUE
+    ja_span, en_span = ("時間", "time") if unit == "hours" else ("期間", "period")
+    span = wording.Noun(f"{first.ja}から{last.ja}までの{ja_span}", f"{en_span} from {first.the()} to {last.the()}",
+                        unit=SPAN_UNITS.get(unit, SPAN_UNITS["days"]))
+    return w.clause(bound, wording.Scope("", "", span), negated)

@@ -20,6 +20,7 @@ null or empty date never satisfies it, as null never satisfies an ordering.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 from auditor.conditions import (
@@ -120,6 +121,28 @@ class Joined(Operator):
         shown = {f: get_path(subject, f) for f in arg["by"].values()} if isinstance(subject, dict) else subject
         return Outcome(False, [Finding(label, shown, self.describe(arg, ctx))])
 
+    def explain(self, arg: Any, w: Any, scope: Any, negated: bool) -> Any:
+        """The item has (negated: has no) a corresponding record, the latest one where ``latest``
+        says so, for which ``where`` holds; the record's fields read under ``as`` are its own words
+        (委託先IDの台帳の記録のうち契約終了日が…, a vendor account entry whose contract end …)."""
+        from auditor.conditions import wording
+        from auditor.conditions.crossref import same_keys
+        from auditor.conditions.words import particle
+
+        other = w.items(w.top(arg["in"]))
+        noun = other.noun
+        if "latest" in arg:
+            latest = w.field(other, arg["latest"]).noun or wording.W.VALUE
+            noun = replace(noun, ja=f"{noun.ja}（{particle(latest.ja, 'が')}最も新しいもの）",
+                           en=f"{noun.en} (the one with the latest {latest.en})",
+                           en_plural=f"{noun.many()} (the ones with the latest {latest.en})")
+        pair = replace(scope, beside=((arg["as"], other),))
+        parts = same_keys(w, scope, other, arg["by"]) + [w.clause(arg["where"], pair)]
+        phrase = wording.records(noun, wording.both(parts))
+        if negated:
+            return wording.leaf(None, wording.exists_ja(phrase, False), f"has no {phrase.en}")
+        return wording.leaf(None, wording.exists_ja(phrase, True), f"has {wording.Noun(phrase.en, phrase.en).a()}")
+
     def describe(self, arg: Any, ctx: Context) -> str:
         pairs = " and ".join(f"{rec} = {item}" for rec, item in arg["by"].items())
         which = f"the latest by {arg['latest']} of " if "latest" in arg else ""
@@ -180,6 +203,13 @@ class DaysBetween(Operator):
         if self.holds(subject, arg, ctx, label):
             return Outcome(True)
         return Outcome(False, [Finding(label, self.days(subject, arg, label), self.describe(arg, ctx))])
+
+    def explain(self, arg: Any, w: Any, scope: Any, negated: bool) -> Any:
+        from auditor.conditions.elapsed import span_clause
+
+        cmp = self._cmp(arg)
+        return span_clause(w, w.field(scope, arg["from"]), w.field(scope, arg["to"]), "days", {cmp: arg[cmp]},
+                           negated)
 
     def describe(self, arg: Any, ctx: Context) -> str:
         cmp = self._cmp(arg)

@@ -286,6 +286,37 @@ class CoveredBy(_Join):
             actual["missing"] = missing
         return actual
 
+    def explain(self, arg: Any, w: Any, scope: Any, negated: bool) -> Any:
+        """Every selected item has (negated: some item lacks) the records it needs: 採用日が…である人事名簿
+        の記録は、いずれも職員番号が同じであり、…研修記録があること; with ``each``, one per entry of the list."""
+        from auditor.conditions import wording
+        from auditor.conditions.crossref import same_keys
+
+        items, other = w.items(scope), w.items(w.top(arg["in"]))
+        parts = same_keys(w, items, other, arg["by"])
+        if "require" in arg:
+            parts.append(w.clause(arg["require"], other))
+        if "within" in arg:
+            start = w.field(items, arg["within"]["from"]).noun or wording.W.VALUE
+            ja_n, en_n = _days_words(w, arg["within"]["days"])
+            parts.append(wording.leaf(w.field(other, arg["within"]["date"]).subject,
+                                      f"{start.ja}以降 {ja_n}以内である", f"falls within {en_n} after {start.the()}"))
+        if "each" in arg:
+            parts.append(wording.leaf(w.field(other, arg["each"]["field"]).subject, "その名称を含む",
+                                      "contains that name"))
+        found = wording.records(other.noun, wording.both(parts))
+        a_record = wording.Noun(found.en, found.en).a()
+        if "each" in arg:
+            ja_list, en_list = (_entries_words(w, arg["each"]["of"], lang) for lang in wording.LANGS)
+            need = (f"{ja_list}のそれぞれについて、{wording.exists_ja(found, True)}",
+                    f"has, for each of {en_list}, {a_record}")
+            lack = (f"{ja_list}のいずれかについて、{wording.exists_ja(found, False)}",
+                    f"lacks, for one of {en_list}, {a_record}")
+        else:
+            need = (wording.exists_ja(found, True), f"has {a_record}")
+            lack = (wording.exists_ja(found, False), f"has no {found.en}")
+        return _every(w, arg, items, need, lack, negated)
+
     def describe(self, arg: Any, ctx: Context) -> str:
         parts = [f"a record of {arg['in']} with the same " + " and ".join(arg["by"].values())]
         if "require" in arg:
@@ -395,7 +426,76 @@ class DepartmentGroups(_Join):
                         "effective_date": record.get("effective_date"), **problems}
         return problems
 
+    def explain(self, arg: Any, w: Any, scope: Any, negated: bool) -> Any:
+        """Every selected account's groups and department follow (negated: some account's do not)
+        its owner's latest record of the other list, when that record satisfies ``when``."""
+        from auditor.conditions import wording
+        from auditor.conditions.crossref import same_keys
+
+        items, other = w.items(scope), w.items(w.top(arg["in"]))
+        owner = wording.records(other.noun, wording.both(same_keys(w, items, other, arg["by"])))
+        when = w.clause(arg["when"], other) if "when" in arg else None
+        if when is not None:
+            ja_if = f"{owner.ja}のうち発令日が最も新しいもので{wording.ja_text(when)}とき"
+            en_if = f", whenever in that entry {wording.en_top(when)}"
+        else:
+            ja_if, en_if = f"{owner.ja}のうち発令日が最も新しいものについて", ""
+        _, name, _ = w.value(arg["groups"])
+        table = {lang: w.title(name, lang) for lang in wording.LANGS}
+        ja_table = table["ja"] or "所属とグループの対応"
+        en_table = f"the {table['en']}" if table["en"] else "the table of each department's groups"
+        latest = f"its latest {owner.en} (by effective date)"
+        need = (f"{ja_if}は、{ja_table}のうちその記録の所属のグループをすべて持ち、"
+                "異動前の所属のグループ（新しい所属にもあるものを除く）を持たず、部署の属性があればその所属と一致する",
+                f"holds every group that {en_table} give the department of {latest}, no group of the previous "
+                f"department that the new one lacks, and a department attribute, if any, equal to that "
+                f"department{en_if}")
+        lack = (f"{ja_if}{'に' if when is not None else ''}、グループまたは部署の属性がその記録の所属に合っていない",
+                f"does not follow, in its groups or department attribute, the department of {latest}"
+                + (f", although in that entry {wording.en_top(when)}" if when is not None else ""))
+        return _every(w, arg, items, need, lack, negated)
+
     def describe(self, arg: Any, ctx: Context) -> str:
         when = f" ({describe(arg['when'], ctx)})" if "when" in arg else ""
         return (f"the groups and department of the owner's latest record in {arg['in']}{when}: none of the previous "
                 "department's groups, every group of the new one")
+
+
+# --- in words (see auditor.conditions.wording) -------------------------------------------------
+
+def _every(w: Any, arg: dict[str, Any], items: Any, need: tuple[str, str], lack: tuple[str, str],
+           negated: bool) -> Any:
+    """Every item that ``where`` selects meets ``need`` (ja plain form, en verb phrase); negated,
+    some selected item meets ``lack`` instead."""
+    from auditor.conditions import wording
+
+    where = [w.clause(arg["where"], items)] if "where" in arg else []
+    if negated:
+        phrase = wording.records(items.noun, wording.both([*where, wording.leaf(None, *lack)]))
+        return wording.statement(wording.exists_ja(phrase, True), f"there is at least one {phrase.en}")
+    phrase = wording.records(items.noun, wording.both(where) if where else None)
+    return wording.statement(f"{wording.particle(phrase.ja, 'は')}、いずれも{need[0]}", f"every {phrase.en} {need[1]}")
+
+
+def _days_words(w: Any, arg: Any) -> tuple[str, str]:
+    """A number of days (a literal or a parameter's value) in words: 30 日, 30 days."""
+    from auditor.conditions import wording
+
+    value, name, known = w.value(arg)
+    if not known:
+        return wording.unknown(name)
+    return f"{wording.plain(value, 'ja')} 日", f"{wording.plain(value, 'en')} day{'' if value == 1 else 's'}"
+
+
+def _entries_words(w: Any, arg: Any, lang: str) -> str:
+    """The entries ``each`` goes through, by the parameter's title where it has one; an empty list
+    said to be so (every item then passes)."""
+    from auditor.conditions import wording
+
+    value, name, known = w.value(arg)
+    if known and value == []:
+        title = w.title(name, lang)
+        if lang == "ja":
+            return f"{title or '指定の項目'}（指定なし）"
+        return f"the {title} (none set)" if title else "the listed entries (none set)"
+    return wording.named_value(w, arg, lang, None)

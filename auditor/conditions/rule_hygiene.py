@@ -339,6 +339,17 @@ class RuleHygiene(Operator):
             return not rule["av_profile"]
         return (rule.get("schedule") or ALWAYS) == ALWAYS
 
+    def explain(self, arg: Any, w: Any, scope: Any, negated: bool) -> Any:
+        """There is no rule (negated: there is one) of the kind ``find`` names: 送信元・宛先・サービスを
+        限定せずに通信を許可する有効なファイアウォールの規則がない, there is no enabled firewall rule that …"""
+        from auditor.conditions import wording
+
+        rule = w.items(w.top(arg.get("rules", "firewall_rules"))).noun
+        ja, en = _bad_rule_words(arg, w, rule)
+        if negated:
+            return wording.statement(f"{wording.particle(ja, 'が')}ある", f"there is at least one {en}")
+        return wording.statement(f"{wording.particle(ja, 'が')}ない", f"there is no {en}")
+
     def describe(self, arg: Any, ctx: Context) -> str:
         find = arg.get("find")
         if find == "any-any":
@@ -354,6 +365,53 @@ class RuleHygiene(Operator):
         services = resolve(arg.get("services", ["any"]), ctx)
         listed = ", ".join(services) if isinstance(services, list) else str(services)
         return f"no always-open accept rule on remote-access services ({listed})"
+
+
+def _bad_rule_words(arg: dict[str, Any], w: Any, rule: Any) -> tuple[str, str]:
+    """The rule ``find`` looks for, as a noun phrase (ja, en) of the rule noun ``rule``."""
+    from auditor.conditions.reachability import _zones_words
+
+    find, r_ja, r_en = arg.get("find"), rule.ja, rule.en
+    if find == "any-any":
+        return (f"送信元・宛先・サービスをいずれも限定せずに通信を許可する有効な{r_ja}",
+                f"enabled {r_en} that accepts any source, any destination and any service")
+    if find == "disabled":
+        return f"無効にしたまま残されている{r_ja}", f"disabled {r_en} left in the rule list"
+    if find == "shadowed":
+        return (f"前にある規則に完全に覆われ、どの新しい接続にも適用されない{r_ja}",
+                f"{r_en} wholly shadowed by earlier rules, so that no new connection ever reaches it")
+    if find == "unlogged":
+        return (f"許可または拒否した通信をログに残さない{r_ja}",
+                f"accept or deny {r_en} that leaves no log of the traffic it decides")
+    start = {lang: _zones_words(arg.get("from", {}), w, lang) for lang in ("ja", "en")}
+    end = {lang: _zones_words(arg.get("to", {}), w, lang) for lang in ("ja", "en")}
+    route_ja = f"{start['ja']}から{end['ja']}"
+    if find == "no-av-profile":
+        return (f"{route_ja}への通信をウイルス対策プロファイルなしで許可する{r_ja}",
+                f"{r_en} that accepts traffic from {start['en']} to {end['en']} without an antivirus profile")
+    ja_services, en_services = (_services_words(arg, w, lang) for lang in ("ja", "en"))
+    return (f"{route_ja}の{ja_services}への接続を時間の制限なく常に許可する{r_ja}",
+            f"{r_en} that lets {start['en']} open {en_services} in {end['en']} at any time (no schedule limits it)")
+
+
+def _services_words(arg: dict[str, Any], w: Any, lang: str) -> str:
+    """The services ``always-open`` concerns: the parameter's title with its services, or the list."""
+    from auditor.conditions import wording
+
+    given = arg.get("services", ["any"])
+    value, name, known = w.value(given)
+    if not known:
+        return wording.unknown(name)[0 if lang == "ja" else 1]
+    values = value if isinstance(value, list) else [value]
+    shown = [("すべてのサービス" if lang == "ja" else "any service") if v == "any" else wording.plain(v, lang)
+             for v in values[:wording.MAX_LISTED]]
+    more = len(values) - len(shown)
+    listed = ("・" if lang == "ja" else ", ").join(shown) + (
+        (f" ほか {more} 件" if lang == "ja" else f" and {more} more") if more > 0 else "")
+    title = w.title(name, lang)
+    if title is None:
+        return listed if lang == "ja" else f"the services {listed}"
+    return f"{title}（{listed}）" if lang == "ja" else f"the {title} ({listed})"
 
 
 def _any_any(ruleset: RuleSet) -> Iterator[tuple[int, str]]:

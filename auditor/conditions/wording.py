@@ -67,6 +67,7 @@ class Scope:
     noun: Noun | None
     record: bool = False
     parent: Scope | None = None
+    beside: tuple[tuple[str, Scope], ...] = ()  # other records seen under a key of this one (joined's ``as``)
 
     @property
     def subject(self) -> Noun | None:
@@ -81,9 +82,10 @@ ROOT = Scope("", "", None)
 
 # Plain-form endings and their continuative form (連用形), to join clauses: …であり、…
 _RENYOU = (("ていない", "ておらず"), ("ている", "ており"), ("でない", "でなく"), ("しない", "せず"),
-           ("まない", "まず"), ("れない", "れず"), ("いない", "おらず"), ("できない", "できず"), ("ない", "なく"),
+           ("まない", "まず"), ("わない", "わず"), ("さない", "さず"), ("れない", "れず"), ("いない", "おらず"),
+           ("できない", "できず"), ("ない", "なく"),
            ("である", "であり"), ("できる", "でき"), ("する", "し"), ("ある", "あり"), ("いる", "おり"),
-           ("含む", "含み"), ("える", "え"), ("れる", "れ"), ("多い", "多く"))
+           ("含む", "含み"), ("合う", "合い"), ("える", "え"), ("れる", "れ"), ("多い", "多く"))
 
 
 def renyou(ja: str) -> str:
@@ -256,6 +258,9 @@ class Wording:
         return scope
 
     def child(self, scope: Scope, key: str) -> Scope:
+        for name, other in scope.beside:
+            if name == key:
+                return other
         if scope.path == "" and not scope.record and key in ("org", "facts"):  # org.hr_roster reads as hr_roster
             return Scope("", particle(scope.display, "") + key if scope.display else key, None, parent=scope)
         path = f"{scope.path}.{key}" if scope.path else key

@@ -176,6 +176,127 @@ NOUNS: dict[str, Noun] = {
     "time_sync": Noun("時刻同期", "time synchronisation"),
     "time_sync.offset_seconds": Noun("時刻のずれ", "clock offset", unit=SECONDS),
     "zones": Noun("区画の定義", "zone definitions", plural=True),
+    # directory and roster fields read by the join checks
+    "directory_accounts.password_last_set_at": Noun("パスワードを最後に設定した日時", "time the password was last set"),
+    "directory_accounts.expires_at": Noun("アカウントの有効期限", "account expiry date"),
+    "directory_accounts.department": Noun("部署の属性", "department attribute"),
+    "hr_roster.department": Noun("所属", "department"),
+    "hr_roster.previous_department": Noun("異動前の所属", "previous department"),
+    "hr_roster.event": Noun("異動区分", "personnel action"),
+    "hr_roster.hired_on": Noun("採用日", "hiring date"),
+    # the organisation's registers
+    "exceptions_register": Noun("例外措置台帳", "exception register", en_plural="exception register entries"),
+    "exceptions_register.number": Noun("番号", "entry number"),
+    "exceptions_register.approval_number": Noun("承認番号", "approval number"),
+    "exceptions_register.scope": Noun("対象範囲", "scope"),
+    "exceptions_register.reason": Noun("理由", "reason"),
+    "exceptions_register.approver": Noun("承認者", "approver"),
+    "exceptions_register.controls": Noun("対象の対策", "controls concerned", plural=True),
+    "exceptions_register.approved_on": Noun("承認日", "approval date"),
+    "exceptions_register.starts_on": Noun("開始日", "start date"),
+    "exceptions_register.ends_on": Noun("終了日", "end date"),
+    "exceptions_register.status": Noun("状態", "status"),
+    "asset_register": Noun("資産台帳", "asset register", en_plural="asset register entries"),
+    "asset_register.asset_id": Noun("資産番号", "asset number"),
+    "asset_register.host_name": Noun("ホスト名", "host name"),
+    "asset_register.kind": Noun("資産の種別", "asset kind"),
+    "asset_register.department": Noun("所管部署", "department in charge"),
+    "asset_register.owner": Noun("管理者", "owner"),
+    "asset_register.location": Noun("設置場所", "location"),
+    "asset_register.confidentiality": Noun("機密性の格付け", "confidentiality class"),
+    "asset_register.integrity": Noun("完全性の格付け", "integrity class"),
+    "asset_register.availability": Noun("可用性の格付け", "availability class"),
+    "asset_register.status": Noun("状態", "status"),
+    "backup_jobs": Noun("バックアップのジョブ", "backup job"),
+    "backup_jobs.job": Noun("ジョブ名", "job name"),
+    "backup_jobs.system": Noun("対象システム", "system backed up"),
+    "backup_jobs.last_success": Noun("最後に成功した日", "last successful run"),
+    "backup_jobs.last_restore_test": Noun("最後に復元を試験した日", "last restore test"),
+    "cloud_services": Noun("クラウドサービス", "cloud service"),
+    "cloud_services.service": Noun("サービス名", "service name"),
+    "cloud_services.provider": Noun("提供事業者", "provider"),
+    "cloud_services.confidentiality": Noun("扱う情報の機密性の格付け",
+                                           "confidentiality class of the information it holds"),
+    "cloud_services.approved_by": Noun("利用の承認者", "approver"),
+    "cloud_services.approved_on": Noun("利用の承認日", "approval date"),
+    "cloud_services.ismap_id": Noun("ISMAP の登録番号", "ISMAP registration number"),
+    "vendor_accounts": Noun("委託先IDの台帳", "contractor account register",
+                            en_plural="contractor account register entries"),
+    "vendor_accounts.account": Noun("アカウント名", "account name"),
+    "vendor_accounts.vendor": Noun("委託先", "contractor"),
+    "vendor_accounts.contract": Noun("契約", "contract"),
+    "vendor_accounts.contract_start": Noun("契約開始日", "contract start"),
+    "vendor_accounts.contract_end": Noun("契約終了日", "contract end"),
+    "self_inspections": Noun("自己点検の記録", "self-inspection record"),
+    "self_inspections.department": Noun("所属", "department"),
+    "self_inspections.system": Noun("対象システム", "system inspected"),
+    "self_inspections.performed_on": Noun("実施日", "date of the inspection"),
+    "self_inspections.finding": Noun("指摘事項", "finding"),
+    "self_inspections.finding_status": Noun("指摘事項の対応状況", "status of the finding"),
+    "self_inspections.due_date": Noun("改善の期限", "due date of the remedy"),
+    "self_inspections.closed_on": Noun("改善の完了日", "date the finding was closed"),
+    "audit_targets": Noun("監査対象", "audit target"),
+    "audit_targets.id": Noun("対象 ID", "target ID"),
+    "audit_targets.kind": Noun("対象の種類", "target kind"),
+    "audit_targets.segment": Noun("区画", "segment"),
+    "audit_targets.department": Noun("部署", "department"),
+    "audit_targets.collected_at": Noun("証跡の収集日時", "evidence collection time"),
+    # endpoint areas of issue #14
+    "audit_policy": Noun("監査ポリシー", "audit policy"),
+    "autorun": Noun("自動実行（AutoRun）の設定", "AutoRun settings", plural=True),
+    "autorun.no_drive_type_autorun": Noun("NoDriveTypeAutoRun の値", "NoDriveTypeAutoRun value"),
+    "autorun.no_autorun": Noun("NoAutorun の値", "NoAutorun value"),
+    "wifi_profiles": Noun("無線LANの設定", "wireless LAN settings", plural=True),
+    "wifi_profiles.profiles": Noun("無線LANのプロファイル", "wireless LAN profile"),
+    "wifi_profiles.profiles.name": Noun("プロファイル名", "profile name"),
+    "wifi_profiles.profiles.ssid": Noun("SSID", "SSID", raw=True),
+    "wifi_profiles.profiles.authentication": Noun("認証方式", "authentication method"),
+    "linux_baseline": Noun("サーバー", "server"),
+    "linux_baseline.login_defs": Noun("login.defs の設定", "login.defs settings", plural=True),
+    "linux_baseline.login_defs.umask": Noun("既定の umask", "default umask"),
+    "linux_baseline.passwd": Noun("ユーザー一覧（/etc/passwd）", "user list (/etc/passwd)"),
+    "linux_baseline.passwd.duplicate_uids": Noun("UID が重複するユーザーの一覧", "list of users sharing a UID"),
+    "linux_baseline.passwd.duplicate_names": Noun("名前が重複するユーザーの一覧", "list of duplicated user names"),
+    "linux_baseline.passwd.unshadowed": Noun("パスワードを /etc/shadow に置いていないユーザーの一覧",
+                                             "list of users whose password is not kept in /etc/shadow"),
+    "linux_baseline.home_directories": Noun("ホームディレクトリ", "home directory", en_plural="home directories"),
+    "linux_baseline.home_directories.user": Noun("利用者", "user"),
+    "linux_baseline.home_directories.path": Noun("パス", "path"),
+    "linux_baseline.account_files": Noun("アカウント情報のファイル", "account files", plural=True),
+    "linux_baseline.mounts": Noun("マウントポイント", "mount point"),
+    "linux_baseline.mounts.path": Noun("ディレクトリ", "directory"),
+    "linux_baseline.network_protocols": Noun("ネットワークプロトコル", "network protocol"),
+    "linux_baseline.network_protocols.name": Noun("名前", "name"),
+    "linux_baseline.file_integrity": Noun("ファイル改ざん検知の仕組み", "file integrity checker"),
+    "linux_baseline.logrotate": Noun("ログローテーション（logrotate）", "log rotation (logrotate)"),
+    "linux_baseline.sysctl": Noun("カーネルパラメータ", "kernel parameters", plural=True),
+    "ssh_server.client_alive_interval": Noun("SSH の無通信確認の間隔（ClientAliveInterval）",
+                                             "SSH keep-alive interval (ClientAliveInterval)", unit=SECONDS),
+    "ssh_server.settings": Noun("SSH サーバーの設定", "SSH server settings", plural=True),
+    "ssh_server.settings.x11forwarding": Noun("SSH の X11 転送（X11Forwarding）", "SSH X11 forwarding (X11Forwarding)"),
+    "password_policy.min_age_days": Noun("パスワードを再び変更できるまでの日数", "minimum password age", unit=DAYS),
+    "listening.process": Noun("プロセス名", "process name"),
+    "segments.addresses": Noun("端末のアドレス", "address of the host", en_plural="addresses of the host"),
+    "segments.addresses.zone": Noun("属する区画", "zone"),
+    "segments.addresses.interface": Noun("インターフェース", "interface"),
+    "services": Noun("サービス", "service"),
+    "services.name": Noun("サービス名", "service name"),
+    "services.display_name": Noun("表示名", "display name"),
+    "services.state": Noun("状態", "state"),
+    "services.start_mode": Noun("スタートアップの種類", "start mode"),
+    "services.processes": Noun("プロセス名", "process names", plural=True),
+}
+
+# The files whose owner and permissions linux_baseline.account_files records.
+for _file in ("passwd", "group", "shadow", "gshadow"):
+    _path = f"linux_baseline.account_files.{_file}"
+    NOUNS[_path] = Noun(f"/etc/{_file}", f"/etc/{_file}", raw=True)
+    NOUNS[f"{_path}.mode"] = Noun(f"/etc/{_file} の権限", f"permissions of /etc/{_file}", plural=True)
+    NOUNS[f"{_path}.uid"] = Noun(f"/etc/{_file} の所有者の UID", f"owner UID of /etc/{_file}")
+
+# Fields named by a prefix and the rest of their path, as written (kernel parameters by their sysctl name).
+PREFIXES: dict[str, tuple[str, str]] = {
+    "linux_baseline.sysctl.": ("カーネルパラメータ ", "kernel parameter "),
 }
 
 # One record of a list, where it is not called as its list is.
@@ -183,6 +304,10 @@ ITEMS: dict[str, Noun] = {
     "hr_roster": Noun("人事名簿の記録", "HR roster entry", animate=False),
     "segments.segments": Noun("区画", "segment"),
     "firewall.profiles": Noun("ファイアウォールのプロファイル", "firewall profile"),
+    "firewall_rules": Noun("ファイアウォールの規則", "firewall rule"),
+    "exceptions_register": Noun("例外措置台帳の記録", "exception register entry"),
+    "asset_register": Noun("資産台帳の記録", "asset register entry"),
+    "vendor_accounts": Noun("委託先IDの台帳の記録", "contractor account register entry"),
 }
 
 # Boolean fields: path -> what their values say of the thing that has them.
@@ -310,6 +435,90 @@ FLAGS: dict[str, Flag] = {
         ("修了していない", "is not completed"),
         ("修了済みの", "completed"),
     ),
+    "self_inspections.reported": Flag(
+        ("報告済みである", "has been reported"),
+        ("報告されていない", "has not been reported"),
+    ),
+    "autorun.all_drives_disabled": Flag(
+        ("すべてのドライブで自動実行を止めている", "turns AutoRun off on every drive"),
+        ("自動実行が働くドライブがある", "leaves AutoRun on for some drive"),
+    ),
+    "autorun.autorun_commands_disabled": Flag(
+        ("autorun.inf のコマンドを実行しない", "ignores the commands of autorun.inf"),
+        ("autorun.inf のコマンドを実行する", "runs the commands of autorun.inf"),
+    ),
+    "wifi_profiles.wlan_service": Flag(
+        ("無線LANのサービスが動作している", "has the wireless LAN service running"),
+        ("無線LANのサービスが動作していない", "does not have the wireless LAN service running"),
+    ),
+    "linux_baseline.ipv6_enabled": Flag(
+        ("IPv6 が有効である", "has IPv6 enabled"),
+        ("IPv6 が無効である", "has IPv6 disabled"),
+    ),
+    "linux_baseline.login_defs.umask_set": Flag(
+        ("既定の umask を定めている", "sets a default umask"),
+        ("既定の umask を定めていない", "does not set a default umask"),
+    ),
+    "linux_baseline.login_defs.umask_masks_group_write": Flag(
+        ("既定の umask がグループの書き込みを禁じている", "has a default umask that denies group write"),
+        ("既定の umask がグループの書き込みを禁じていない", "has a default umask that allows group write"),
+    ),
+    "linux_baseline.login_defs.umask_masks_other": Flag(
+        ("既定の umask がその他のユーザーの権限をすべて禁じている", "has a default umask that gives others no access"),
+        ("既定の umask がその他のユーザーの権限を禁じていない", "has a default umask that gives others some access"),
+    ),
+    "linux_baseline.home_directories.exists": Flag(("存在する", "exists"), ("存在しない", "does not exist"),
+                                                   ("存在する", "existing")),
+    "linux_baseline.home_directories.owned_by_user": Flag(
+        ("利用者本人が所有している", "is owned by its user"),
+        ("利用者本人が所有していない", "is not owned by its user"),
+    ),
+    "linux_baseline.home_directories.group_write": Flag(
+        ("グループに書き込み権限がある", "is writable by its group"),
+        ("グループに書き込み権限がない", "is not writable by its group"),
+    ),
+    "linux_baseline.home_directories.other_read": Flag(
+        ("その他のユーザーに読み取り権限がある", "is readable by others"),
+        ("その他のユーザーに読み取り権限がない", "is not readable by others"),
+    ),
+    "linux_baseline.home_directories.other_write": Flag(
+        ("その他のユーザーに書き込み権限がある", "is writable by others"),
+        ("その他のユーザーに書き込み権限がない", "is not writable by others"),
+    ),
+    "linux_baseline.home_directories.other_exec": Flag(
+        ("その他のユーザーが中へ移動できる", "can be entered by others"),
+        ("その他のユーザーが中へ移動できない", "cannot be entered by others"),
+    ),
+    "linux_baseline.mounts.separate": Flag(
+        ("独立したファイルシステムである", "is a file system of its own"),
+        ("独立したファイルシステムでない", "is not a file system of its own"),
+    ),
+    "linux_baseline.network_protocols.loaded": Flag(
+        ("カーネルに読み込まれている", "is loaded in the kernel"),
+        ("カーネルに読み込まれていない", "is not loaded in the kernel"),
+    ),
+    "linux_baseline.network_protocols.disabled": Flag(
+        ("読み込めないよう無効にされている", "is blocked from loading"),
+        ("読み込めないようにはされていない", "is not blocked from loading"),
+    ),
+    "linux_baseline.network_protocols.available": Flag(
+        ("このカーネルで利用できる", "is available in this kernel"),
+        ("このカーネルでは利用できない", "is not available in this kernel"),
+    ),
+    "linux_baseline.file_integrity.installed": Flag(("導入されている", "is installed"),
+                                                    ("導入されていない", "is not installed")),
+    "linux_baseline.logrotate.installed": Flag(
+        ("導入されている", "is installed"),
+        ("導入されていない", "is not installed"),
+    ),
+    "linux_baseline.logrotate.configured": Flag(
+        ("設定されている", "is configured"),
+        ("設定されていない", "is not configured"),
+    ),
+    "linux_baseline.logrotate.scheduled": Flag(
+        ("定期的に実行される", "runs on a schedule"),
+        ("定期的には実行されない", "does not run on a schedule"),
+    ),
 }
 
 # Text values with words: (path, value) -> (ja, en).
@@ -322,6 +531,30 @@ VALUES: dict[tuple[str, str], tuple[str, str]] = {
     ("local_admins.kind", "group"): ("グループ", "group"),
     ("os.family", "windows"): ("Windows", "Windows"),
     ("os.family", "linux"): ("Linux", "Linux"),
+    ("hr_roster.event", "hire"): ("採用", "hiring"),
+    ("hr_roster.event", "transfer"): ("異動", "transfer"),
+    ("hr_roster.event", "left"): ("退職", "leaving"),
+    ("hr_roster.event", "leave"): ("休職", "leave"),
+    ("hr_roster.event", "other"): ("その他", "other"),
+    ("exceptions_register.status", "active"): ("有効", "in force"),
+    ("exceptions_register.status", "closed"): ("終了", "closed"),
+    ("exceptions_register.status", "other"): ("その他", "other"),
+    ("asset_register.status", "active"): ("使用中", "in use"),
+    ("asset_register.status", "disposed"): ("廃棄済み", "disposed of"),
+    ("asset_register.status", "stored"): ("保管中", "in storage"),
+    ("asset_register.status", "other"): ("その他", "other"),
+    ("self_inspections.finding_status", "open"): ("未完了", "open"),
+    ("self_inspections.finding_status", "closed"): ("完了", "closed"),
+    ("services.state", "running"): ("実行中", "running"),
+    ("services.state", "stopped"): ("停止", "stopped"),
+    ("services.state", "other"): ("その他", "other"),
+    ("services.start_mode", "auto"): ("自動", "automatic"),
+    ("services.start_mode", "manual"): ("手動", "manual"),
+    ("services.start_mode", "disabled"): ("無効", "disabled"),
+    ("audit_targets.kind", "endpoint"): ("端末", "endpoint"),
+    ("audit_targets.kind", "directory"): ("ディレクトリ", "directory"),
+    ("audit_targets.kind", "network"): ("ネットワーク機器", "network device"),
+    ("audit_targets.kind", "organization"): ("組織", "organisation"),
 }
 
 # The segments of the three-layer separation, for zone selectors.
@@ -335,7 +568,13 @@ SEGMENTS: dict[str, tuple[str, str]] = {
 
 def noun_of(path: str, key: str, display: str) -> Noun:
     """The words for the field at ``path``; its name as written when none are known."""
-    return NOUNS.get(path) or Noun(display or key, display or key, raw=True)
+    found = NOUNS.get(path)
+    if found is not None:
+        return found
+    for prefix, (ja, en) in PREFIXES.items():
+        if path.startswith(prefix):
+            return Noun(ja + path[len(prefix):], en + path[len(prefix):])
+    return Noun(display or key, display or key, raw=True)
 
 
 def item_of(path: str, display: str) -> Noun:
