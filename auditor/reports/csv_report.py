@@ -41,6 +41,7 @@ LABELS: dict[str, dict[str, str]] = {
     "items": {"ja": "指摘対象", "en": "Items"},
     "source": {"ja": "証跡", "en": "Evidence source"},
     "more": {"ja": "…ほか {count} 件", "en": "… and {count} more"},
+    "unread": {"ja": "読込不可（監査されていない）", "en": "not read (not audited)"},
     "attested": {"ja": "{by}（{on}、{document}、{until} まで有効）",
                  "en": "{by} ({on}; {document}; valid until {until})"},
 }
@@ -142,6 +143,10 @@ def result_rows(doc: dict[str, Any], options: ReportOptions) -> Iterator[list[st
             _listed([expected_text(f, lang) for f in findings], lang),
             _listed(sources, lang), r.get("remediation", ""),
         ]
+    for u in doc["run"].get("unread") or []:  # the fleet's gap, one row each: never silently absent
+        row = dict.fromkeys(COLUMNS, "")
+        row.update(status=label("unread", lang), message=plain(u.get("problem")), source=plain(u.get("path")))
+        yield [row[key] for key in COLUMNS]
 
 
 @register("csv")

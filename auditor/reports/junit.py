@@ -113,5 +113,15 @@ def render(doc: dict[str, Any], options: ReportOptions) -> bytes:
                          type=(r.get("cause") or {}).get("kind", "error"))
             elif r["status"] in SKIPPED:
                 _element(case, "skipped", message=_skip_reason(r, options))
+    unread = run.get("unread") or []
+    if unread:  # files of the fleet that could not be read: errors a dashboard shows, not silence
+        suite = _element(root, "testsuite", name="unread-evidence", tests=len(unread), failures=0, errors=len(unread),
+                         skipped=0, time="0", timestamp=run.get("finished_at"))
+        for u in unread:
+            case = _element(suite, "testcase", classname="unread-evidence", name=u.get("path", ""), time="0")
+            _element(case, "error", f"{t('unread_heading', lang)}: {u.get('path')}", message=u.get("problem", ""),
+                     type="unread")
+        root.set("tests", str(int(root.get("tests", "0")) + len(unread)))
+        root.set("errors", str(int(root.get("errors", "0")) + len(unread)))
     ET.indent(root)
     return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"

@@ -175,6 +175,7 @@ def _summary(doc: dict[str, Any], options: ReportOptions) -> list[list[Any]]:
     ]
     rows += [[_l(key, lang), coverage.get(key)] for key in ("applicable", "evaluated", "not_supplied", "broken")]
     rows += [[t(status, lang), doc["summary"].get(status, 0)] for status in STATUSES]
+    rows += [[t("unread_heading", lang), f"{u.get('path')}: {u.get('problem')}"] for u in run.get("unread") or []]
     return rows
 
 
