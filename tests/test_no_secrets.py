@@ -248,6 +248,13 @@ EXPLICIT = {  # kind -> fixture globs (relative to tests/fixtures; "examples/" m
     "secedit": ["windows/secedit-*.inf"],
     "training": ["exports/training-*.csv", "examples/exports/training.csv"],
     "windows-raw": ["windows/raw-*/auditor-raw-*"],  # a collect-windows.ps1 folder, and the same zipped
+    # the registers a city keeps, as the example city's exports
+    "asset-register": ["examples/exports/asset-register.xlsx"],
+    "backup-log": ["examples/exports/backup-log.csv"],
+    "cloud-register": ["examples/exports/cloud-register.csv"],
+    "exceptions-register": ["examples/exports/exceptions-register.csv"],
+    "self-inspection": ["examples/exports/self-inspection.csv"],
+    "vendor-contracts": ["examples/exports/vendor-contracts.csv"],
 }
 
 

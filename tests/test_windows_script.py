@@ -79,12 +79,23 @@ def test_the_other_steps_run_without_elevation(step):
 
 
 @pytest.mark.parametrize("forbidden", [
-    "netsh", "reg save", "reg.exe save", "vssadmin", "KeyProtector", "RecoveryPassword", "Get-Credential",
+    "key=clear", "reg save", "reg.exe save", "vssadmin", "KeyProtector", "RecoveryPassword", "Get-Credential",
     "ConvertFrom-SecureString", "Invoke-WebRequest", "Invoke-RestMethod", "Net.WebClient", "Install-Module",
     "Set-ItemProperty", "New-ItemProperty", "Remove-ItemProperty", "Set-MpPreference", "Start-BitsTransfer",
 ])
 def test_no_secret_is_read_nothing_is_changed_and_no_network_is_used(forbidden):
     assert not [line for line in code_lines(script_text()) if forbidden.casefold() in line.casefold()]
+
+
+def test_netsh_is_asked_only_to_show_wlan_profiles_never_their_keys():
+    """netsh reveals Wi-Fi keys with key=clear and changes settings with set/add/delete: the script only
+    lists profiles and shows one profile's settings (GL-A14), with arguments written in the script."""
+    code = code_lines(script_text())
+    arguments = [m.group(1) for line in code for m in re.finditer(r"Arguments\s*=?\s*'([^']*)'", line)
+                 if "netsh" in line.casefold() or "wlan" in line.casefold()]
+    assert sorted(set(arguments)) == ["wlan show profile name=\"{0}\"", "wlan show profiles"]
+    netsh = [line for line in code if "netsh" in line.casefold()]
+    assert netsh and not [line for line in netsh if re.search(r"\b(set|add|delete|export|dump)\b", line, re.I)]
 
 
 def test_registry_is_opened_read_only():

@@ -87,7 +87,7 @@ CONTROL = {
     "withdrawn": {"type": "boolean", "default": False},
     "not_automated": localized(required=False),  # why no check reads evidence for it (policy coverage)
     # the audit guideline's 監査項目 numbers for this control, where the policy's author records them
-    "audit_items": {"type": "list", "default": [], "schema": {"type": "string", "empty": False, "maxlength": 40}},
+    "audit_items": {"type": "list", "default": [], "schema": {"type": "string", "regex": r"[^\n]{1,40}"}},
 }
 
 _FACT_PATH = {"type": "string", "regex": r"[a-z_][a-z0-9_]*(\.[A-Za-z0-9_-]+)*"}
