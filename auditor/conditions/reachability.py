@@ -291,7 +291,7 @@ class Reachability(Operator):
                 actual = (f"undetermined: {origin_text(uncertain['origin'], ruleset.default_action)}: {why}; "
                           f"it may let through {flow}, which {deciding} would otherwise "
                           f"{'allow' if _verdict(ruleset, rule) == 'accept' else 'deny'}")
-            findings.append(Finding(item, actual, expected, _rule_source(ruleset.origin(rule))))
+            findings.append(Finding(item, actual, expected, rule_source(ruleset.origin(rule))))
         return findings
 
     def explain(self, arg: Any, w: Any, scope: Any, negated: bool) -> Any:
@@ -398,7 +398,7 @@ def _permit_words(entry: Any, w: Any, lang: str) -> str:
     return " ".join([", ".join(shown)] + ([f"from {start}"] if start else []) + ([f"to {end}"] if end else []))
 
 
-def _rule_source(origin: dict[str, Any] | None) -> dict[str, Any] | None:
+def rule_source(origin: dict[str, Any] | None) -> dict[str, Any] | None:
     """Where the deciding rule is written (file and line of the configuration), for reports;
     None for a chain's or table's default, which no one rule decides."""
     if not isinstance(origin, dict) or not isinstance(origin.get("file"), str):

@@ -45,6 +45,7 @@ from auditor.conditions import (
     register,
     resolve,
 )
+from auditor.conditions.reachability import rule_source
 from auditor.flows import (
     ADDRESS_MAX,
     ALL_PORTS,
@@ -286,7 +287,8 @@ class RuleHygiene(Operator):
             else:
                 judge = {"any-any": _any_any, "disabled": _disabled, "shadowed": _shadowed,
                          "unlogged": _unlogged}[find]
-                findings = [Finding(_where(ruleset.rules[i], ruleset.default_action), actual, expected)
+                findings = [Finding(_where(ruleset.rules[i], ruleset.default_action), actual, expected,
+                                    rule_source(ruleset.rules[i].get("origin")))
                             for i, actual in judge(ruleset)]
         return Outcome(not findings, findings)
 
@@ -327,7 +329,8 @@ class RuleHygiene(Operator):
                 actual = f"accepts {pairs} with no antivirus profile"
             else:
                 actual = f"accepts {pairs} on schedule {rule.get('schedule') or ALWAYS}"
-            findings.append(Finding(_where(rule, ruleset.default_action), actual, expected))
+            findings.append(Finding(_where(rule, ruleset.default_action), actual, expected,
+                                    rule_source(rule.get("origin"))))
         return findings
 
     @staticmethod

@@ -68,6 +68,7 @@ def test_fortigate_hygiene_findings_name_the_policies(tmp_path, capsys):
     assert 'policy 3 "low-ssh-deny"' in shadow[1]["actual"] and 'policy 4 "high-ssh-deny"' in shadow[1]["actual"]
     line = _line("fortigate-hygiene.conf", "    edit 2")
     assert shadow[0]["item"] == f'policy 2 "pc10-web" ({FIXTURES / "fortigate-hygiene.conf"}:{line})'
+    assert shadow[0]["source"] == {"file": str(FIXTURES / "fortigate-hygiene.conf"), "line": line}
     assert _cited(results["rule-logging"]) == ["policy 9", "policy 99"]  # utm (policy 7) is logging
     # policy 10 applies an antivirus profile through its group; 12 its own
     assert _cited(results["gateway-antivirus"]) == ["policy 11", "policy 99"]
