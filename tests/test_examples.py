@@ -10,18 +10,18 @@ from auditor.cli import main
 FLEET = Path(__file__).resolve().parents[1] / "examples" / "fleet"
 
 EXPECTED_TARGETS = {  # pass, fail, error, notapplicable, score, grade (examples/README.md)
-    "ad-kakuu-local": (8, 8, 0, 93, 44.4, "C"),
-    "in-kikaku-02": (19, 23, 4, 63, 52.5, "C"),
-    "in-kouhou-01": (47, 0, 0, 62, 100.0, "A"),
-    "kakuu-city": (1, 1, 0, 74, 50.0, "C"),
-    "kakuu-fw01": (4, 3, 0, 102, 60.0, "C"),
-    "lg-fs-01": (45, 2, 0, 62, 96.3, "A"),
-    "lg-jousei-04": (43, 5, 0, 61, 80.4, "B"),
-    "lg-shimin-03": (27, 8, 0, 74, 76.7, "B"),
-    "lg-shimin-05": (0, 0, 55, 54, 0.0, "D"),
-    "lg-soumu-02": (30, 4, 0, 75, 90.3, "A"),
-    "mn-jyuki-01": (46, 2, 0, 61, 96.7, "A"),
-    "mn-zeimu-01": (47, 1, 0, 61, 98.3, "A"),
+    "ad-kakuu-local": (8, 12, 0, 133, 36.4, "D"),
+    "in-kikaku-02": (22, 23, 4, 104, 56.5, "C"),
+    "in-kouhou-01": (50, 0, 0, 103, 100.0, "A"),
+    "kakuu-city": (8, 7, 0, 105, 53.3, "C"),
+    "kakuu-fw01": (9, 4, 0, 140, 67.1, "C"),
+    "lg-fs-01": (63, 2, 0, 88, 97.1, "A"),
+    "lg-jousei-04": (46, 6, 0, 101, 79.8, "B"),
+    "lg-shimin-03": (32, 8, 0, 113, 80.3, "B"),
+    "lg-shimin-05": (0, 0, 75, 78, 0.0, "D"),
+    "lg-soumu-02": (34, 5, 0, 114, 89.8, "B"),
+    "mn-jyuki-01": (49, 2, 0, 102, 96.9, "A"),
+    "mn-zeimu-01": (50, 1, 0, 102, 98.5, "A"),
 }
 
 
@@ -56,13 +56,15 @@ def test_fleet_exit_code_and_gate(fleet_json):
 
 def test_fleet_firewall_findings_cite_the_documented_policies(fleet_json):
     _, doc = fleet_json
-    found = {r["check"]: [f["actual"] for f in r["findings"]] for r in doc["results"]
-             if r["target"] == "kakuu-fw01" and r["status"] == "fail"}
+    found = {r["check"]: [f["item"] if r["check"].startswith("rule-") else f["actual"] for f in r["findings"]]
+             for r in doc["results"] if r["target"] == "kakuu-fw01" and r["status"] == "fail"}
     cited = {check: sorted(a.split('"')[0].strip() for a in actuals) for check, actuals in found.items()}
     assert cited == {"mn-outbound-specified-only": ["policy 10", "policy 11"],
                      "internet-egress-via-security-cloud": ["policy 31"],
-                     "lgwan-to-internet-limited": ["policy 60"]}
-    assert "policy 50" not in str([r for r in doc["results"] if r["target"] == "kakuu-fw01"])  # disabled
+                     "lgwan-to-internet-limited": ["policy 60"],
+                     "rule-disabled": ["policy 50"]}  # kept disabled: GL-D17's hygiene, never a flow
+    separation = [r for r in doc["results"] if r["target"] == "kakuu-fw01" and r["check"] != "rule-disabled"]
+    assert "policy 50" not in str(separation)  # a disabled rule decides no flow
 
 
 def test_fleet_endpoint_protection_problems_are_the_documented_ones(fleet_json):
@@ -99,14 +101,14 @@ def test_fleet_endpoint_protection_problems_are_the_documented_ones(fleet_json):
 
 def test_fleet_totals_and_targets(fleet_json):
     _, doc = fleet_json
-    assert doc["summary"] == {"pass": 317, "fail": 57, "error": 59, "notapplicable": 842, "waived": 0, "manual": 33}
-    assert (doc["score"], doc["grade"]) == (73.8, "B")
+    assert doc["summary"] == {"pass": 371, "fail": 70, "error": 79, "notapplicable": 1283, "waived": 0, "manual": 33}
+    assert (doc["score"], doc["grade"]) == (72.9, "B")
     got = {t["id"]: (t["summary"]["pass"], t["summary"]["fail"], t["summary"]["error"],
                      t["summary"]["notapplicable"], t["score"], t["grade"]) for t in doc["targets"]}
     assert got == EXPECTED_TARGETS
-    assert len({r["check"] for r in doc["results"]}) == 109 and len(doc["results"]) == 12 * 109
+    assert len({r["check"] for r in doc["results"]}) == 153 and len(doc["results"]) == 12 * 153
     assert {s["segment"]: s["score"] for s in doc["segments"]} == {
-        None: 58.9, "internet": 76.3, "lgwan": 63.5, "mynumber": 97.5}
+        None: 61.7, "internet": 78.3, "lgwan": 62.7, "mynumber": 97.7}
 
 
 def test_broken_bundle_target_is_error_and_names_the_field(fleet_json):
@@ -130,7 +132,7 @@ def test_target_in_two_bundles_is_merged(fleet_json):
 def test_japanese_table_for_the_fleet(capsys):
     assert main(["audit", str(FLEET)]) == 1
     out = capsys.readouterr().out
-    assert "スコア: 73.8" in out and "B 一部達成" in out and "不通過" in out
+    assert "スコア: 72.9" in out and "B 一部達成" in out and "不通過" in out
     assert "マイナンバー利用事務系" in out and "評価不能" in out
 
 

@@ -42,7 +42,9 @@ def test_the_json_round_trips(stored, capsys):
 def test_the_table_of_a_stored_run_is_the_audit_s_table(stored, capsys):
     main(["report", str(stored)])
     out = capsys.readouterr().out
-    assert "スコア: 73.8" in out and "重大項目ゲート: 不通過" in out
+    doc = json.loads(stored.read_text(encoding="utf-8"))
+    assert f"スコア: {doc['score']}" in out and "重大項目ゲート: 不通過" in out
+    assert all(t["id"] in out for t in doc["targets"])
 
 
 def test_what_is_not_a_results_file_is_exit_2(tmp_path, capsys):
