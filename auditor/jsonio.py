@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -84,7 +85,7 @@ def decode(raw: bytes) -> Any:
             if "depth" in str(exc):  # orjson stops at 1,024 levels
                 raise Refused(f"nested more than {MAX_JSON_DEPTH} levels deep", _deep_line(body)) from None
         else:
-            if _depth(doc) > MAX_JSON_DEPTH:
+            if depth(doc) > MAX_JSON_DEPTH:
                 raise Refused(f"nested more than {MAX_JSON_DEPTH} levels deep", _deep_line(body))
             if not _surely_unique(body, doc):
                 _strict(body)
@@ -114,7 +115,7 @@ def _strict(body: bytes) -> Any:
         raise _duplicate(text) from None
     except RecursionError:
         raise Refused(f"nested more than {MAX_JSON_DEPTH} levels deep", _deep_line(body)) from None
-    if _depth(doc) > MAX_JSON_DEPTH:
+    if depth(doc) > MAX_JSON_DEPTH:
         raise Refused(f"nested more than {MAX_JSON_DEPTH} levels deep", _deep_line(body))
     return doc
 
@@ -123,21 +124,22 @@ class _Duplicate(Exception):
     pass
 
 
-def _depth(doc: Any) -> int:
-    """The nesting depth of parsed JSON (1 for a scalar or an empty container), iteratively."""
+def depth(doc: Any) -> int:
+    """The nesting depth of parsed JSON (1 for a scalar or an empty container), iteratively; it stops
+    counting once past MAX_JSON_DEPTH."""
     deepest = 0
     pending = [(doc, 1)]
     pop, push = pending.pop, pending.append
     while pending:
-        node, depth = pop()
-        if depth > deepest:
-            deepest = depth
-            if depth > MAX_JSON_DEPTH:
-                return depth
+        node, level = pop()
+        if level > deepest:
+            deepest = level
+            if level > MAX_JSON_DEPTH:
+                return level
         for value in node.values() if type(node) is dict else node if type(node) is list else ():
             kind = type(value)
             if kind is dict or kind is list:
-                push((value, depth + 1))
+                push((value, level + 1))
     return deepest
 
 
@@ -163,9 +165,14 @@ def _surely_unique(body: bytes, doc: Any) -> bool:
 _TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\]:,]')
 
 
-def _duplicate(text: str) -> Refused:
-    """The first key given twice in one object, with both lines (run only once one is known to exist)."""
-    stack: list[dict[str, int] | None] = []
+def first_duplicate(text: str, fold: Callable[[str], str] | None = None) -> tuple[str, int, str, int] | None:
+    """The first key of ``text`` given twice in one object, as (first key, its line, key, its line);
+    keys are compared after ``fold`` (``str.casefold`` for PowerShell's case-insensitive names).
+
+    Run only once a duplicate is known to exist: the text up to it is valid JSON, so strings,
+    brackets, colons and commas are all the tokens there are.
+    """
+    stack: list[dict[str, tuple[str, int]] | None] = []
     expect_key = False
     line, last = 1, 0
     for match in _TOKENS.finditer(text):
@@ -176,7 +183,9 @@ def _duplicate(text: str) -> Refused:
         elif piece == "[":
             stack.append(None)
         elif piece in "]}":
-            stack.pop()
+            if stack:
+                stack.pop()
+            expect_key = False
         elif piece == ",":
             expect_key = bool(stack) and stack[-1] is not None
         elif piece != ":" and expect_key:
@@ -186,24 +195,38 @@ def _duplicate(text: str) -> Refused:
             key = json.loads(piece)
             keys = stack[-1]
             if keys is not None:
-                if key in keys:
-                    return Refused(f"duplicate key {key!r} (first on line {keys[key]}): give it once", line)
-                keys[key] = line
-    return Refused("a key is given twice in one object: give each once")
+                compared = fold(key) if fold is not None else key
+                if compared in keys:
+                    first, first_line = keys[compared]
+                    return first, first_line, key, line
+                keys[compared] = (key, line)
+    return None
+
+
+def _duplicate(text: str) -> Refused:
+    """The first key given twice in one object, with both lines (run only once one is known to exist)."""
+    found = first_duplicate(text)
+    if found is None:
+        return Refused("a key is given twice in one object: give each once")
+    _, first_line, key, line = found
+    return Refused(f"duplicate key {key!r} (first on line {first_line}): give it once", line)
 
 
 def _deep_line(body: bytes) -> int | None:
+    return deep_line(body.decode("utf-8", "replace"))
+
+
+def deep_line(text: str) -> int | None:
     """The line where nesting first goes beyond MAX_JSON_DEPTH (run only once it is known to)."""
-    text = body.decode("utf-8", "replace")
-    depth = 0
+    level = 0
     for match in _TOKENS.finditer(text):
         piece = match.group()
         if piece in "[{":
-            depth += 1
-            if depth > MAX_JSON_DEPTH:
+            level += 1
+            if level > MAX_JSON_DEPTH:
                 return text.count("\n", 0, match.start()) + 1
         elif piece in "]}":
-            depth -= 1
+            level -= 1
     return None
 
 

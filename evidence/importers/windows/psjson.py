@@ -35,6 +35,7 @@ from typing import Any
 from auditor.evidence.importers.textio import decode
 
 from auditor.errors import InputError, duplicate_key
+from auditor.jsonio import deep_line, depth, first_duplicate
 from auditor.limits import MAX_INT_DIGITS, MAX_JSON_DEPTH, check_int_text
 
 _DATE = re.compile(r"/Date\((-?[0-9]+)(?:([+-])([0-9]{2})([0-9]{2}))?\)/")
@@ -43,7 +44,6 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MIN_VALUE_MS = -62135596800000  # 0001-01-01T00:00:00Z, DateTime.MinValue
 _YEAR_2_MS = -62104060800000  # 0002-01-01T00:00:00Z: before it, DateTime.MinValue in some zone
 _MAX_VALUE_MS = 253402300799999  # 9999-12-31T23:59:59.999Z, DateTime.MaxValue to the millisecond
-_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\]:,]')
 
 
 class _Duplicate(Exception):
@@ -84,7 +84,7 @@ def loads(text: str, name: str, what: str = "JSON as ConvertTo-Json writes it") 
                          line=text.count("\n", 0, at) + 1 if at >= 0 else None) from None
     except RecursionError:
         raise _too_deep(text, name) from None
-    if _depth(doc) > MAX_JSON_DEPTH:
+    if depth(doc) > MAX_JSON_DEPTH:
         raise _too_deep(text, name)
     return doc
 
@@ -95,76 +95,22 @@ def load(data: bytes, name: str) -> tuple[Any, str]:
     return loads(text, name), encoding
 
 
-def _depth(doc: Any) -> int:
-    """Nesting of parsed JSON (1 for a scalar or an empty container), iteratively."""
-    deepest = 0
-    pending = [(doc, 1)]
-    while pending:
-        node, depth = pending.pop()
-        if depth > deepest:
-            deepest = depth
-            if depth > MAX_JSON_DEPTH:
-                break
-        children = node.values() if type(node) is dict else node if type(node) is list else ()
-        pending.extend((child, depth + 1) for child in children if type(child) in (dict, list))
-    return deepest
-
-
 def _too_deep(text: str, name: str) -> InputError:
     """Nesting beyond the limit, at the line where it first goes beyond (found only once it is known to)."""
-    depth = 0
-    line = None
-    for match in _TOKENS.finditer(text):
-        piece = match.group()
-        if piece in "[{":
-            depth += 1
-            if depth > MAX_JSON_DEPTH:
-                line = text.count("\n", 0, match.start()) + 1
-                break
-        elif piece in "]}":
-            depth -= 1
     return InputError(name, f"nested more than {MAX_JSON_DEPTH} levels deep (ConvertTo-Json's own maximum is "
-                      f"{MAX_JSON_DEPTH})", line=line)
+                      f"{MAX_JSON_DEPTH})", line=deep_line(text))
 
 
 def _duplicate(text: str, name: str) -> InputError:
-    """The first key given twice in one object (case-insensitively), with both lines.
-
-    Run only once a duplicate is known to exist: the text up to it is valid JSON, so strings,
-    brackets, colons and commas are all the tokens there are.
-    """
-    stack: list[dict[str, tuple[str, int]] | None] = []
-    expect_key = False
-    line, last = 1, 0
-    for match in _TOKENS.finditer(text):
-        piece = match.group()
-        if piece == "{":
-            stack.append({})
-            expect_key = True
-        elif piece == "[":
-            stack.append(None)
-        elif piece in "]}":
-            if stack:
-                stack.pop()
-            expect_key = False
-        elif piece == ",":
-            expect_key = bool(stack) and stack[-1] is not None
-        elif piece != ":" and expect_key:
-            expect_key = False
-            line += text.count("\n", last, match.start())
-            last = match.start()
-            key = json.loads(piece)
-            keys = stack[-1]
-            if keys is not None:
-                folded = key.casefold()
-                if folded in keys:
-                    first, first_line = keys[folded]
-                    if first == key:
-                        return duplicate_key(name, key, first_line, line)
-                    return InputError(name, f"duplicate key {key!r}: {first!r} (line {first_line}) is the same "
-                                      "property to PowerShell, which ignores case; give it once", line=line)
-                keys[folded] = (key, line)
-    return InputError(name, "a key is given twice in one object: ConvertTo-Json never writes that")
+    """The first key given twice in one object, compared case-insensitively as PowerShell does, with both lines."""
+    found = first_duplicate(text, str.casefold)
+    if found is None:
+        return InputError(name, "a key is given twice in one object: ConvertTo-Json never writes that")
+    first, first_line, key, line = found
+    if first == key:
+        return duplicate_key(name, key, first_line, line)
+    return InputError(name, f"duplicate key {key!r}: {first!r} (line {first_line}) is the same "
+                      "property to PowerShell, which ignores case; give it once", line=line)
 
 
 def unwrap(value: Any) -> Any:
