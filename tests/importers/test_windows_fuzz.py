@@ -230,19 +230,24 @@ def test_any_text_is_a_secedit_export_or_an_input_error(text):
         facts_from(parse_inf(text, "s.inf"), "s.inf")
 
 
-@given(data=st.data())
-def test_mutated_secedit_exports_import_or_raise_input_error(data):
-    path = data.draw(st.sampled_from(SECEDIT), label="fixture")
+def import_a_mutated_fixture(data, fixtures, importer, name):
+    """A real fixture mutated as text in its own encoding, or as bytes, or any bytes: imported or refused."""
+    path = data.draw(st.sampled_from(fixtures), label="fixture")
     text, encoding = text_of(path)
     raw = data.draw(st.one_of(
         mutated_text(text).map(lambda t: encode(t, encoding)),
         mutated_bytes(path.read_bytes()),
         ANY_BYTES), label="bytes")
     try:
-        imported(SeceditImporter(), "s.inf", raw)
+        imported(importer, name, raw)
         event("imported")
     except InputError:
         event("refused")
+
+
+@given(data=st.data())
+def test_mutated_secedit_exports_import_or_raise_input_error(data):
+    import_a_mutated_fixture(data, SECEDIT, SeceditImporter(), "s.inf")
 
 
 ACCESS_KEYS = ["MinimumPasswordAge", "MaximumPasswordAge", "MinimumPasswordLength", "PasswordComplexity",
@@ -286,17 +291,7 @@ def test_any_text_is_net_accounts_output_or_an_input_error(text):
 
 @given(data=st.data())
 def test_mutated_net_accounts_outputs_import_or_raise_input_error(data):
-    path = data.draw(st.sampled_from(NET), label="fixture")
-    text, encoding = text_of(path)
-    raw = data.draw(st.one_of(
-        mutated_text(text).map(lambda t: encode(t, encoding)),
-        mutated_bytes(path.read_bytes()),
-        ANY_BYTES), label="bytes")
-    try:
-        imported(NetAccountsImporter(), "n.txt", raw)
-        event("imported")
-    except InputError:
-        event("refused")
+    import_a_mutated_fixture(data, NET, NetAccountsImporter(), "n.txt")
 
 
 # ---------------------------------------------------------------- ConvertTo-Json, registry snapshots, manifest
