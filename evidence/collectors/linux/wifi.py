@@ -19,7 +19,7 @@ from typing import Any
 
 from auditor.evidence.bundle import BundleBuilder
 
-from .common import Context, exists, list_dir
+from .common import Context, exists, list_dir, parse_ini
 
 AREA = "wifi_profiles"
 NM_DIR = "/etc/NetworkManager/system-connections"
@@ -43,22 +43,6 @@ WPA_KEY_MGMT = {
 }
 _WPA_ONLY = {"WPA2-Enterprise": "WPA-Enterprise", "WPA2-Personal": "WPA-Personal"}
 _ASSIGNMENT = re.compile(r"^\s*([A-Za-z0-9_]+)\s*=\s*(.*?)\s*$")
-
-
-def parse_keyfile(text: str) -> dict[str, dict[str, str]]:
-    """The groups of an INI keyfile: ``{group: {key: value}}`` (the last value of a key wins)."""
-    groups: dict[str, dict[str, str]] = {}
-    current: dict[str, str] | None = None
-    for raw in text.splitlines():
-        line = raw.strip()
-        if not line or line[0] in "#;":
-            continue
-        if line.startswith("[") and line.endswith("]"):
-            current = groups.setdefault(line[1:-1].strip(), {})
-        elif current is not None and "=" in line:
-            key, _, value = line.partition("=")
-            current[key.strip()] = value.strip()
-    return groups
 
 
 def keyfile_profile(groups: dict[str, dict[str, str]], name: str) -> list[dict[str, Any]] | None:
@@ -163,7 +147,7 @@ def collect(builder: BundleBuilder, ctx: Context) -> None:
         if text is None:
             failed = True
             continue
-        found = keyfile_profile(parse_keyfile(text), absolute)
+        found = keyfile_profile(parse_ini(text), absolute)
         if found is not None:
             _record(builder, ctx, absolute, "linux.nm_keyfile", found)
             profiles.extend(found)
