@@ -78,7 +78,8 @@ def add_source(builder: BundleBuilder, name: str, parser: str, digest: Any, area
 
 
 _REGISTRY: dict[str, Callable[[], Importer]] = {}
-HELPERS = {"textio", "tabular", "csvrows", "windows"}  # modules and subpackages here that are not importers
+# modules and subpackages here that are not importers
+HELPERS = {"textio", "tabular", "csvrows", "registers", "windows"}
 
 
 def register(name: str) -> Callable[[Callable[[], Importer]], Callable[[], Importer]]:

@@ -15,8 +15,8 @@ from collections.abc import Iterator
 from typing import Any, BinaryIO
 
 from auditor.evidence.importers import register
-from auditor.evidence.importers.asset_register import class_columns, mapping_schema, required_text
 from auditor.evidence.importers.csvrows import TableFile, column_names, date_column, records, text_column
+from auditor.evidence.importers.registers import class_columns, mapping_schema, required_text
 from auditor.evidence.importers.tabular import SpreadsheetImporter
 
 AREA = "cloud_services"

@@ -31,11 +31,11 @@ from auditor.evidence.importers.csvrows import (
     TableFile,
     column_names,
     date_column,
-    fold_label,
     records,
     text_column,
     value_map,
 )
+from auditor.evidence.importers.registers import categories, mapping_schema
 from auditor.evidence.importers.tabular import SpreadsheetImporter
 
 AREA = "exceptions_register"
@@ -60,12 +60,7 @@ STATUS_VALUES: dict[str, tuple[str, ...]] = {
 }
 CATEGORIES = ("active", "closed", "other")
 
-_LABELS = {"type": "list", "schema": {"type": ["string", "integer"], "empty": False}}
-MAPPING_SCHEMA: dict[str, Any] = {
-    "format": {"type": "string", "required": True, "allowed": [FORMAT]},
-    "columns": {"type": "dict", "schema": {key: {"type": "string", "empty": False} for key in COLUMNS}},
-    "status_values": {"type": "dict", "schema": {category: _LABELS for category in CATEGORIES}},
-}
+MAPPING_SCHEMA = mapping_schema(FORMAT, COLUMNS, CATEGORIES)
 HINT = " (name it with --mapping, format auditor-exceptions-mapping/1)"
 
 
@@ -96,11 +91,9 @@ def exception_batches(file: BinaryIO, table_name: str, mapping: dict[str, Any] |
                 facts["number"] = facts["approval_number"]
             if "starts_on" not in facts and "approved_on" in facts:
                 facts["starts_on"] = facts["approved_on"]
-            if (labels := text_column(table, index["status"], shared["status"])) is not None:
-                for label in set(labels) - category.keys():
-                    category[label] = statuses.get(fold_label(label or ""), "other")
-                facts["status"] = [category[label] for label in labels]
-                facts["status_label"] = labels
+            if index["status"] is not None:
+                facts["status"], facts["status_label"] = categories(table, index["status"], statuses,
+                                                                    shared["status"], category)
             yield records(table, facts)
 
     return batches(), opened

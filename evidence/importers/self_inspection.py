@@ -23,7 +23,6 @@ from collections.abc import Iterator
 from typing import Any, BinaryIO
 
 from auditor.evidence.importers import register
-from auditor.evidence.importers.asset_register import mapping_schema
 from auditor.evidence.importers.csvrows import (
     Table,
     TableFile,
@@ -35,6 +34,7 @@ from auditor.evidence.importers.csvrows import (
     text_column,
     value_map,
 )
+from auditor.evidence.importers.registers import mapping_schema
 from auditor.evidence.importers.tabular import SpreadsheetImporter
 
 AREA = "self_inspections"

@@ -18,8 +18,8 @@ from collections.abc import Iterator
 from typing import Any, BinaryIO
 
 from auditor.evidence.importers import register
-from auditor.evidence.importers.asset_register import mapping_schema, required_text
 from auditor.evidence.importers.csvrows import TableFile, column_names, date_column, records, text_column
+from auditor.evidence.importers.registers import mapping_schema, required_text
 from auditor.evidence.importers.tabular import SpreadsheetImporter
 
 AREA = "vendor_accounts"
