@@ -6,6 +6,7 @@ names, result messages the engine writes itself, and report labels.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 LANGS = ("ja", "en")
@@ -111,3 +112,13 @@ def text(key: str, **values: Any) -> dict[str, str]:
 def t(key: str, lang: str, **values: Any) -> str:
     """One label in one language."""
     return TEXTS[key][lang].format(**values)
+
+
+def labeller(own: dict[str, dict[str, str]]) -> Callable[..., str]:
+    """A label function for a report format: its own labels first, then the common ones above."""
+
+    def label(key: str, lang: str, **values: Any) -> str:
+        texts = own.get(key)
+        return texts[lang].format(**values) if texts else t(key, lang, **values)
+
+    return label

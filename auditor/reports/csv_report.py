@@ -23,7 +23,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from auditor.i18n import t
+from auditor.i18n import labeller, t
 from auditor.reports import ReportOptions, register
 from auditor.reports.anonymise import for_view
 from auditor.reports.dates import show_date
@@ -52,10 +52,7 @@ COLUMNS = ("target", "segment", "department", "check", "title", "controls", "sev
            "remediation")
 
 
-def label(key: str, lang: str, **values: Any) -> str:
-    """A label of this module's or of :mod:`auditor.i18n`."""
-    texts = LABELS.get(key)
-    return texts[lang].format(**values) if texts else t(key, lang, **values)
+label = labeller(LABELS)  # a label of this module's or of auditor.i18n
 
 
 def guard(value: str) -> str:

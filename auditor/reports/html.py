@@ -23,7 +23,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
-from auditor.i18n import t
+from auditor.i18n import labeller, t
 from auditor.reports import ReportOptions, register
 from auditor.reports.dates import show_date
 from auditor.reports.table import gate_reasons
@@ -180,10 +180,7 @@ LABELS: dict[str, dict[str, str]] = {
 }
 
 
-def _label(key: str, lang: str, **values: Any) -> str:
-    if key in LABELS:
-        return LABELS[key][lang].format(**values)
-    return t(key, lang, **values)
+_label = labeller(LABELS)
 
 
 def _short(text: str) -> str:

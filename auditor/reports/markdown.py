@@ -20,7 +20,7 @@ import json
 import re
 from typing import Any
 
-from auditor.i18n import t
+from auditor.i18n import labeller, t
 from auditor.reports import ReportOptions, register
 from auditor.reports.anonymise import for_view
 from auditor.reports.csv_report import attestation_text, cause_text, expected_text, segment_name, source_text
@@ -52,8 +52,7 @@ LABELS = {
 }
 
 
-def _l(key: str, lang: str, **values: Any) -> str:
-    return LABELS[key][lang].format(**values) if key in LABELS else t(key, lang, **values)
+_l = labeller(LABELS)
 
 
 def escape(value: Any, cell: bool = True) -> str:

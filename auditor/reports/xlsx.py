@@ -39,7 +39,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
-from auditor.i18n import t
+from auditor.i18n import labeller, t
 from auditor.reports import ReportOptions, register
 from auditor.reports.anonymise import for_view
 from auditor.reports.csv_report import (
@@ -101,8 +101,7 @@ LABELS = {
 }
 
 
-def _l(key: str, lang: str) -> str:
-    return LABELS[key][lang] if key in LABELS else t(key, lang)
+_l = labeller(LABELS)
 
 
 def display_width(text: str) -> int:
