@@ -188,6 +188,9 @@ def build_parser() -> argparse.ArgumentParser:
     cover.add_argument("--profile", help="only the controls and checks this profile selects")
     cover.add_argument("--format", default="table", choices=("table", "json", "md"))
     cover.add_argument("--lang", default="ja", choices=LANGS)
+    from auditor.commands import register_all
+
+    register_all(sub)
     return parser
 
 
@@ -462,6 +465,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     gc.set_threshold(200_000, 50, 50)
     args = build_parser().parse_args(argv)
     try:
+        from auditor.commands import handler_of
+
+        handler = handler_of(args)
+        if handler is not None:
+            return handler(args)
         if args.command == "audit":
             return cmd_audit(args)
         if args.command == "collect":
