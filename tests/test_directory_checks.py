@@ -132,17 +132,17 @@ def test_leaver_within_grace_days_is_not_yet_reported(write_bundle):
 
 def test_a_roster_excel_saved_again_still_finds_leavers_and_names_unplaced_statuses(tmp_path, capsys):
     """Excel dropped the employee numbers' leading zeros (it read the CSV as numbers and saved it
-    again), and HR wrote 定年退職, a label the default mapping does not place."""
+    again), and HR's system wrote its status code 9 (its 退職), which the default mapping cannot place."""
     import json
 
     from auditor.cli import main
 
     ad = Path(__file__).parent / "fixtures" / "exports" / "ad-users-ps51.csv"  # t.ishioka 00123, k.mito 00125
     roster = tmp_path / "roster.csv"
-    roster.write_bytes("職員番号,氏名,所属,在職区分,発令日\r\n123,石岡　太郎,総務課,定年退職,2026/3/31\r\n"
+    roster.write_bytes("職員番号,氏名,所属,在職区分,発令日\r\n123,石岡　太郎,総務課,9,2026/3/31\r\n"
                        "125,水戸　健,税務課,退職,2026/3/31\r\n".encode("cp932"))
     mapping = tmp_path / "mapping.yaml"
-    mapping.write_text("format: auditor-hr-mapping/1\nstatus_values: {left: [退職, 定年退職]}\n", encoding="utf-8")
+    mapping.write_text("format: auditor-hr-mapping/1\nstatus_values: {left: [退職, 9]}\n", encoding="utf-8")
 
     def audit(*mapping_args):
         assert main(["import", "ad-users", str(ad), "--target", "ad", "--out", str(tmp_path / "ad.json")]) == 0
@@ -155,7 +155,7 @@ def test_a_roster_excel_saved_again_still_finds_leavers_and_names_unplaced_statu
         return {r["check"]: (r["status"], [f["item"] for f in r["findings"]]) for r in doc["results"]
                 if r["check"] in wanted and r["status"] != "notapplicable"}
 
-    assert audit() == {"roster-statuses-recognised": ("fail", [f"123 定年退職 ({roster}:2)"]),
+    assert audit() == {"roster-statuses-recognised": ("fail", [f"123 9 ({roster}:2)"]),
                        "leaver-accounts-disabled": ("pass", [])}
     assert audit("--mapping", str(mapping)) == {"roster-statuses-recognised": ("pass", []),
                                                 "leaver-accounts-disabled": ("fail", [f"t.ishioka ({ad}:3)"])}

@@ -899,24 +899,27 @@ def _cell_date(value: Any) -> str | None:
     return parse_date(text).isoformat() if text else None
 
 
-def load_mapping(path: str, schema: dict[str, Any], values_key: str) -> dict[str, Any]:
+def load_mapping(path: str, schema: dict[str, Any], values_key: str | tuple[str, ...]) -> dict[str, Any]:
     """A column-mapping YAML file, validated so that an error names the file, key and line.
 
     A label listed under two categories of ``values_key`` is refused: which one is meant
-    cannot be told.
+    cannot be told. ``values_key`` may name several sections that place the same values (the
+    roster's ``status_values`` and ``add_status_values``): a label is then compared across them.
     """
     from auditor.schemas import validated  # Cerberus and YAML: only an import with --mapping needs them
     from auditor.yamldoc import load_yaml
 
     doc = load_yaml(path)
     data = validated(doc.data, schema, path, line_of=doc.line_of)
-    seen: dict[str, str] = {}
-    for category, labels in (data.get(values_key) or {}).items():
-        for i, label in enumerate(labels):
-            key = fold_label(str(label))
-            if key in seen and seen[key] != category:
-                raise doc.error((values_key, category, i), f"{label!r} is also listed under {seen[key]}")
-            seen[key] = category
+    seen: dict[str, tuple[str, str]] = {}
+    for section in (values_key,) if isinstance(values_key, str) else values_key:
+        for category, labels in (data.get(section) or {}).items():
+            for i, label in enumerate(labels):
+                key = fold_label(str(label))
+                if key in seen and seen[key][1] != category:
+                    where = seen[key][1] if seen[key][0] == section else ".".join(seen[key])
+                    raise doc.error((section, category, i), f"{label!r} is also listed under {where}")
+                seen[key] = (section, category)
     return data
 
 
@@ -926,8 +929,10 @@ def column_names(defaults: dict[str, tuple[str, ...]], mapping: dict[str, Any] |
     return {key: (named[key],) if key in named else names for key, names in defaults.items()}
 
 
-def value_map(defaults: dict[str, tuple[str, ...]], given: dict[str, list[Any]] | None) -> dict[str, str]:
-    """Label → category: the defaults, with each category the mapping names replaced by its list.
+def value_map(defaults: dict[str, tuple[str, ...]], given: dict[str, list[Any]] | None,
+              added: dict[str, list[Any]] | None = None) -> dict[str, str]:
+    """Label → category: the defaults, with each category the mapping names replaced by its list,
+    and then the ``added`` labels placed in their categories on top of that.
 
     A label the mapping places in one category is taken out of the defaults of the others,
     so what the mapping says always wins.
@@ -940,6 +945,8 @@ def value_map(defaults: dict[str, tuple[str, ...]], given: dict[str, list[Any]] 
             out.update((fold_label(label), category) for label in labels if label not in placed)
     for category, labels in given.items():
         out.update((fold_label(label), category) for label in labels)
+    for category, labels in (added or {}).items():
+        out.update((fold_label(str(label).strip()), category) for label in labels)
     return out
 
 

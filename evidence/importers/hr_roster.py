@@ -9,6 +9,13 @@ common ones (職員番号, 氏名, 所属, 在職区分, 発令日) are known, a
     format: auditor-hr-mapping/1
     columns: {employee_id: 職員コード, status: 異動区分}
     status_values: {active: [在職, 会計年度任用], left: [退職, 転出, 任期満了]}
+    add_status_values: {leave: [長期研修], left: [割愛退職]}
+
+The statuses cities write are placed by default (:data:`STATUS_VALUES`): a transfer or promotion
+(異動, 転任, 昇任 ...) or a planned retirement (退職予定: still at work until its date) is
+``active``; leave of any kind (休職, 育児休業, 病気休暇, 産前産後休暇, 介護休業, 停職) and work at
+another body while still on the city's staff (出向, 派遣) is ``leave``; retirement, resignation,
+dismissal and death (定年退職, 辞職, 懲戒免職, 死亡 ...) are ``left``.
 
 Where the export has them, the transfer and hiring facts are read too: ``previous_department``
 (旧所属, 異動前所属), ``event`` (異動区分: hire, transfer, left, leave or other; ``event_values``
@@ -16,11 +23,13 @@ in the mapping relabels them; without the column, a previous department other th
 one is a transfer) and ``hired_on`` (採用日, else the effective date of a hire). An export
 without these columns gives the records it always gave.
 
-A category the mapping lists replaces that category's defaults; the others keep theirs.
-Any label not listed is ``other``, kept with the label as written, so nothing is guessed
-(the check ``roster-statuses-recognised`` lists such rows). Employee numbers are kept as
-written (``000123``); ``match`` compares numbers of digits only as numbers, so a roster whose
-leading zeros Excel dropped still matches the directory.
+A category ``status_values`` lists replaces that category's defaults; the others keep theirs.
+``add_status_values`` (and ``add_event_values``) only add: its labels join their category and the
+defaults stay, which is what a city extending the list wants. A label listed under two categories
+is refused, naming the file, key and line. Any label not placed is ``other``, kept with the label
+as written, so nothing is guessed (the check ``roster-statuses-recognised`` lists such rows with
+their file and line). Employee numbers are kept as written (``000123``); ``match`` compares numbers
+of digits only as numbers, so a roster whose leading zeros Excel dropped still matches the directory.
 """
 
 from __future__ import annotations
@@ -57,9 +66,15 @@ COLUMNS: dict[str, tuple[str, ...]] = {  # fact → header names tried in order 
     "hired_on": ("採用日", "採用年月日", "hired_on"),
 }
 STATUS_VALUES: dict[str, tuple[str, ...]] = {
-    "active": ("在職", "現職"),
-    "left": ("退職", "転出", "死亡退職"),
-    "leave": ("休職", "育児休業"),
+    # at work: the post may have changed (a status column that holds the 発令, as 異動区分 often does)
+    "active": ("在職", "現職", "会計年度任用", "任期付", "再任用", "採用", "新規採用", "中途採用",
+               "異動", "転任", "配置換", "配置換え", "所属変更", "昇任", "昇格", "復職", "出向受入",
+               "退職予定"),  # still at work until the date; the leaver checks count from 退職
+    "left": ("退職", "転出", "死亡退職", "定年退職", "任期満了", "辞職", "普通退職", "勧奨退職",
+             "早期退職", "自己都合退職", "割愛", "免職", "懲戒免職", "分限免職", "失職", "死亡"),
+    # on the staff but away: no sign-in expected, not a leaver
+    "leave": ("休職", "育児休業", "育休", "病気休暇", "病休", "産前産後休暇", "産休", "介護休業",
+              "介護休暇", "停職", "休業", "自己啓発等休業", "配偶者同行休業", "出向", "派遣"),
 }
 CATEGORIES = ("active", "left", "leave", "other")
 EVENT_VALUES: dict[str, tuple[str, ...]] = {  # what the row's 発令 was: the transfer and new-staff checks read it
@@ -75,8 +90,11 @@ MAPPING_SCHEMA: dict[str, Any] = {
     "format": {"type": "string", "required": True, "allowed": [FORMAT]},
     "columns": {"type": "dict", "schema": {key: {"type": "string", "empty": False} for key in COLUMNS}},
     "status_values": {"type": "dict", "schema": {category: _LABELS for category in CATEGORIES}},
+    "add_status_values": {"type": "dict", "schema": {category: _LABELS for category in CATEGORIES}},
     "event_values": {"type": "dict", "schema": {event: _LABELS for event in EVENTS}},
+    "add_event_values": {"type": "dict", "schema": {event: _LABELS for event in EVENTS}},
 }
+VALUES_SECTIONS = ("status_values", "add_status_values")
 
 
 def roster_from(table_name: str, data: bytes, mapping: dict[str, Any] | None,
@@ -99,8 +117,9 @@ def roster_batches(file: BinaryIO, table_name: str, mapping: dict[str, Any] | No
     """The ``hr_roster`` records of an open roster file batch by batch, each batch read as it is asked
     for, and the file (its header read and checked now)."""
     columns = column_names(COLUMNS, mapping)
-    statuses = value_map(STATUS_VALUES, (mapping or {}).get("status_values"))
-    events = value_map(EVENT_VALUES, (mapping or {}).get("event_values"))
+    given = mapping or {}
+    statuses = value_map(STATUS_VALUES, given.get("status_values"), given.get("add_status_values"))
+    events = value_map(EVENT_VALUES, given.get("event_values"), given.get("add_event_values"))
     hint = " (name it with --mapping, format auditor-hr-mapping/1)"
     opened = TableFile(file, table_name, sheet, columns["employee_id"], hint)
     header = opened.header
@@ -172,7 +191,7 @@ class HRRosterImporter(SpreadsheetImporter):
     description = "personnel roster from Excel (CSV or XLSX; --mapping for other column names)"
     area = AREA
     mapping_schema = MAPPING_SCHEMA
-    values_key = "status_values"
+    values_key = VALUES_SECTIONS
     batches_of = staticmethod(roster_batches)
 
 

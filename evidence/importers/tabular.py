@@ -56,7 +56,7 @@ class SpreadsheetImporter:
     name: ClassVar[str]
     area: ClassVar[str]
     mapping_schema: ClassVar[dict[str, Any]]
-    values_key: ClassVar[str]  # the mapping's section that relabels values (statuses, completion marks)
+    values_key: ClassVar[str | tuple[str, ...]]  # the mapping's sections that relabel values (statuses, marks)
     batches_of: ClassVar[BatchesParser]
 
     def __init__(self) -> None:

@@ -44,8 +44,8 @@ def test_default_headers_and_status_values():
         {"employee_id": "00126", "name": "結城 翔", "department": "福祉課", "status": "leave",
          "status_label": "育児休業", "effective_date": "2026-04-01",  # Excel serial 46113
          "source": {"file": "r.csv", "line": 5}},
-        {"employee_id": "00127", "name": "土浦 誠", "department": "情報政策課", "status": "other",
-         "status_label": "会計年度任用", "effective_date": None, "source": {"file": "r.csv", "line": 6}},
+        {"employee_id": "00127", "name": "土浦 誠", "department": "情報政策課", "status": "active",  # a fiscal-
+         "status_label": "会計年度任用", "effective_date": None, "source": {"file": "r.csv", "line": 6}},  # year hire
         {"employee_id": "00128", "name": None, "department": None, "status": "leave",
          "status_label": "休職", "effective_date": "2019-04-30", "source": {"file": "r.csv", "line": 7}},
     ]  # line 8 (",,,,": a formatted but empty Excel row) holds no data
