@@ -48,6 +48,7 @@ from auditor.evidence.firewall_rules import (
     shown,
     store_rules,
 )
+from auditor.evidence.fortios_services import load_table
 from auditor.evidence.importers import register
 from auditor.evidence.importers.textio import decode
 from auditor.evidence.segments import segments_fact
@@ -181,7 +182,10 @@ def parse_config(text: str, name: str) -> Block:
                 top.settings[words[1]] = ([v for v in old if v not in words[2:]], number)
             else:
                 top.settings.pop(words[1], None)
-        else:
+        elif verb.startswith("--More--"):  # the console's pager, erased by the text after it
+            lines[index - 1] = _PAGER.sub("", line)
+            index -= 1
+        elif not _cli_line(line, kind, stack, name, number):
             raise InputError(name, f"unexpected {shown(verb)} (expected config, edit, set, next or end)",
                              line=number)
     if len(stack) > 1:
@@ -190,6 +194,38 @@ def parse_config(text: str, name: str) -> Block:
         raise InputError(name, f"{what} is not terminated (no '{'end' if kind == 'config' else 'next'}')",
                          line=block.line)
     return root
+
+
+# A CLI prompt as FortiOS prints it, and what may follow it: ``FGT # ``, ``FG_VM-Demo $ show``,
+# ``FGT (root) # show full-configuration`` (``#`` for an administrator who may write, ``$`` for one who
+# may only read; the context in parentheses is the VDOM or the object being edited).
+_PROMPT = re.compile(r"""(?P<host>[^\s#$()"']+)(?: \((?P<context>[^()]*)\))? ?[#$](?:\s+(?P<command>.*))?""")
+_PAGER = re.compile(r"^--More--[\s\x08]*")
+QUIET_COMMANDS = ("exit", "quit")  # commands that print nothing
+
+
+def _cli_line(line: str, kind: str, stack: list[tuple[str, Block]], name: str, number: int) -> bool:
+    """Whether ``line`` is a CLI prompt or command a console capture holds around the configuration
+    (skipped); an InputError when it holds more than the output of ``show``; False when it is neither."""
+    prompt = _PROMPT.fullmatch(line)
+    command = (prompt.group("command") or "") if prompt else line
+    words = command.split()
+    shows = bool(words) and len(words[0]) >= 2 and "show".startswith(words[0].lower())  # FortiOS takes "sh"
+    if prompt is None and not shows:
+        return False
+    if kind != "root":
+        opened = next(block for k, block in reversed(stack) if k == "config")
+        raise InputError(name, f"a CLI prompt or command ({shown(line)}) inside 'config {cut(opened.name)}' (line "
+                         f"{opened.line}): the output was cut off there; save the whole output of "
+                         "'show full-configuration' (or a backup from the GUI) and import that", line=number)
+    if "|" in command:
+        raise InputError(name, f"{shown(line)}: the output of a command filtered through '|' is not a whole "
+                         "configuration; import the unfiltered output of 'show full-configuration'", line=number)
+    if not words or shows or (len(words) == 1 and words[0].lower() in QUIET_COMMANDS):
+        return True
+    raise InputError(name, f"{shown(line)}: the command {shown(command)} was captured with its output; only "
+                     "the output of 'show' or 'show full-configuration' can be read (remove the other commands "
+                     "and what they printed)", line=number)
 
 
 def _where(kind: str, block: Block) -> str:
@@ -237,21 +273,6 @@ def _open_quote(chunk: str, state: str) -> str:
     return chunk[end] if end < len(chunk) else ""
 
 
-BUILTIN_SERVICES: dict[str, list[Service]] = {
-    "ALL": [Service("any")],
-    "ALL_TCP": [Service("tcp", [(1, 65535)])],
-    "ALL_UDP": [Service("udp", [(1, 65535)])],
-    "ALL_ICMP": [Service("icmp")],
-    "ALL_ICMP6": [Service("icmpv6")],
-    "PING": [Service("icmp")],
-    "HTTP": [Service("tcp", [(80, 80)])],
-    "HTTPS": [Service("tcp", [(443, 443)])],
-    "DNS": [Service("tcp", [(53, 53)]), Service("udp", [(53, 53)])],
-    "SSH": [Service("tcp", [(22, 22)])],
-    "SMTP": [Service("tcp", [(25, 25)])],
-}
-
-
 # Intervals and services copied into groups from their members, in all: a file of 8,000 groups each
 # naming one group of 8,000 hosts (1 MB) would otherwise materialise 64 million intervals (GBs, minutes).
 # Real configurations stay far below (the 10,000-policy benchmark copies 4,500).
@@ -285,6 +306,15 @@ class Objects:
         self.groups = {**table("addrgrp"), **table("addrgrp6")}
         self.services = table("service custom")
         self.service_groups = table("service group")
+        self.own_service_groups = list(self.service_groups)
+        # FortiOS's predefined services and groups, for the names the file uses without defining them.
+        predefined = load_table()
+        self._predefined = {n: Block(n, 0, {k: (v, 0) for k, v in settings.items()})
+                            for n, settings in predefined.services.items()}
+        for group, members in predefined.groups.items():
+            if group not in self.services and group not in self.service_groups:
+                self.service_groups[group] = Block(group, 0, {"member": (list(members), 0)})
+        self.predefined_used: set[str] = set()  # the predefined names the file relies on
         self.policies = list(table("policy").values())
         # Resolved objects; an object that cannot be expressed exactly is kept as its Unresolvable,
         # raised again for every policy naming it (and every group containing it).
@@ -402,7 +432,7 @@ class Objects:
         members, line = block.settings.get("member", ([], block.line))
         for member in members:
             if member not in self.addresses and member not in self.groups and member not in ("all", "all6"):
-                raise InputError(self.name, f"address group {shown(ref)}: unknown member {shown(member)}", line=line)
+                raise Unresolvable(f"address group {shown(ref)} (line {line}): unknown member {shown(member)}")
             sub = self.address(member)
             self._spend(len(sub.intervals) + len(sub.unresolved), "address group", ref, line)
             out.intervals += sub.intervals
@@ -412,8 +442,8 @@ class Objects:
             removed = AddressSet()
             for member in excluded:
                 if member not in self.addresses and member not in self.groups:
-                    raise InputError(self.name, f"address group {shown(ref)}: unknown exclude-member {shown(member)}",
-                                     line=xline)
+                    raise Unresolvable(f"address group {shown(ref)} (line {xline}): unknown exclude-member "
+                                       f"{shown(member)}")
                 sub = self.address(member)
                 self._spend(len(sub.intervals), "address group", ref, xline)
                 if sub.unresolved:
@@ -454,13 +484,17 @@ class Objects:
 
     def _service_group(self, ref: str) -> list[Service]:
         """A service group whose nested groups are resolved (in the cache)."""
-        members, line = self.service_groups[ref].settings.get("member", ([], self.service_groups[ref].line))
+        block = self.service_groups[ref]
+        members, line = block.settings.get("member", ([], block.line))
+        if not block.line:
+            self.predefined_used.add(ref)
         # Each service once: a group naming its member twice, at each of 60 levels, would otherwise be
         # 2**60 services (address groups are normalised, which merges what is repeated).
         out: dict[tuple[Any, ...], Service] = {}
         for member in members:
-            if member not in self.services and member not in self.service_groups and member not in BUILTIN_SERVICES:
-                raise InputError(self.name, f"service group {shown(ref)}: unknown member {shown(member)}", line=line)
+            if member not in self.services and member not in self.service_groups and member not in self._predefined:
+                raise Unresolvable(f"service group {shown(ref)}{f' (line {line})' if line else ''}: unknown member "
+                                   f"{shown(member)}")
             services = self.service(member)
             self._spend(len(services), "service group", ref, line)
             for service in services:
@@ -471,8 +505,9 @@ class Objects:
     def _service_or_builtin(self, ref: str) -> list[Service]:
         if ref in self.services:
             return self._service(ref, self.services[ref])
-        if ref in BUILTIN_SERVICES:
-            return list(BUILTIN_SERVICES[ref])
+        if ref in self._predefined:
+            self.predefined_used.add(ref)
+            return self._service(ref, self._predefined[ref])
         raise Unresolvable(f"unknown service {shown(ref)}")
 
     def _service(self, ref: str, block: Block) -> list[Service]:
@@ -590,14 +625,15 @@ SIDES = (("srcaddr", "srcaddr6", "srcaddr-negate", "srcaddr6-negate"),
          ("dstaddr", "dstaddr6", "dstaddr-negate", "dstaddr6-negate"))
 
 
-def policy_rules(root: Block, name: str) -> list[Rule]:
-    """The policies as normalised rules, in list order."""
-    objects = Objects(root, name)
+def policy_rules(root: Block, name: str, objects: Objects | None = None) -> list[Rule]:
+    """The policies as normalised rules, in list order (``objects``: the tables of ``root``, given by a
+    caller that reads what was resolved, such as the predefined services used)."""
+    objects = objects or Objects(root, name)
     # Every group is checked, used or not: an unknown member or a cycle is a malformed file.
     for group in objects.groups:
         with contextlib.suppress(Unresolvable):  # reported on the policies that use the group
             objects.address(group)
-    for group in objects.service_groups:
+    for group in objects.own_service_groups:
         with contextlib.suppress(Unresolvable):
             objects.service(group)
     profile_groups = {n: {k: v for k, (v, _) in b.settings.items()} for n, b in _table(root, "profile-group").items()}
@@ -737,9 +773,14 @@ class FortigateImporter(ZonedImporter):
         # waits until they are made, and the parse tree is freed before it runs, leaving it the rules.
         with paused_gc():
             tree = parse_config(text, str(path))
-            rules = policy_rules(policy_scope(tree, str(path)), str(path))
+            scope = policy_scope(tree, str(path))
+            objects = Objects(scope, str(path))
+            rules = policy_rules(scope, str(path), objects)
+            fact = rules_fact("fortigate", "deny", rules)
+            if objects.predefined_used:
+                fact["predefined_services"] = sorted(objects.predefined_used)
             builder.add_source(str(path), f"fortigate ({encoding})", data, "firewall_rules")
-            store_rules(builder, "firewall_rules", path, rules_fact("fortigate", "deny", rules), rules)
+            store_rules(builder, "firewall_rules", path, fact, rules)
             del rules
             interfaces = interface_records(tree)
         if interfaces:
