@@ -26,18 +26,13 @@ Views: one layout for every view; the trainer view replaces personal names with 
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 import unicodedata
 import zipfile
 from datetime import UTC, datetime
-from typing import Any
-
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
-from openpyxl.writer.excel import ExcelWriter
+from typing import TYPE_CHECKING, Any
 
 from auditor.i18n import labeller, t
 from auditor.reports import ReportOptions, register
@@ -52,12 +47,12 @@ from auditor.reports.csv_report import (
 from auditor.reports.dates import show_date
 from auditor.reports.table import gate_reasons
 
+if TYPE_CHECKING:  # openpyxl (80 ms to import) loads when a workbook is made, not with every command's parser
+    from openpyxl.worksheet.worksheet import Worksheet
+
 MIN_WIDTH, MAX_WIDTH = 6, 60  # column widths, in Excel's units (about one ASCII character)
 NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 STATUSES = ("pass", "fail", "error", "notapplicable", "waived", "manual")
-HEADER_FONT = Font(bold=True)
-HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
-WRAP = Alignment(wrap_text=True, vertical="top")
 
 SHEETS = {
     "summary": {"ja": "概要", "en": "Summary"},
@@ -116,11 +111,22 @@ def _cell_value(value: Any) -> Any:
     return value
 
 
+@functools.cache
+def _styles() -> tuple[Any, Any, Any]:
+    """The header's font and fill, and the alignment of long text."""
+    from openpyxl.styles import Alignment, Font, PatternFill
+
+    return Font(bold=True), PatternFill("solid", fgColor="DDEBF7"), Alignment(wrap_text=True, vertical="top")
+
+
 def _table(ws: Worksheet, head: list[str], rows: Any, wrap: bool = False) -> None:
     """A table with a styled, frozen header, an autofilter and widths that fit its text."""
+    from openpyxl.utils import get_column_letter
+
+    header_font, header_fill, wrapped = _styles()
     ws.append(head)
     for cell in ws[1]:
-        cell.font, cell.fill = HEADER_FONT, HEADER_FILL
+        cell.font, cell.fill = header_font, header_fill
     widths = [display_width(h) for h in head]
     for number, values in enumerate(rows, start=2):  # (ws.max_row scans every cell: not per row)
         values = [_cell_value(v) for v in values]
@@ -131,7 +137,7 @@ def _table(ws: Worksheet, head: list[str], rows: Any, wrap: bool = False) -> Non
                 if long or value.startswith(FORMULA_STARTS):
                     cell = ws.cell(row=number, column=index + 1)
                     if long:  # styles only where needed: each one costs time and memory per cell
-                        cell.alignment = WRAP
+                        cell.alignment = wrapped
                     if value.startswith(FORMULA_STARTS):
                         cell.data_type, cell.quotePrefix = "s", True
                 if widths[index] < MAX_WIDTH and 2 * len(value) > widths[index]:
@@ -260,6 +266,9 @@ class _FixedTimeZip(zipfile.ZipFile):
 
 @register("xlsx")
 def render(doc: dict[str, Any], options: ReportOptions) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.writer.excel import ExcelWriter
+
     doc = for_view(doc, options.view, options.lang)
     lang = options.lang
     wb = Workbook()
