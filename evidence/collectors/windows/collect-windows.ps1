@@ -18,6 +18,10 @@
     Without elevation the steps that need it (secedit, auditpol, BitLocker) are recorded
     in the manifest as failed, and the checks that need them report "error", never "pass".
 
+    It also runs where PowerShell 7 runs without Windows (no $env:SystemRoot, no Windows
+    identity, no registry or CIM): every step that cannot run there is recorded as failed
+    with the reason, and the manifest and zip are written all the same.
+
     NOT collected, on purpose: passwords or password hashes, the SAM or LSA secrets,
     BitLocker recovery passwords or key protectors, Wi-Fi keys (netsh is never asked for
     key=clear: only each profile's SSID and authentication are read), certificates or
@@ -48,32 +52,59 @@ $Invariant = [System.Globalization.CultureInfo]::InvariantCulture
 $Utf8WithBom = New-Object System.Text.UTF8Encoding -ArgumentList $true
 # Native tools write in the console's OEM code page (CP932 on Japanese Windows); only used
 # here to put their error messages into the manifest. Their output files are kept as bytes.
-$OemEncoding = [System.Text.Encoding]::GetEncoding(
-    [System.Globalization.CultureInfo]::CurrentCulture.TextInfo.OEMCodePage)
+# .NET without its code-page provider (PowerShell 7 elsewhere) may lack it: UTF-8 then.
+try {
+    $OemEncoding = [System.Text.Encoding]::GetEncoding(
+        [System.Globalization.CultureInfo]::CurrentCulture.TextInfo.OEMCodePage)
+} catch {
+    $OemEncoding = New-Object System.Text.UTF8Encoding -ArgumentList $false
+}
 $AdministratorsSid = 'S-1-5-32-544'                             # BUILTIN\Administrators, any language
 $RemovableDiskClass = '{53f5630d-b6bf-11d0-94f2-00a0c91efb8b}'  # the removable-disk device class
 
 # 64-bit registry view and System32 even when a 32-bit PowerShell runs on 64-bit Windows.
+# No $env:SystemRoot (PowerShell 7 on another system): no Windows tool can be run, and each
+# step that runs one records why it could not.
 if ([Environment]::Is64BitOperatingSystem) { $MachineView = 'Registry64' } else { $MachineView = 'Registry32' }
-if ([Environment]::Is64BitOperatingSystem -and -not [Environment]::Is64BitProcess) {
-    $SystemDir = Join-Path $env:SystemRoot 'Sysnative'
-} else {
-    $SystemDir = Join-Path $env:SystemRoot 'System32'
+$SystemDir = $null
+if ($env:SystemRoot) {
+    if ([Environment]::Is64BitOperatingSystem -and -not [Environment]::Is64BitProcess) {
+        $SystemDir = Join-Path $env:SystemRoot 'Sysnative'
+    } else {
+        $SystemDir = Join-Path $env:SystemRoot 'System32'
+    }
 }
+$ComputerName = $env:COMPUTERNAME
+if (-not $ComputerName) { $ComputerName = [Environment]::MachineName }
 
 function Get-Now {
     # An instant with its offset, e.g. 2026-11-02T08:41:07+09:00, whatever the culture.
     (Get-Date).ToString("yyyy-MM-dd'T'HH:mm:sszzz", $Invariant)
 }
 
-$Identity = [System.Security.Principal.WindowsIdentity]::GetCurrent()
-$IsElevated = (New-Object System.Security.Principal.WindowsPrincipal -ArgumentList $Identity).IsInRole(
-    [System.Security.Principal.WindowsBuiltInRole]::Administrator)
+function Get-RunAs {
+    # Who runs this script and whether elevated. Where the Windows identity API is missing
+    # (PowerShell 7 on another system), Elevated is $null (unknown) and Error says why.
+    try {
+        $identity = [System.Security.Principal.WindowsIdentity]::GetCurrent()
+        $principal = New-Object System.Security.Principal.WindowsPrincipal -ArgumentList $identity
+        return [pscustomobject]@{
+            User     = $identity.Name
+            Elevated = $principal.IsInRole([System.Security.Principal.WindowsBuiltInRole]::Administrator)
+            Error    = $null
+        }
+    } catch {
+        return [pscustomobject]@{ User = [Environment]::UserName; Elevated = $null; Error = $_.Exception.Message }
+    }
+}
+
+$RunAs = Get-RunAs
+$IsElevated = $RunAs.Elevated -eq $true
 $StartedAt = Get-Now
 
 if (-not $OutputDirectory) {
     $stamp = (Get-Date).ToString('yyyyMMddHHmmss', $Invariant)
-    $OutputDirectory = Join-Path (Get-Location).ProviderPath ('auditor-raw-{0}-{1}' -f $env:COMPUTERNAME, $stamp)
+    $OutputDirectory = Join-Path (Get-Location).ProviderPath ('auditor-raw-{0}-{1}' -f $ComputerName, $stamp)
 }
 $OutDir = (New-Item -ItemType Directory -Path $OutputDirectory -Force).FullName
 $Steps = New-Object System.Collections.ArrayList
@@ -111,8 +142,14 @@ function Write-TextFile {
 function Test-Elevation {
     param([string]$Name, [string]$File, [string]$Command)
     if ($IsElevated) { return $true }
-    Add-Step -Name $Name -File $File -Command $Command -Status 'failed' -ErrorType 'NotElevated' `
-        -Message 'needs administrator rights: run PowerShell as administrator'
+    if ($null -eq $RunAs.Elevated) {
+        Add-Step -Name $Name -File $File -Command $Command -Status 'failed' -ErrorType 'ElevationUnknown' `
+            -Message ('needs administrator rights, and whether PowerShell runs as administrator cannot be told: ' +
+                      $RunAs.Error)
+    } else {
+        Add-Step -Name $Name -File $File -Command $Command -Status 'failed' -ErrorType 'NotElevated' `
+            -Message 'needs administrator rights: run PowerShell as administrator'
+    }
     return $false
 }
 
@@ -174,36 +211,52 @@ function Read-OemText {
     return (($lines | ForEach-Object { $_.Trim() }) -join ' ')
 }
 
-function Invoke-NativeStep {
+function Start-NativeTool {
     # Runs a Windows tool through cmd.exe so that its output reaches the file byte for byte, as
     # the tool writes it (the console code page, CP932 on Japanese Windows): PowerShell's own '>'
-    # would decode and re-encode it as UTF-16. Standard error goes to <file>.stderr.txt, kept
-    # only when not empty. -WritesFile: the tool writes the file itself (secedit /cfg); its
-    # console output then goes to <file>.stdout.txt, kept only when the step fails.
+    # would decode and re-encode it as UTF-16. Returns the exit code, or $null when the tool did
+    # not end within TimeoutSeconds (it is then stopped).
+    param([string]$Exe, [string]$Arguments, [string]$StdoutPath, [string]$StderrPath, [int]$TimeoutSeconds)
+    $line = '"{0}" {1} 1>"{2}" 2>"{3}"' -f (Join-Path $SystemDir $Exe), $Arguments, $StdoutPath, $StderrPath
+    $info = New-Object System.Diagnostics.ProcessStartInfo
+    $info.FileName = Join-Path $SystemDir 'cmd.exe'
+    $info.Arguments = '/d /s /c "' + $line + '"'   # /s: cmd strips exactly the outer quotes
+    $info.UseShellExecute = $false
+    $info.CreateNoWindow = $true
+    $info.WorkingDirectory = $SystemDir            # cmd refuses a UNC working directory
+    $process = [System.Diagnostics.Process]::Start($info)
+    if (-not $process.WaitForExit($TimeoutSeconds * 1000)) {
+        $process.Kill()
+        return $null
+    }
+    return $process.ExitCode
+}
+
+function Invoke-NativeStep {
+    # One Windows tool's output into File (see Start-NativeTool). Standard error goes to
+    # <file>.stderr.txt, kept only when not empty. -WritesFile: the tool writes the file itself
+    # (secedit /cfg); its console output then goes to <file>.stdout.txt, kept only when the step fails.
     param([string]$Name, [string]$File, [string]$Exe, [string]$Arguments,
           [switch]$WritesFile, [switch]$RequiresAdmin, [int]$TimeoutSeconds = 300)
     $command = '{0} {1}' -f $Exe, $Arguments
+    if ($null -eq $SystemDir) {
+        Add-Step -Name $Name -File $File -Command $command -Status 'failed' -ErrorType 'NotSupported' `
+            -Message ('no Windows system folder ($env:SystemRoot is not set): {0} cannot be run here' -f $Exe)
+        return $false
+    }
     if ($RequiresAdmin -and -not (Test-Elevation $Name $File $command)) { return $false }
     $target = Join-Path $OutDir $File
     $stderrPath = "$target.stderr.txt"
     if ($WritesFile) { $stdoutPath = "$target.stdout.txt" } else { $stdoutPath = $target }
-    $exePath = Join-Path $SystemDir $Exe
-    $line = '"{0}" {1} 1>"{2}" 2>"{3}"' -f $exePath, $Arguments.Replace('{target}', $target), $stdoutPath, $stderrPath
+    $toolArguments = $Arguments.Replace('{target}', $target)
     try {
-        $info = New-Object System.Diagnostics.ProcessStartInfo
-        $info.FileName = Join-Path $SystemDir 'cmd.exe'
-        $info.Arguments = '/d /s /c "' + $line + '"'   # /s: cmd strips exactly the outer quotes
-        $info.UseShellExecute = $false
-        $info.CreateNoWindow = $true
-        $info.WorkingDirectory = $SystemDir            # cmd refuses a UNC working directory
-        $process = [System.Diagnostics.Process]::Start($info)
-        if (-not $process.WaitForExit($TimeoutSeconds * 1000)) {
-            $process.Kill()
+        $code = Start-NativeTool -Exe $Exe -Arguments $toolArguments -StdoutPath $stdoutPath -StderrPath $stderrPath `
+            -TimeoutSeconds $TimeoutSeconds
+        if ($null -eq $code) {
             Add-Step -Name $Name -File $File -Command $command -Status 'failed' -ErrorType 'Timeout' `
                 -Message ('no answer within {0} s' -f $TimeoutSeconds)
             return $false
         }
-        $code = $process.ExitCode
     } catch {
         Add-Step -Name $Name -File $File -Command $command -Status 'failed' `
             -Message $_.Exception.Message -ErrorType $_.Exception.GetType().FullName
@@ -322,8 +375,10 @@ function Get-VolumeDevice {
 
 # ------------------------------------------------------------------ the steps
 
-Write-Host ('auditor: collecting from {0} into {1}' -f $env:COMPUTERNAME, $OutDir)
-if (-not $IsElevated) {
+Write-Host ('auditor: collecting from {0} into {1}' -f $ComputerName, $OutDir)
+if ($null -eq $SystemDir) {
+    Write-Warning 'No $env:SystemRoot: not Windows? The steps that need Windows will be recorded as failed.'
+} elseif (-not $IsElevated) {
     Write-Warning 'Not elevated: secedit, auditpol and BitLocker will be recorded as failed.'
 }
 
@@ -597,9 +652,9 @@ function Invoke-NetshProfile {
 $manifest = [pscustomobject]@{
     format         = $Format
     script_version = $ScriptVersion
-    computer       = $env:COMPUTERNAME
-    user           = $Identity.Name
-    elevated       = $IsElevated
+    computer       = $ComputerName
+    user           = $RunAs.User
+    elevated       = $RunAs.Elevated
     powershell     = $PSVersionTable.PSVersion.ToString()
     culture        = (Get-Culture).Name
     started_at     = $StartedAt
