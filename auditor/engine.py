@@ -230,8 +230,8 @@ class Engine:
             return self._error(check, target, detail, cause, evidence, as_of)
         except EvaluationError as exc:
             files = sorted({o.area_file[_area(p)] for o, p in reads if o is not None and _area(p) in o.area_file})
-            return self._error(check, target, str(exc), broken(", ".join(files) or None, ", ".join(check.reads)),
-                               evidence, as_of)
+            return self._error(check, target, str(exc),
+                               exc.cause or broken(", ".join(files) or None, ", ".join(check.reads)), evidence, as_of)
 
         if outcome.passed:
             shown = subject if single and not isinstance(subject, dict | list) else None

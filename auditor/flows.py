@@ -378,7 +378,8 @@ def _compile(rule: dict[str, Any], reader: _Reader | None = None) -> CompiledRul
     if states is not None and not ({"NEW", "UNTRACKED"} & set(states)):
         return None
     error = rule.get("error")
-    if error:  # its meaning is unknown: it may match anything, surely nothing
+    parts = _error_parts(rule) if error else ()
+    if error and not parts:  # its meaning is unknown: it may match anything, surely nothing
         services = [(ALL_SERVICES, ALL_PORTS, False)]
         src_exact = dst_exact = NOWHERE
         src_maybe = dst_maybe = EVERYWHERE
@@ -388,10 +389,31 @@ def _compile(rule: dict[str, Any], reader: _Reader | None = None) -> CompiledRul
         src_exact, dst_exact = reader.addresses(rule["sources"]), reader.addresses(rule["destinations"])
         src_maybe = EVERYWHERE if rule.get("unresolved_sources") else src_exact
         dst_maybe = EVERYWHERE if rule.get("unresolved_destinations") else dst_exact
+        # An error in some parts only (an object missing from the export): there the rule may match
+        # anything and surely matches nothing; the other parts bound where it can matter.
+        if "sources" in parts:
+            src_exact, src_maybe = NOWHERE, EVERYWHERE
+        if "destinations" in parts:
+            dst_exact, dst_maybe = NOWHERE, EVERYWHERE
+        if "services" in parts:
+            services = [(ALL_SERVICES, ALL_PORTS, False)]
     return CompiledRule(rule["index"], rule["origin"], rule["action"], rule.get("skip_to"), error,
                         list(rule.get("source_interfaces", ())), list(rule.get("destination_interfaces", ())),
                         bool(rule.get("source_interfaces_negated")), bool(rule.get("destination_interfaces_negated")),
                         services, src_exact, src_maybe, dst_exact, dst_maybe)
+
+
+ERROR_PARTS = ("sources", "destinations", "services")
+
+
+def _error_parts(rule: dict[str, Any]) -> tuple[str, ...]:
+    """The parts of a rule in error that are unknown (``error_parts``); () when the whole rule is."""
+    parts = rule.get("error_parts")
+    if parts is None:
+        return ()
+    if not isinstance(parts, list) or not all(isinstance(p, str) and p in ERROR_PARTS for p in parts):
+        raise ValueError(f"error_parts {_brief(parts)}: expected a list of {', '.join(ERROR_PARTS)}")
+    return tuple(parts)
 
 
 def _compiled(rule: dict[str, Any], reader: _Reader) -> CompiledRule | None:

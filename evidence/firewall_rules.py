@@ -21,6 +21,7 @@ from auditor.limits import check_int_text
 PortRange = tuple[int, int]
 ALL_PORTS: list[PortRange] = [(0, 65535)]
 PORT_PROTOCOLS = ("tcp", "udp", "sctp")
+ERROR_PARTS = ("sources", "destinations", "services")  # what an error may leave unknown (Rule.error_parts)
 SHOWN = 60  # characters of a value quoted in a message: a hostile value may be megabytes long
 
 
@@ -133,6 +134,9 @@ class Rule:
     av_profile: str | None = None  # FortiGate: the antivirus profile applied (None: none), see av_recorded
     av_recorded: bool = False  # whether the importer can tell (only FortiGate records av_profile)
     error: str | None = None
+    # With an error: the parts of the match it leaves unknown (ERROR_PARTS, e.g. a policy naming an
+    # object missing from the export); the rest is exact. None: the whole rule is unknown.
+    error_parts: list[str] | None = None
 
     def as_fact(self, index: int) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -160,6 +164,8 @@ class Rule:
             out["log_mode"] = self.log_mode
         if self.av_recorded:
             out["av_profile"] = self.av_profile
+        if self.error and self.error_parts:
+            out["error_parts"] = list(self.error_parts)
         return out
 
 

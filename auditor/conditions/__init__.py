@@ -38,7 +38,14 @@ class MissingFact(Exception):
 
 
 class EvaluationError(Exception):
-    """The fact has a shape or type the condition cannot judge (a string where a number belongs)."""
+    """The fact has a shape or type the condition cannot judge (a string where a number belongs).
+
+    ``cause``: where the evidence is broken, when the condition can say it more exactly than the
+    area it read (the file, line and problem of a firewall rule the importer could not read)."""
+
+    def __init__(self, message: str, cause: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.cause = cause
 
 
 @dataclass(slots=True)  # a directory audit makes a hundred thousand of them

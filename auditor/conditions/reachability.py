@@ -232,6 +232,7 @@ class Reachability(Operator):
 
     def _evaluate(self, subject: Any, arg: Any, ctx: Context) -> Outcome:
         ruleset = self._ruleset(subject, arg, ctx)
+        unsure: list[int] = []  # the rules that leave flows undetermined, as met
         permits = _permits(arg, ctx)
         sources = [z for z in ruleset.zones if _selects(arg["from"], z, ctx, "from")]
         destinations = [z for z in ruleset.zones if _selects(arg["to"], z, ctx, "to")]
@@ -248,17 +249,19 @@ class Reachability(Operator):
                     definite += self._findings(ruleset, flows.accepted, family, source, destination, allowed,
                                                expected, undetermined=False)
                     open_ += self._findings(ruleset, flows.undetermined, family, source, destination, allowed,
-                                            expected, undetermined=True)
+                                            expected, undetermined=True, unsure=unsure)
         if definite:
             return Outcome(False, definite + open_)
         if open_:
             shown = "; ".join(f"{f.item}: {f.actual}" for f in open_[:3]) + (" …" if len(open_) > 3 else "")
-            raise EvaluationError(f"{len(open_)} flow(s) cannot be decided from the rule set: {shown}")
+            raise EvaluationError(f"{len(open_)} flow(s) cannot be decided from the rule set: {shown}",
+                                  cause=_first_cause(ruleset, unsure, arg.get("rules", "firewall_rules")))
         return Outcome(True)
 
     def _findings(self, ruleset: RuleSet, verdicts: list[Verdict], family: int, source: Zone, destination: Zone,
-                  allowed: Ivs, expected: str, undetermined: bool) -> list[Finding]:
-        """One finding per deciding rule, with the services beyond ``allowed`` and an example."""
+                  allowed: Ivs, expected: str, undetermined: bool, unsure: list[int] | None = None) -> list[Finding]:
+        """One finding per deciding rule, with the services beyond ``allowed`` and an example; the rules
+        that leave a finding undetermined are added to ``unsure``."""
         if allowed == ALL_SERVICES:
             return []
         beyond: dict[int, Ivs] = {}  # by services object: the analysis shares them between verdicts
@@ -278,15 +281,17 @@ class Reachability(Operator):
             else:
                 found[1][id(rest)] = rest
         findings = []
-        for (rule, unsure), (example, distinct) in sorted(by_rule.items(),
-                                                          key=lambda kv: (kv[0][0] is None, kv[0][0] or 0)):
+        for (rule, uncertain_by), (example, distinct) in sorted(by_rule.items(),
+                                                                key=lambda kv: (kv[0][0] is None, kv[0][0] or 0)):
             services = union(distinct.values())
             item = f"{source.name} → {destination.name}"
             deciding = origin_text(ruleset.origin(rule), ruleset.default_action)
             flow = f"{services_text(services)} (e.g. {example_flow(family, example)})"
             actual = f"{deciding} allows {flow}"
-            if undetermined and unsure is not None:
-                uncertain = ruleset.rules[unsure]
+            if undetermined and uncertain_by is not None:
+                if unsure is not None:
+                    unsure.append(uncertain_by)
+                uncertain = ruleset.rules[uncertain_by]
                 why = uncertain.get("error") or _uncertainty(uncertain, source, destination)
                 actual = (f"undetermined: {origin_text(uncertain['origin'], ruleset.default_action)}: {why}; "
                           f"it may let through {flow}, which {deciding} would otherwise "
@@ -407,6 +412,26 @@ def rule_source(origin: dict[str, Any] | None) -> dict[str, Any] | None:
     if type(origin.get("line")) is int:
         found["line"] = origin["line"]
     return found
+
+
+def rule_cause(ruleset: RuleSet, index: int, area: str) -> dict[str, Any] | None:
+    """The ``broken`` cause of a result left undecided by a rule the importer could not read: the
+    configuration file and line, the rule in the area, and the problem (the unknown object); None
+    when the rule has no ``error`` (an FQDN, an interface the zones do not name: nothing is broken)."""
+    rule = ruleset.rules[index]
+    origin = rule.get("origin")
+    if not rule.get("error") or not isinstance(origin, dict):
+        return None
+    cause: dict[str, Any] = {"kind": "broken", "file": origin.get("file") if isinstance(origin.get("file"), str)
+                             else None, "field": f"{area}.rules[{index}]"}
+    if type(origin.get("line")) is int:
+        cause["line"] = origin["line"]
+    cause["problem"] = f"{origin_text(origin, ruleset.default_action)}: {rule['error']}"
+    return cause
+
+
+def _first_cause(ruleset: RuleSet, indices: list[int], area: str) -> dict[str, Any] | None:
+    return next((c for c in (rule_cause(ruleset, i, area) for i in dict.fromkeys(indices)) if c), None)
 
 
 def _verdict(ruleset: RuleSet, index: int | None) -> str:

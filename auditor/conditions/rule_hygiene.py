@@ -45,7 +45,7 @@ from auditor.conditions import (
     register,
     resolve,
 )
-from auditor.conditions.reachability import rule_source
+from auditor.conditions.reachability import rule_cause, rule_source
 from auditor.flows import (
     ADDRESS_MAX,
     ALL_PORTS,
@@ -282,22 +282,31 @@ class RuleHygiene(Operator):
             ruleset = self._ruleset(subject, arg, ctx)
             find = arg["find"]
             expected = self.describe(arg, ctx)
+            area = arg.get("rules", "firewall_rules")
             if find in ZONED:
-                findings = self._zoned(ruleset, arg, ctx, expected)
+                findings = self._zoned(ruleset, arg, ctx, expected, area)
             else:
                 judge = {"any-any": _any_any, "disabled": _disabled, "shadowed": _shadowed,
                          "unlogged": _unlogged}[find]
-                findings = [Finding(_where(ruleset.rules[i], ruleset.default_action), actual, expected,
+                judged = list(judge(ruleset))
+                findings = [Finding(_where(ruleset.rules[i], ruleset.default_action),
+                                    actual if sure else f"undetermined: {actual}", expected,
                                     rule_source(ruleset.rules[i].get("origin")))
-                            for i, actual in judge(ruleset)]
+                            for i, actual, sure in judged]
+                if judged and not any(sure for _, _, sure in judged):
+                    # Only rules the importer could not read could have the property: not shown either way.
+                    shown = "; ".join(f.actual for f in findings[:3]) + (" …" if len(findings) > 3 else "")
+                    raise EvaluationError(f"{len(findings)} rule(s) cannot be judged: {shown}",
+                                          cause=rule_cause(ruleset, judged[0][0], area))
         return Outcome(not findings, findings)
 
-    def _zoned(self, ruleset: RuleSet, arg: dict[str, Any], ctx: Context, expected: str) -> list[Finding]:
+    def _zoned(self, ruleset: RuleSet, arg: dict[str, Any], ctx: Context, expected: str, area: str) -> list[Finding]:
         wanted = _services(arg, ctx) if arg["find"] == "always-open" else ALL_SERVICES
         sources = [z for z in ruleset.zones if _selects(arg["from"], z, ctx)]
         destinations = [z for z in ruleset.zones if _selects(arg["to"], z, ctx)]
         hits: dict[int, dict[str, Ivs]] = {}  # deciding rule -> zone pair -> services let through
         unsure: list[str] = []
+        uncertain_by: list[int] = []  # the rules that leave those flows undetermined
         for source in sources:
             for destination in destinations:
                 if source.name == destination.name:
@@ -315,12 +324,15 @@ class RuleHygiene(Operator):
                             pair = f"{source.name} → {destination.name}"
                             if not sure:
                                 unsure.append(f"{pair}: {_where(rule, ruleset.default_action)}")
+                                if verdict.undetermined_by is not None:
+                                    uncertain_by.append(verdict.undetermined_by)
                                 continue
                             found = hits.setdefault(verdict.rule, {})
                             found[pair] = union([found.get(pair, ()), services])
         if not hits and unsure:
+            cause = next((c for c in (rule_cause(ruleset, i, area) for i in dict.fromkeys(uncertain_by)) if c), None)
             raise EvaluationError(f"{len(unsure)} flow(s) cannot be decided from the rule set: "
-                                  + "; ".join(unsure[:3]) + (" …" if len(unsure) > 3 else ""))
+                                  + "; ".join(unsure[:3]) + (" …" if len(unsure) > 3 else ""), cause=cause)
         findings = []
         for index in sorted(hits):
             rule = ruleset.rules[index]
@@ -417,43 +429,56 @@ def _services_words(arg: dict[str, Any], w: Any, lang: str) -> str:
     return f"{title}（{listed}）" if lang == "ja" else f"the {title} ({listed})"
 
 
-def _any_any(ruleset: RuleSet) -> Iterator[tuple[int, str]]:
+Judged = tuple[int, str, bool]  # (rule index, what it does, sure): not sure for a rule the importer could not read
+
+
+def _any_any(ruleset: RuleSet) -> Iterator[Judged]:
     for rule in ruleset.compiled:
         fact = ruleset.rules[rule.index]
-        if rule.action != "accept" or rule.error:
+        if rule.action != "accept":
+            continue
+        faces = [", ".join(fact.get(k) or ["any"]) for k in ("source_interfaces", "destination_interfaces")]
+        if rule.error:  # what it surely matches is unknown: it is any-any unless what is known says otherwise
+            everywhere = any(rule.src_maybe[f] == rule.dst_maybe[f] == ((0, ADDRESS_MAX[f]),) for f in (4, 6))
+            if everywhere and union(svc for svc, sport, _ in rule.services if sport == ALL_PORTS) == ALL_SERVICES:
+                yield rule.index, (f"may accept any source, any destination, any service (interfaces {faces[0]} → "
+                                   f"{faces[1]}): {fact['error']}"), False
             continue
         everywhere = any(rule.src_exact[f] == rule.dst_exact[f] == ((0, ADDRESS_MAX[f]),) for f in (4, 6))
         services = union(svc for svc, sport, exact in rule.services if exact and sport == ALL_PORTS)
         if everywhere and services == ALL_SERVICES:
-            faces = [", ".join(fact.get(k) or ["any"]) for k in ("source_interfaces", "destination_interfaces")]
-            yield rule.index, f"accepts any source, any destination, any service (interfaces {faces[0]} → {faces[1]})"
+            yield (rule.index, f"accepts any source, any destination, any service (interfaces {faces[0]} → "
+                   f"{faces[1]})", True)
 
 
-def _disabled(ruleset: RuleSet) -> Iterator[tuple[int, str]]:
+def _disabled(ruleset: RuleSet) -> Iterator[Judged]:
     for fact in ruleset.rules:
         if not fact["enabled"]:
-            yield fact["index"], f"{fact['action']} rule kept with status disable"
+            yield fact["index"], f"{fact['action']} rule kept with status disable", True
 
 
-def _shadowed(ruleset: RuleSet) -> Iterator[tuple[int, str]]:
+def _shadowed(ruleset: RuleSet) -> Iterator[Judged]:
     deciding = [r for r in ruleset.compiled if r.action in ("accept", "deny")]
     covers = [r for r in deciding if _exact(r, ruleset.rules[r.index])
               and (ruleset.rules[r.index].get("schedule") or ALWAYS) == ALWAYS]
     coverage = _Coverage(ruleset, covers)
     for rule in deciding:
+        if rule.error:  # what it matches is not known exactly: whether earlier rules hide it cannot be told
+            yield rule.index, f"may be shadowed by earlier rules: {rule.error}", False
+            continue
         if not _exact(rule, ruleset.rules[rule.index]):
             continue
         boxes = coverage.boxes.get(rule.index) or _boxes(rule)
         if not any(boxes.values()):
-            yield rule.index, "matches no packet at all (its addresses or services are empty)"
+            yield rule.index, "matches no packet at all (its addresses or services are empty)", True
             continue
         used = coverage.covered_by(rule, boxes)
         if used is not None:
             yield rule.index, "never matches a new connection: every packet it matches is decided first by " \
-                + ", ".join(_where(ruleset.rules[i], ruleset.default_action) for i in used)
+                + ", ".join(_where(ruleset.rules[i], ruleset.default_action) for i in used), True
 
 
-def _unlogged(ruleset: RuleSet) -> Iterator[tuple[int, str]]:
+def _unlogged(ruleset: RuleSet) -> Iterator[Judged]:
     loggers = _log_rules(ruleset)
     coverage = _Coverage(ruleset, loggers) if loggers else None
     for rule in ruleset.compiled:
@@ -468,7 +493,7 @@ def _unlogged(ruleset: RuleSet) -> Iterator[tuple[int, str]]:
                 continue
         mode = fact.get("log_mode")
         how = f"logtraffic {mode}" if mode else "no log of its own and no earlier LOG rule matching all it decides"
-        yield rule.index, f"{rule.action} rule without traffic logging ({how})"
+        yield rule.index, f"{rule.action} rule without traffic logging ({how})", True
 
 
 def _log_rules(ruleset: RuleSet) -> list[CompiledRule]:

@@ -87,13 +87,19 @@ def source_text(source: Any) -> str:
     return f"{source['file']}:{place}" if place is not None else str(source["file"])
 
 
+def broken_place(cause: dict[str, Any]) -> str:
+    """The file a ``broken`` cause names, with its line when it gives one (``fw.conf:42``)."""
+    place = cause.get("file") or ""
+    return f"{place}:{cause['line']}" if place and type(cause.get("line")) is int else place
+
+
 def cause_text(cause: dict[str, Any] | None, lang: str) -> str:
     if not cause:
         return ""
     if cause.get("kind") == "not-supplied":
         return t("cause_not_supplied", lang, area=cause.get("area", ""),
                  suppliers=" / ".join(cause.get("supplied_by") or []) or "-")
-    return t("cause_broken", lang, file=cause.get("file") or "", field=cause.get("field") or "")
+    return t("cause_broken", lang, file=broken_place(cause), field=cause.get("field") or "")
 
 
 def attestation_text(attestation: dict[str, Any] | None, options: ReportOptions) -> str:

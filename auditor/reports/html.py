@@ -25,6 +25,7 @@ from typing import Any
 
 from auditor.i18n import labeller, t
 from auditor.reports import ReportOptions, register
+from auditor.reports.csv_report import broken_place
 from auditor.reports.dates import show_date
 from auditor.reports.table import gate_reasons
 
@@ -371,7 +372,7 @@ def _result_view(result: dict[str, Any], lang: str, style: str) -> dict[str, Any
             cause_text = t("cause_not_supplied", lang, area=cause.get("area"),
                            suppliers=" / ".join(cause.get("supplied_by") or []) or "-")
         else:
-            cause_text = t("cause_broken", lang, file=cause.get("file") or "", field=cause.get("field") or "")
+            cause_text = t("cause_broken", lang, file=broken_place(cause), field=cause.get("field") or "")
     return {**result, "sentences": [finding_sentences(f, lang) for f in findings[:MAX_FINDINGS]],
             "more": max(0, len(findings) - MAX_FINDINGS), "notes": notes, "cause_text": cause_text,
             "cause_kind": (cause or {}).get("kind")}

@@ -11,6 +11,7 @@ from typing import Any
 
 from auditor.i18n import t
 from auditor.reports import ReportOptions, register
+from auditor.reports.csv_report import broken_place
 from auditor.reports.dates import show_date
 
 MAX_FINDINGS = 20
@@ -51,7 +52,7 @@ def _waiver_state(waiver: dict[str, Any], lang: str) -> str:
 def _cause(cause: dict[str, Any], lang: str) -> str:
     if cause["kind"] == "not-supplied":
         return t("cause_not_supplied", lang, area=cause["area"], suppliers=" / ".join(cause["supplied_by"]) or "-")
-    return t("cause_broken", lang, file=cause.get("file") or "", field=cause.get("field") or "")
+    return t("cause_broken", lang, file=broken_place(cause), field=cause.get("field") or "")
 
 
 def gate_reasons(doc: dict[str, Any], lang: str) -> list[str]:

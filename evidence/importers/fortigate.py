@@ -38,6 +38,7 @@ from auditor.evidence.addresses import ANY4, ANY6, Interval, complement, normali
 from auditor.evidence.bundle import BundleBuilder
 from auditor.evidence.firewall_rules import (
     ALL_PORTS,
+    ERROR_PARTS,
     PortRange,
     Rule,
     Service,
@@ -652,14 +653,17 @@ def policy_rules(root: Block, name: str, objects: Objects | None = None) -> list
             origin["name"] = (get("name") or [""])[0]
         action = (get("action") or ["deny"])[0]
         problems: list[str] = []
+        parts: list[str] = []  # the parts of the match the problems leave unknown (see Rule.error_parts)
         found = []
-        for v4, v6, negate4, negate6 in SIDES:
+        for part, (v4, v6, negate4, negate6) in zip(("sources", "destinations"), SIDES, strict=True):
             key = (tuple(get(v4, ())), tuple(get(v6, ())), str(get(negate4)), str(get(negate6)))
             side = sides.get(key)
             if side is None:
                 side = sides[key] = _side(objects, settings, (v4, v6))
             found.append(side)
-            problems += side[2]
+            if side[2]:
+                problems += side[2]
+                parts.append(part)
         (sources, unresolved_sources, _), (destinations, unresolved_destinations, _) = found
         wanted = tuple(get("service", ()))
         offered = services.get(wanted)
@@ -670,7 +674,9 @@ def policy_rules(root: Block, name: str, objects: Objects | None = None) -> list
                     offered[0].extend(objects.service(ref))
                 except Unresolvable as exc:
                     offered[1].append(str(exc))
-        problems += offered[1]
+        if offered[1]:
+            problems += offered[1]
+            parts.append("services")
         faces = []
         for side in ("srcintf", "dstintf"):
             named = tuple(get(side, ()))
@@ -686,18 +692,20 @@ def policy_rules(root: Block, name: str, objects: Objects | None = None) -> list
                     schedule=(get("schedule") or ["always"])[0], log=(get("logtraffic") or ["utm"])[0] != "disable",
                     log_mode=(get("logtraffic") or ["utm"])[0], av_profile=_av_profile(settings, profile_groups),
                     av_recorded=True)
-        if (get("service-negate") or ["disable"])[0] == "enable":
-            problems.append("service-negate is not modelled")
-        if not get("srcaddr") and not get("srcaddr6"):
-            problems.append("no srcaddr")
-        if not get("dstaddr") and not get("dstaddr6"):
-            problems.append("no dstaddr")
-        if not get("service"):
-            problems.append("no service")
-        if action not in ("accept", "deny", "ipsec"):
+        for unknown, part, problem in (((get("service-negate") or ["disable"])[0] == "enable", "services",
+                                         "service-negate is not modelled"),
+                                        (not get("srcaddr") and not get("srcaddr6"), "sources", "no srcaddr"),
+                                        (not get("dstaddr") and not get("dstaddr6"), "destinations", "no dstaddr"),
+                                        (not get("service"), "services", "no service")):
+            if unknown:
+                problems.append(problem)
+                parts.append(part)
+        whole = action not in ("accept", "deny", "ipsec")  # what the rule does is unknown: all of it is
+        if whole:
             problems.append(f"action {shown(action)} is not modelled")
         if problems:
             rule.error = "; ".join(problems)
+            rule.error_parts = None if whole else [p for p in ERROR_PARTS if p in parts]
         rules.append(rule)
     return rules
 
