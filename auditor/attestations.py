@@ -97,6 +97,17 @@ class Attestations:
                                        expected=f"valid on {day.isoformat()}")]
         return result
 
+    def counters(self) -> tuple[date | None, list[int]]:
+        """What applying has counted, for :meth:`absorb` (see :meth:`auditor.waivers.Waivers.counters`)."""
+        return self.latest, [a.used for a in self.items]
+
+    def absorb(self, counted: tuple[date | None, list[int]]) -> None:
+        latest, used = counted
+        if latest is not None and (self.latest is None or latest > self.latest):
+            self.latest = latest
+        for a, n in zip(self.items, used, strict=True):
+            a.used += n
+
     def summary(self, run_date: date | None) -> list[dict[str, Any]]:
         day = run_date or self.latest or date.today()
         return [{"control": a.control, "check": a.check, "targets": a.targets, **a.brief(), "file": self.source,

@@ -67,6 +67,27 @@ class Target:
     sources: list[dict[str, Any]] = field(default_factory=list)
     problem: str | None = None  # the whole target cannot be judged
     problem_at: tuple[str | None, str | None] = (None, None)  # (file(s), field) of the problem
+    # Areas merged but not yet checked against their schema (a lazily loaded target): checked when a
+    # check first reads them (:meth:`validate`), so that an area no selected check reads costs nothing.
+    pending: dict[str, str] = field(default_factory=dict)  # area -> the file it came from
+    unread: list[Unread] = field(default_factory=list)  # its files found unreadable when loaded
+
+    def validate(self, area: str) -> None:
+        """Check a pending area against its schema; an invalid one becomes an area problem, as an
+        eager load would have made it (its readers are ``error``, the rest of the target is judged)."""
+        file = self.pending.pop(area, None)
+        if file is None or area in self.area_problems:
+            return
+        checker = _checkers().areas.get(area)
+        if checker is None:
+            return
+        bad: list[tuple[tuple[Any, ...], str]] = []
+        checker(self.facts[area], (area,), bad)
+        if bad:
+            keys, message = bad[0]
+            self.area_problems[area] = f"{file}: facts.{format_path(keys)}: {message}"
+            self.area_problem_at[area] = (file, f"facts.{format_path(keys)}")
+            del self.facts[area]
 
     @property
     def collected_on(self) -> date:
@@ -75,6 +96,7 @@ class Target:
 
     @property
     def os_family(self) -> str | None:
+        self.validate("os")
         os_facts = self.facts.get("os")
         return os_facts.get("family") if isinstance(os_facts, dict) else None
 
@@ -219,33 +241,94 @@ def _header(path: Path, data: dict[str, Any], sha256: str) -> BundleFile:
 
 
 KEEP_PARSED_FILES = 16
+HEADER_BYTES = 8192  # a bundle's header (format, target, collected_at) is read from its first bytes
+_DECODER = json.JSONDecoder(object_pairs_hook=lambda pairs: _unique(pairs))
+
+
+class _Unfound(Exception):
+    """The header is not wholly in a file's first bytes (a key order of another writer, a truncation)."""
+
+
+def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    found = dict(pairs)
+    if len(found) != len(pairs):
+        raise _Unfound  # a key given twice: the whole file's parse says where
+    return found
+
+
+def prefix_header(prefix: bytes) -> dict[str, Any] | None:
+    """The header keys of a bundle, from its first bytes, when they come before every other key (as
+    this program's collectors and importers write them); None otherwise, and the file is read whole.
+
+    Each value is parsed by the standard library's decoder; nothing after the header is looked at.
+    That the rest of the file is a valid bundle, with the same header, is checked when it is loaded.
+    """
+    body = prefix[3:] if prefix.startswith(b"\xef\xbb\xbf") else prefix
+    text = body.decode("utf-8", "ignore")[: len(body)]  # a character cut at the end is dropped
+    found: dict[str, Any] = {}
+    ws = json.decoder.WHITESPACE.match  # type: ignore[attr-defined]
+    try:
+        at = ws(text, 0).end()
+        if text[at:at + 1] != "{":
+            return None
+        at += 1
+        while len(found) < len(B.HEADER):
+            at = ws(text, at).end()
+            key, at = _DECODER.raw_decode(text, at)
+            at = ws(text, at).end()
+            if not isinstance(key, str) or key not in B.HEADER or key in found or text[at:at + 1] != ":":
+                return None
+            found[key], at = _DECODER.raw_decode(text, ws(text, at + 1).end())
+            at = ws(text, at).end()
+            if text[at:at + 1] != ",":
+                return None
+            at += 1
+    except (ValueError, _Unfound, RecursionError):
+        return None
+    return found
+
+
+def _index_one(path: Path, keep: bool) -> BundleFile:
+    """A file's header: from its first bytes when they hold it (the file is read whole, once, when its
+    target is loaded); else from the whole file, kept parsed when ``keep``."""
+    if not keep:
+        check_size(path, "bundle")
+        try:
+            with open(path, "rb") as stream:
+                data = prefix_header(stream.read(HEADER_BYTES))
+        except OSError as exc:
+            raise InputError(str(path), f"cannot read: {exc.strerror or exc}") from None
+        if data is not None:
+            return _header(path, data, "")
+    data, _, sha256 = _read(path)
+    bundle = _header(path, data, sha256)
+    if keep:
+        bundle.document = data
+    return bundle
 
 
 def index(paths: Iterable[str | Path], keep_files: int = KEEP_PARSED_FILES,
           unread: list[Unread] | None = None) -> dict[str, list[BundleFile]]:
     """First pass: every file's header, grouped by target id (ids sorted).
 
-    A run over a few files (large exports: a directory of 100,000 accounts) keeps them
-    parsed, so each is parsed once; a fleet's files are read again one target at a time,
-    so that memory stays flat however many endpoints there are.
+    A run over a few files (large exports: a directory of 100,000 accounts) reads and keeps them
+    parsed. A fleet's files are indexed from their first bytes and read whole once, one target at a
+    time (:func:`load_target`), so that memory stays flat however many endpoints there are.
 
     With ``unread``, a file that cannot be read or attributed to a target is added to it and
     the rest is indexed (a fleet); without, it is an InputError (a single file named alone).
     """
     files = discover(paths, unread)
-    keep = len(files) <= keep_files
+    keep = len(files) <= keep_files or unread is None
     groups: dict[str, list[BundleFile]] = {}
     for path in files:
         try:
-            data, _, sha256 = _read(path)
-            bundle = _header(path, data, sha256)
+            bundle = _index_one(path, keep)
         except InputError as exc:
             if unread is None:
                 raise
             unread.append(Unread(str(path), exc.problem_text()))
             continue
-        if keep:
-            bundle.document = data
         groups.setdefault(bundle.target["id"], []).append(bundle)
     return dict(sorted(groups.items()))
 
@@ -278,7 +361,7 @@ def _checkers() -> _Checkers:
                      areas={area: compile_rules(rules) for area, rules in FACT_SCHEMAS.items()})
 
 
-def _merge_body(target: Target, bundle: BundleFile, data: dict[str, Any]) -> None:
+def _merge_body(target: Target, bundle: BundleFile, data: dict[str, Any], lazy: bool = False) -> None:
     body = {k: data[k] for k in B.BODY if k in data}
     found = [] if bundle.trusted else _checkers().body(body)
     if found:
@@ -295,6 +378,10 @@ def _merge_body(target: Target, bundle: BundleFile, data: dict[str, Any]) -> Non
     areas = _checkers().areas
     for area, value in body["facts"].items():
         checker = None if bundle.trusted else areas.get(area)
+        if checker is not None and lazy:
+            checker = None
+            if area not in target.facts:
+                target.pending[area] = bundle.path
         if checker is not None:
             bad: list[tuple[tuple[Any, ...], str]] = []
             checker(value, (area,), bad)
@@ -313,23 +400,40 @@ def _merge_body(target: Target, bundle: BundleFile, data: dict[str, Any]) -> Non
         target.area_date[area] = day
 
 
-def load_target(target_id: str, bundles: list[BundleFile]) -> Target:
-    """Second pass for one target: re-read its files, validate bodies and merge facts."""
+def load_target(target_id: str, bundles: list[BundleFile], lazy: bool = False) -> Target:
+    """Second pass for one target: read its files (those not kept parsed by :func:`index`), validate
+    bodies and merge facts.
+
+    ``lazy``: fact areas are checked against their schemas when first read (:meth:`Target.validate`).
+    A file indexed from its first bytes that proves unreadable as a whole (not JSON, a key given
+    twice, another header than its first bytes said) is left out of the target and listed in its
+    ``unread``, as :func:`index` would have listed it; a target with no file left has no ``files``.
+    """
     first = bundles[0].target
-    target = Target(id=target_id, kind=first["kind"], segment=None, department=None, labels={},
-                    files=list(bundles))
+    target = Target(id=target_id, kind=None, segment=None, department=None, labels={}, files=[])  # type: ignore[arg-type]
     for bundle in bundles:
-        _merge_header(target, bundle)
         if bundle.document is not None:
             data = bundle.document
         else:
-            data, _, sha256 = _read(Path(bundle.path))
-            if sha256 != bundle.sha256:
-                if target.problem is None:
-                    target.problem = f"{bundle.path}: changed while the audit was reading it"
-                    target.problem_at = (bundle.path, None)
+            path = Path(bundle.path)
+            try:
+                data, _, sha256 = _read(path)
+                if bundle.sha256 and sha256 != bundle.sha256:
+                    raise InputError(bundle.path, "changed while the audit was reading it")
+                if not bundle.sha256:
+                    again = _header(path, data, sha256)
+                    if (again.target, again.collected_at) != (bundle.target, bundle.collected_at):
+                        raise InputError(bundle.path, "changed while the audit was reading it (its header differs "
+                                         "from the one indexed)")
+                    bundle.sha256 = sha256
+            except InputError as exc:
+                target.unread.append(Unread(bundle.path, exc.problem_text()))
                 continue
-        _merge_body(target, bundle, data)
+        target.files.append(bundle)
+        _merge_header(target, bundle)
+        _merge_body(target, bundle, data, lazy)
+    if target.kind is None:  # no file left: the kind the index read
+        target.kind = first["kind"]
     return target
 
 

@@ -129,6 +129,22 @@ def _source(target: Target, reads: list[tuple[Target | None, str]]) -> dict[str,
     return {"file": target.files[0].path} if target.files else None
 
 
+def _fact_paths(condition: Any) -> list[str]:
+    """Every fact path a condition may read (its strings under ``facts.``), without the prefix: a
+    superset, for checking those areas before the condition runs."""
+    found: list[str] = []
+    pending = [condition]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, dict):
+            pending.extend(node.values())
+        elif isinstance(node, list):
+            pending.extend(node)
+        elif isinstance(node, str) and node.startswith("facts."):
+            found.append(node.removeprefix("facts."))
+    return found
+
+
 def _is_file_name(name: str) -> bool:
     """Whether a source's name is a file's (collectors also name commands and calls: ``os.uname()``)."""
     return bool(name) and "(" not in name and not name.startswith("command:") and " " not in name.strip()
@@ -145,7 +161,15 @@ class Engine:
         # The organisation's lists are read by every target's checks (a directory's against the
         # roster) and by its own: what is worked out from them is kept for the run.
         self._lasting: dict[Any, Any] = {}
+        self._plans: dict[Any, list[tuple[bool | None, str, dict[str, str] | None]]] = {}
+        self._paths: dict[str, list[str]] = {}  # fact paths of each check's applies_if
         self._lasting_lists = frozenset(id(v) for v in (org.facts.values() if org else ()) if isinstance(v, list))
+
+    def _condition_paths(self, check: Check) -> list[str]:
+        found = self._paths.get(check.id)
+        if found is None:
+            found = self._paths[check.id] = _fact_paths(check.applies_if)
+        return found
 
     def _locate(self, target: Target, path: str) -> tuple[Target | None, str]:
         """Which evidence a fact path reads: ``org.*`` the organisation's, anything else the target's."""
@@ -171,16 +195,34 @@ class Engine:
             yield from self.evaluate_target(target)
 
     def evaluate_target(self, target: Target) -> Iterator[Result]:
-        for check in self.selection.checks:
-            yield self.evaluate(check, target)
+        for check, (applies, reason, message) in zip(self.selection.checks, self._plan(target), strict=True):
+            if applies is False:
+                yield Result(check, target, "notapplicable", message)
+            else:
+                yield self.evaluate(check, target, (applies, reason))
+
+    def _plan(self, target: Target) -> list[tuple[bool | None, str, dict[str, str] | None]]:
+        """Which checks apply to a target, decided once per (kind, segment, labels, OS) signature: a
+        fleet is a few kinds of machine, and each check's ``applies_to`` reads nothing else."""
+        family = target.os_family if target.kind == "endpoint" else None
+        signature = (target.kind, target.segment, tuple(sorted(target.labels.items())), family)
+        plan = self._plans.get(signature)
+        if plan is None:
+            plan = self._plans[signature] = []
+            for check in self.selection.checks:
+                applies, reason = _applies(check, target)
+                plan.append((applies, reason,
+                             text("status_notapplicable", reason=reason) if applies is False else None))
+        return plan
 
     def _error(self, check: Check, target: Target, detail: str, cause: dict[str, Any],
                evidence: list[str] | None = None, as_of: date | None = None) -> Result:
         return Result(check, target, "error", text("status_error", detail=detail),
                       evidence=evidence or [b.path for b in target.files], as_of=as_of or self.as_of, cause=cause)
 
-    def evaluate(self, check: Check, target: Target) -> Result:
-        applies, reason = _applies(check, target)
+    def evaluate(self, check: Check, target: Target, decided: tuple[bool | None, str] | None = None) -> Result:
+        """One check on one target; ``decided``: whether it applies, when already worked out."""
+        applies, reason = decided if decided is not None else _applies(check, target)
         if applies is False:
             return Result(check, target, "notapplicable", text("status_notapplicable", reason=reason))
         if target.problem:
@@ -191,6 +233,14 @@ class Engine:
             return Result(check, target, "manual", text("status_manual"), as_of=self.as_of or target.collected_on)
 
         reads = [self._locate(target, path) for path in check.reads]
+        for owner, path in reads:  # a lazily loaded area is checked against its schema when first read
+            if owner is not None and owner.pending:
+                owner.validate(_area(path))
+        if check.applies_if is not None:
+            for path in self._condition_paths(check):
+                owner, inner = self._locate(target, path)
+                if owner is not None and owner.pending:
+                    owner.validate(_area(inner))
         cited = [c for owner, path in reads if owner is not None for c in self._cited(target, owner, _area(path))]
         evidence = list(dict.fromkeys(cited)) or [b.path for b in target.files]
         dates = [o.area_date[_area(p)] for o, p in reads if o is not None and _area(p) in o.area_date]

@@ -61,6 +61,14 @@ def encode(doc: Any) -> bytes:
         return (json.dumps(doc, indent=2) + "\n").encode("ascii")
 
 
+def encode_item(doc: Any, indent: int) -> bytes:
+    """:func:`encode` of one item of a list that sits ``indent`` columns in, without the final newline:
+    the bytes that item has in the whole document's :func:`encode` (results spooled item by item are
+    joined into the document as it would have been written whole)."""
+    pad = b" " * indent
+    return pad + encode(doc)[:-1].replace(b"\n", b"\n" + pad)
+
+
 def compact(doc: Any) -> bytes:
     """Compact UTF-8 JSON, keys in the document's order: what a document made in memory is hashed
     as (anyone holding it as a file gets the same bytes by parsing it and writing it compactly)."""

@@ -2,20 +2,30 @@
 
 This document is the single input of every report format: reports render it and
 never re-evaluate. Order is fixed (targets by id, then checks by id), so the same
-inputs give the same bytes apart from the run's id and times.
+inputs give the same bytes apart from the run's id and times, however many processes
+judged the fleet (see :mod:`auditor.fleet`).
+
+A fleet's results are written out as they are made (each slice of targets to its own spool
+files) and joined into the document at the end, after the header and the totals known only
+then; what is kept in memory is counts per (segment, department, check, status), rolled up
+at the end.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, BinaryIO
 
-from auditor import __version__
-from auditor.bundles import BundleFile, Unread
+import orjson
+
+from auditor import __version__, jsonio
+from auditor.bundles import Unread
 from auditor.clock import now_iso
 from auditor.engine import Result
 from auditor.scoring import Tally
@@ -28,65 +38,218 @@ def _tallied(t: Tally) -> dict[str, Any]:
     return {"score": t.score, "grade": t.grade, "coverage": t.coverage, "summary": dict(t.counts)}
 
 
+# Where each spooled list sits in the document as jsonio.encode lays it out: its items' column.
+RESULTS_INDENT = TARGETS_INDENT = 4  # "results": [...] and "targets": [...], keys of the document
+EVIDENCE_INDENT = 6  # "evidence": [...], a key of "run"
+
+
+@dataclass(frozen=True)
+class SpoolPart:
+    """One spool file: ``count`` items, each as :func:`auditor.jsonio.encode_item` wrote it, joined by ``,\\n``."""
+
+    path: str
+    count: int
+    indent: int
+
+
+class Spool:
+    """One list of the results document (results, targets, evidence) of one slice of a fleet, written
+    item by item to a temporary file as its items are made, in the bytes the whole document has."""
+
+    def __init__(self, folder: str, indent: int) -> None:
+        handle, self.path = tempfile.mkstemp(dir=folder, prefix="results-", suffix=".spool")
+        self.stream = os.fdopen(handle, "wb", buffering=1 << 20)
+        self.count = 0
+        self.indent = indent
+
+    def add(self, item: dict[str, Any]) -> None:
+        if self.count:
+            self.stream.write(b",\n")
+        self.stream.write(jsonio.encode_item(item, self.indent))
+        self.count += 1
+
+    def add_encoded(self, item: bytes) -> None:
+        """An item already encoded as :func:`auditor.jsonio.encode_item` would at this spool's indent."""
+        if self.count:
+            self.stream.write(b",\n")
+        self.stream.write(item)
+        self.count += 1
+
+    def close(self) -> SpoolPart:
+        self.stream.close()
+        return SpoolPart(self.path, self.count, self.indent)
+
+
+class SpooledList(Sequence[dict[str, Any]]):
+    """A list of the document held in spool files, not in memory: iterated (as often as a report
+    needs) by reading the items back one at a time, and copied into the JSON document as bytes."""
+
+    def __init__(self, parts: list[SpoolPart]) -> None:
+        self.parts = [p for p in parts if p.count]
+        self._count = sum(p.count for p in self.parts)
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __getitem__(self, index: Any) -> Any:  # a report that needs indexing holds a list of its own
+        return list(self)[index]
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        for part in self.parts:
+            close = b" " * part.indent + b"}"
+            with open(part.path, "rb") as stream:
+                lines: list[bytes] = []
+                for line in stream:
+                    lines.append(line)
+                    # an item ends where a line closes an object at the items' column: strings cannot
+                    # hold a raw newline, so a line is a line of the layout
+                    if line.rstrip(b",\n") == close:
+                        yield jsonio.decode(b"".join(lines).rstrip(b",\n"))
+                        lines = []
+
+    def write_to(self, stream: BinaryIO) -> None:
+        for n, part in enumerate(self.parts):
+            if n:
+                stream.write(b",\n")
+            with open(part.path, "rb") as source:
+                shutil.copyfileobj(source, stream, 1 << 20)
+
+
+def write_document(doc: dict[str, Any], stream: BinaryIO) -> None:
+    """The document as :func:`auditor.jsonio.encode` would write it whole, its spooled lists copied in
+    from their files: a fleet's results are never all in memory."""
+    import uuid  # a slow import (platform), for one call
+
+    tokens: dict[bytes, SpooledList] = {}
+    marker = uuid.uuid4().hex
+
+    def swapped(value: Any) -> Any:
+        if isinstance(value, SpooledList):
+            token = f"spooled-{marker}-{len(tokens)}"
+            tokens[jsonio.compact(token)] = value
+            return token
+        if isinstance(value, dict):
+            return {k: swapped(v) for k, v in value.items()}
+        return value
+
+    data = jsonio.encode(swapped(doc))
+    at = 0
+    for token, spooled in tokens.items():
+        found = data.index(token, at)
+        line_start = data.rindex(b"\n", 0, found) + 1
+        column = len(data[line_start:found]) - len(data[line_start:found].lstrip(b" "))
+        stream.write(data[at:found])
+        if not len(spooled):
+            stream.write(b"[]")
+        else:
+            if any(p.indent != column + 2 for p in spooled.parts):
+                raise AssertionError("a spooled list was written for another place in the document")
+            stream.write(b"[\n")
+            spooled.write_to(stream)
+            stream.write(b"\n" + b" " * column + b"]")
+        at = found + len(token)
+    stream.write(data[at:])
+
+
+def materialized(doc: dict[str, Any]) -> dict[str, Any]:
+    """The document with its spooled lists read into lists, for a report that holds it whole."""
+    if isinstance(doc, SpooledList):
+        return list(doc)  # type: ignore[return-value]
+    if isinstance(doc, dict):
+        return {k: materialized(v) for k, v in doc.items()}  # type: ignore[misc]
+    return doc
+
+
+_TARGET_MARK = "\x00target\x00"  # where a not-applicable entry's target id goes (no id has a NUL)
+
+
+def _plain(result: Result) -> bool:
+    """A result whose entry depends on its check, message and target alone."""
+    return not (result.findings or result.evidence or result.cause or result.waiver or result.attestation
+                or result.notes)
+
+
+# A result's tally key: what the run, segment, department, family and control tallies are rolled up
+# from at the end, once per distinct key rather than once per result.
+TallyKey = tuple[str | None, str | None, str, str, str, str | None, str | None]
+
+
 @dataclass
-class ResultsBuilder:
-    """Consumes results one by one (the engine streams) and keeps only what the report needs."""
+class SliceOutcome:
+    """What judging one slice of the fleet's targets made: its spools, counts and lists, in target order."""
 
-    selection: Selection
-    lang: str
-    as_of: date | None = None
-    started_at: str = field(default_factory=now_iso)
-    run_tally: Tally = field(default_factory=Tally)
-    targets: dict[str, tuple[dict[str, Any], Tally]] = field(default_factory=dict)
-    # one tally per segment, department, family and control, made when first needed
-    segments: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
-    departments: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
-    families: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
-    controls: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
-    entries: list[dict[str, Any]] = field(default_factory=list)
-    blockers: list[dict[str, Any]] = field(default_factory=list)
-    waived_critical: list[dict[str, Any]] = field(default_factory=list)
-    waivers: Any = None  # auditor.waivers.Waivers, summarised in the document
-    attestations: Any = None  # auditor.attestations.Attestations
-    inputs: dict[str, dict[str, str]] = field(default_factory=dict)  # waivers/attestations files with their hash
-    evidence: list[dict[str, Any]] = field(default_factory=list)
-    unread: list[Unread] = field(default_factory=list)  # paths of the fleet that could not be read
-    sentences: dict[str, dict[str, str]] = field(default_factory=dict)  # expected_text by check id
+    results: SpoolPart
+    targets: SpoolPart
+    evidence: SpoolPart
+    counts: dict[TallyKey, int]
+    blockers: list[dict[str, Any]]
+    waived_critical: list[dict[str, Any]]
+    unread: list[Unread]
+    stages: list[Any]  # each decision stage's counters (see Waivers.counters)
 
-    def add_files(self, files: Iterable[BundleFile]) -> None:
-        for f in files:
+
+class SliceBuilder:
+    """Consumes one slice's results one by one (the engine streams) and writes them out as it goes,
+    keeping only counts: memory does not grow with the fleet."""
+
+    def __init__(self, selection: Selection, lang: str, folder: str) -> None:
+        self.selection = selection
+        self.lang = lang
+        self.results = Spool(folder, RESULTS_INDENT)
+        self.targets = Spool(folder, TARGETS_INDENT)
+        self.evidence = Spool(folder, EVIDENCE_INDENT)
+        self.counts: dict[TallyKey, int] = defaultdict(int)
+        self.blockers: list[dict[str, Any]] = []
+        self.waived_critical: list[dict[str, Any]] = []
+        self.unread: list[Unread] = []
+        self.sentences: dict[str, dict[str, str]] = {}  # expected_text by check id
+        self._target: tuple[dict[str, Any], Tally] | None = None
+        self._encoded: dict[tuple[str, str], tuple[bytes, bytes]] = {}  # not-applicable entries, around the id
+
+    def begin(self, target: Any) -> None:
+        """A target's files (its evidence) and those of them that could not be read."""
+        self.end()
+        self.unread.extend(target.unread)
+        for f in target.files:
             entry = {"target": f.target["id"], "file": f.path, "sha256": f.sha256, "collected_at": f.collected_at}
             if f.imported is not None:
                 entry["imported"] = f.imported
-            self.evidence.append(entry)
+            self.evidence.add(entry)
+
+    def end(self) -> None:
+        if self._target is not None:
+            head, tally = self._target
+            self.targets.add({**head, **_tallied(tally)})
+            self._target = None
 
     def add(self, result: Result) -> None:
         check, target, status, severity = result.check, result.target, result.status, result.check.severity
-        tallied = (status, severity, result.waived_status, result.cause["kind"] if result.cause else None)
-        self.run_tally.add(*tallied)
-        if target.id not in self.targets:
-            self.targets[target.id] = ({"id": target.id, "kind": target.kind, "segment": target.segment,
-                                        "department": target.department}, Tally())
-        self.targets[target.id][1].add(*tallied)
-        self.segments[target.segment or ""].add(*tallied)
-        self.departments[target.department or ""].add(*tallied)
-        policy = self.selection.policy
-        for family in sorted({policy.controls[c].family for c in check.controls}):
-            self.families[family].add(*tallied)
-        for control in check.controls:
-            self.controls[control].add(*tallied)
+        cause = result.cause["kind"] if result.cause else None
+        self.counts[(target.segment, target.department, check.id, status, severity, result.waived_status,
+                     cause)] += 1
+        if self._target is None:
+            self._target = ({"id": target.id, "kind": target.kind, "segment": target.segment,
+                             "department": target.department}, Tally())
+        self._target[1].add(status, severity, result.waived_status, cause)
+        if status == "notapplicable" and _plain(result):
+            self._add_notapplicable(result)
+            return
         if severity == "critical" and status in ("fail", "error"):
             self.blockers.append({"check": check.id, "target": target.id, "status": status,
                                   "controls": list(check.controls)})
         elif severity == "critical" and status == "waived":
             self.waived_critical.append({"check": check.id, "target": target.id, "status": result.waived_status,
                                          "controls": list(check.controls), "waiver": result.waiver["id"]})
+        self.results.add(self._entry(result))
+
+    def _entry(self, result: Result) -> dict[str, Any]:
+        check, status = result.check, result.status
         entry: dict[str, Any] = {
             "check": check.id,
             "controls": list(check.controls),
-            "target": target.id,
+            "target": result.target.id,
             "status": status,
-            "severity": severity,
+            "severity": check.severity,
             "title": check.title[self.lang],
             "message": result.message[self.lang],
             "findings": self._findings(result),
@@ -103,7 +266,24 @@ class ResultsBuilder:
             entry["notes"] = result.notes
         if status in ("fail", "error") or result.waiver is not None:
             entry["remediation"] = check.remediation[self.lang]
-        self.entries.append(entry)
+        return entry
+
+    def _add_notapplicable(self, result: Result) -> None:
+        """Most of a fleet's results: the same entry for every target of a kind but for its id, so
+        encoded once per check and reason, and the target's id put in."""
+        try:
+            target = orjson.dumps(result.target.id)
+        except TypeError:  # not encodable by orjson (a lone surrogate): encoded whole, the usual way
+            self.results.add(self._entry(result))
+            return
+        key = (result.check.id, result.message[self.lang])
+        around = self._encoded.get(key)
+        if around is None:
+            entry = self._entry(result)
+            entry["target"] = _TARGET_MARK
+            before, _, after = jsonio.encode_item(entry, RESULTS_INDENT).partition(orjson.dumps(_TARGET_MARK))
+            around = self._encoded[key] = (before, after)
+        self.results.add_encoded(around[0] + target + around[1])
 
     def _findings(self, result: Result) -> list[dict[str, Any]]:
         """The findings, each with what was expected as sentences (``expected_text``, ja and en) and
@@ -124,22 +304,77 @@ class ResultsBuilder:
         return [{**f.as_dict(), "expected_text": dict(said), "source": dict(f.source or fallback or {})}
                 for f in result.findings]
 
-    def _gate(self) -> dict[str, Any]:
-        """Failed by a critical check that failed or could not be evaluated, and by incomplete evidence:
-        a path that could not be read (its targets are missing from the run), or nothing evaluated at all
-        (an empty directory must not read as a pass)."""
-        incomplete = []
-        if self.unread:
-            incomplete.append("unread")
-        counts = self.run_tally.counts
-        if not any(counts[status] for status in ("pass", "fail", "error")):
-            incomplete.append("nothing-evaluated")
-        return {"passed": not self.blockers and not incomplete, "failed_critical": self.blockers,
-                "incomplete": incomplete, "waived_critical": self.waived_critical}
+    def outcome(self, stages: list[Any]) -> SliceOutcome:
+        self.end()
+        return SliceOutcome(results=self.results.close(), targets=self.targets.close(),
+                            evidence=self.evidence.close(), counts=dict(self.counts), blockers=self.blockers,
+                            waived_critical=self.waived_critical, unread=self.unread,
+                            stages=[stage.counters() for stage in stages])
 
-    def document(self) -> dict[str, Any]:
+
+@dataclass
+class RunTallies:
+    """The run's, segments', departments', families' and controls' tallies, rolled up from the slices' counts."""
+
+    run: Tally = field(default_factory=Tally)
+    segments: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
+    departments: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
+    families: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
+    controls: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
+
+    @classmethod
+    def rolled_up(cls, counts: dict[TallyKey, int], selection: Selection) -> RunTallies:
+        policy = selection.policy
+        families_of: dict[str, list[str]] = {}
+        out = cls()
+        for (segment, department, check_id, status, severity, waived, cause), n in sorted(
+                counts.items(), key=lambda kv: tuple("" if v is None else v for v in kv[0])):
+            tallied = (status, severity, waived, cause, n)
+            out.run.add(*tallied)
+            out.segments[segment or ""].add(*tallied)
+            out.departments[department or ""].add(*tallied)
+            check = policy.checks[check_id]
+            families = families_of.get(check_id)
+            if families is None:
+                families = families_of[check_id] = sorted({policy.controls[c].family for c in check.controls})
+            for family in families:
+                out.families[family].add(*tallied)
+            for control in check.controls:
+                out.controls[control].add(*tallied)
+        return out
+
+
+@dataclass
+class ResultsDocument:
+    """The run's record around its slices: assembled once every slice is judged (see :func:`assemble`)."""
+
+    selection: Selection
+    lang: str
+    as_of: date | None = None
+    started_at: str = field(default_factory=now_iso)
+    waivers: Any = None  # auditor.waivers.Waivers, summarised in the document
+    attestations: Any = None  # auditor.attestations.Attestations
+    inputs: dict[str, dict[str, str]] = field(default_factory=dict)  # waivers/attestations files with their hash
+    unread: list[Unread] = field(default_factory=list)  # paths of the fleet that could not be read
+
+    def assemble(self, slices: list[SliceOutcome]) -> dict[str, Any]:
+        """The ``auditor-results/1`` document of the slices, in their order (each slice is a run of
+        targets in id order, the slices one after the other): the same document whether one process
+        judged every target or several judged a slice each. Its long lists are :class:`SpooledList`."""
         import uuid  # a slow import (platform), for one call
 
+        counts: dict[TallyKey, int] = defaultdict(int)
+        blockers: list[dict[str, Any]] = []
+        waived_critical: list[dict[str, Any]] = []
+        unread = {u.path: u for u in self.unread}
+        for part in slices:
+            for key, n in part.counts.items():
+                counts[key] += n
+            blockers.extend(part.blockers)
+            waived_critical.extend(part.waived_critical)
+            for u in part.unread:
+                unread.setdefault(u.path, u)
+        tallies = RunTallies.rolled_up(counts, self.selection)
         sel, lang = self.selection, self.lang
         policy = sel.policy
         tailoring = None
@@ -159,30 +394,45 @@ class ResultsBuilder:
                            "sha256": policy.sha256, "root": None if policy.embedded else policy.root,
                            "embedded": policy.embedded, "tailoring": tailoring},
                 "cwd": os.getcwd(),  # where the relative paths of this record are, for auditor export
-                "evidence": self.evidence,
-                "unread": [u.as_dict() for u in self.unread],
+                "evidence": SpooledList([s.evidence for s in slices]),
+                "unread": [u.as_dict() for _, u in sorted(unread.items())],
                 **self.inputs,
             },
-            "score": self.run_tally.score,
-            "grade": self.run_tally.grade,
-            "gate": self._gate(),
-            "summary": dict(self.run_tally.counts),
-            "coverage": self.run_tally.coverage,
-            "targets": [{**head, **_tallied(t)} for head, t in self.targets.values()],
-            "segments": [{"segment": k or None, **_tallied(t)} for k, t in sorted(self.segments.items())],
-            "departments": [{"department": k or None, **_tallied(t)} for k, t in sorted(self.departments.items())],
+            "score": tallies.run.score,
+            "grade": tallies.run.grade,
+            "gate": _gate(tallies.run, blockers, waived_critical, bool(unread)),
+            "summary": dict(tallies.run.counts),
+            "coverage": tallies.run.coverage,
+            "targets": SpooledList([s.targets for s in slices]),
+            "segments": [{"segment": k or None, **_tallied(t)} for k, t in sorted(tallies.segments.items())],
+            "departments": [{"department": k or None, **_tallied(t)}
+                            for k, t in sorted(tallies.departments.items())],
             "families": [{"id": k, "title": policy.families[k][lang], **_tallied(t)}
-                         for k, t in sorted(self.families.items())],
+                         for k, t in sorted(tallies.families.items())],
             "controls": [
                 {"id": c, "reference": policy.controls[c].reference, "title": policy.controls[c].title[lang],
                  "severity": policy.controls[c].severity, "family": policy.controls[c].family,
                  "mode": policy.controls[c].mode, "rationale": policy.controls[c].rationale[lang],
                  "remediation": policy.controls[c].remediation[lang],
-                 "audit_items": list(policy.controls[c].audit_items), **_tallied(self.controls.get(c, Tally()))}
+                 "audit_items": list(policy.controls[c].audit_items), **_tallied(tallies.controls.get(c, Tally()))}
                 for c in sel.controls
             ],
             "waivers": self.waivers.summary(self.as_of, sel.params.get("exception_max_days"))
             if self.waivers is not None else [],
             "attestations": self.attestations.summary(self.as_of) if self.attestations is not None else [],
-            "results": self.entries,
+            "results": SpooledList([s.results for s in slices]),
         }
+
+
+def _gate(run: Tally, blockers: list[dict[str, Any]], waived_critical: list[dict[str, Any]],
+          unread: bool) -> dict[str, Any]:
+    """Failed by a critical check that failed or could not be evaluated, and by incomplete evidence:
+    a path that could not be read (its targets are missing from the run), or nothing evaluated at all
+    (an empty directory must not read as a pass)."""
+    incomplete = []
+    if unread:
+        incomplete.append("unread")
+    if not any(run.counts[status] for status in ("pass", "fail", "error")):
+        incomplete.append("nothing-evaluated")
+    return {"passed": not blockers and not incomplete, "failed_critical": blockers,
+            "incomplete": incomplete, "waived_critical": waived_critical}

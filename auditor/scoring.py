@@ -39,20 +39,21 @@ class Tally:
     evaluated: int = 0
     causes: dict[str, int] = field(default_factory=lambda: {"not-supplied": 0, "broken": 0})
 
-    def add(self, status: str, severity: str, underlying: str | None = None, cause: str | None = None) -> None:
-        """One result; ``underlying``: the status under a waiver; ``cause``: an error's kind."""
-        self.counts[status] += 1
+    def add(self, status: str, severity: str, underlying: str | None = None, cause: str | None = None,
+            n: int = 1) -> None:
+        """``n`` results alike; ``underlying``: the status under a waiver; ``cause``: an error's kind."""
+        self.counts[status] += n
         if status in SCORED:
-            self.scored_weight += WEIGHTS[severity]
+            self.scored_weight += WEIGHTS[severity] * n
             if status == "pass":
-                self.passed_weight += WEIGHTS[severity]
+                self.passed_weight += WEIGHTS[severity] * n
         real = underlying or status
         if real != "notapplicable":
-            self.applicable += 1
+            self.applicable += n
         if real in ("pass", "fail"):
-            self.evaluated += 1
+            self.evaluated += n
         elif real == "error" and cause in self.causes:
-            self.causes[cause] += 1
+            self.causes[cause] += n
 
     @property
     def coverage(self) -> dict[str, Any]:

@@ -63,9 +63,14 @@ class Waiver:
     expired_matches: int = 0  # failing results it would have waived, had it not expired
 
     def covers(self, check_id: str, controls: list[str], target_id: str) -> bool:
-        in_scope = any(fnmatchcase(check_id, p) for p in self.checks) or \
+        return self.in_scope(check_id, controls) and self.covers_target(target_id)
+
+    def in_scope(self, check_id: str, controls: list[str]) -> bool:
+        return any(fnmatchcase(check_id, p) for p in self.checks) or \
             any(fnmatchcase(c, p) for c in controls for p in self.controls)
-        return in_scope and any(fnmatchcase(target_id, p) for p in self.targets)
+
+    def covers_target(self, target_id: str) -> bool:
+        return any(fnmatchcase(target_id, p) for p in self.targets)
 
     def brief(self) -> dict[str, Any]:
         return {"id": self.id, "reason": self.reason, "approver": self.approver,
@@ -85,18 +90,20 @@ class Waivers:
     source: str
     items: list[Waiver]
     latest: date | None = None  # the newest evaluation date seen: the run's date for the summary
-    _by_check: dict[tuple[str, str], list[Waiver]] = field(default_factory=dict)
+    _by_check: dict[str, list[Waiver]] = field(default_factory=dict)  # check id -> the waivers naming it
 
     def apply(self, result: Result) -> Result:
         """The result, waived where a waiver in force covers it (see the module)."""
         day = result.as_of
         if day is not None and (self.latest is None or day > self.latest):
             self.latest = day
-        key = (result.check.id, result.target.id)
-        covering = self._by_check.get(key)
-        if covering is None:
-            covering = self._by_check[key] = [w for w in self.items
-                                              if w.covers(result.check.id, result.check.controls, result.target.id)]
+        in_scope = self._by_check.get(result.check.id)
+        if in_scope is None:  # per check, not per result: a fleet's results are millions
+            in_scope = self._by_check[result.check.id] = [w for w in self.items
+                                                          if w.in_scope(result.check.id, result.check.controls)]
+        if not in_scope:
+            return result
+        covering = [w for w in in_scope if w.covers_target(result.target.id)]
         if not covering:
             return result
         for waiver in covering:
@@ -116,6 +123,18 @@ class Waivers:
             latest = max(expired, key=lambda w: w.expires)
             result.notes.append({"waiver_expired": latest.brief()})
         return result
+
+    def counters(self) -> tuple[date | None, list[tuple[int, int, int]]]:
+        """What applying has counted, to be added to another copy's (:meth:`absorb`): a worker process
+        applies the waivers to its slice of the fleet, the main process sums the slices."""
+        return self.latest, [(w.matched, w.waived, w.expired_matches) for w in self.items]
+
+    def absorb(self, counted: tuple[date | None, list[tuple[int, int, int]]]) -> None:
+        latest, counts = counted
+        if latest is not None and (self.latest is None or latest > self.latest):
+            self.latest = latest
+        for w, (matched, waived, expired) in zip(self.items, counts, strict=True):
+            w.matched, w.waived, w.expired_matches = w.matched + matched, w.waived + waived, w.expired_matches + expired
 
     def summary(self, run_date: date | None, max_days: int | None = None) -> list[dict[str, Any]]:
         """Every waiver with its state as of the run's date (``--as-of``, else the newest evaluation date),

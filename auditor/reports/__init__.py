@@ -12,7 +12,7 @@ import importlib
 import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, BinaryIO
 
 VIEWS = ("admin", "trainer", "inspector")
 
@@ -32,20 +32,40 @@ class ReportOptions:
     date_style: str = "iso"
 
 
+@dataclass(frozen=True)
+class Streamed:
+    """A report written piece by piece to a binary stream: a fleet's results document, whose results
+    are copied from spool files rather than held (see :mod:`auditor.results`)."""
+
+    write_to: Callable[[BinaryIO], None]
+
+
 # A renderer returns text, or bytes where the format is encoded already (JSON of many megabytes,
-# binary formats): the command line writes either as it is.
-Renderer = Callable[[dict[str, Any], ReportOptions], str | bytes]
+# binary formats), or a Streamed writer: the command line writes any of them as it is.
+Renderer = Callable[[dict[str, Any], ReportOptions], str | bytes | Streamed]
 
 _REGISTRY: dict[str, Renderer] = {}
+_STREAMING: set[str] = set()
 _LOADED = False
 
 
-def register(name: str) -> Callable[[Renderer], Renderer]:
+def register(name: str, streams: bool = False) -> Callable[[Renderer], Renderer]:
+    """Register a format. ``streams``: the renderer reads the document's lists only by iterating
+    them, so a fleet's spooled results (read back one at a time) are never all in memory; any other
+    format is given the document with its lists read into memory, and holds them."""
     def deco(fn: Renderer) -> Renderer:
         _REGISTRY[name] = fn
+        if streams:
+            _STREAMING.add(name)
         return fn
 
     return deco
+
+
+def streams(name: str) -> bool:
+    """Whether format ``name`` renders a document whose lists are iterated, not held (see register)."""
+    formats()
+    return name in _STREAMING
 
 
 def formats() -> dict[str, Renderer]:

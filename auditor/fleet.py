@@ -1,0 +1,128 @@
+"""Judging a fleet: contiguous slices of its targets, in worker processes, merged in target order.
+
+Targets are independent: each is judged from its own bundles and the organisation's records
+alone. So the targets (in id order) are cut into contiguous slices, each slice is judged by a
+worker process into its own spool files (:class:`auditor.results.SliceBuilder`), and the
+slices are joined in order: the results document is byte for byte the one a single process
+writes (``--jobs 1``), apart from the run's id and times.
+
+Workers are forked (Linux): they inherit the loaded policy, the organisation's evidence and the
+decision files instead of receiving them, and send back only their counts and spool names.
+Where the system cannot fork, or the fleet is small, the targets are judged in the process.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import os
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from auditor import bundles
+from auditor.bundles import BundleFile, Target
+from auditor.engine import Engine
+from auditor.memory import paused_gc
+from auditor.results import SliceBuilder, SliceOutcome
+from auditor.selection import Selection
+
+MIN_PARALLEL_TARGETS = 64  # below this, starting workers costs more than it saves
+SLICES_PER_JOB = 4  # more slices than workers, so that one slow slice does not hold up the others
+
+
+@dataclass
+class Judging:
+    """What every slice is judged with: made once, before the workers are forked."""
+
+    selection: Selection
+    lang: str
+    as_of: Any
+    org: Target | None
+    stages: list[Any]  # decision stages (attestations, then waivers), applied to each result in order
+    groups: dict[str, list[BundleFile]]
+    folder: str  # where the spool files go
+
+
+def default_jobs() -> int:
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def slices(groups: dict[str, list[BundleFile]], count: int) -> list[list[str]]:
+    """Target ids cut into ``count`` contiguous runs of about as many files each (ids stay in order)."""
+    ids = list(groups)
+    if count <= 1 or len(ids) <= 1:
+        return [ids]
+    total = sum(len(files) for files in groups.values())
+    out: list[list[str]] = [[]]
+    done = 0
+    for target_id in ids:
+        if out[-1] and done >= total * len(out) / count and len(out) < count:
+            out.append([])
+        out[-1].append(target_id)
+        done += len(groups[target_id])
+    return out
+
+
+def judge_slice(judging: Judging, ids: Iterable[str]) -> SliceOutcome:
+    """The results of the targets ``ids`` (in order), written to spools as they are made."""
+    engine = Engine(judging.selection, as_of=judging.as_of, org=judging.org)
+    builder = SliceBuilder(judging.selection, judging.lang, judging.folder)
+    org = judging.org
+    stages = judging.stages
+    with paused_gc():
+        for target_id in ids:
+            files = judging.groups[target_id]
+            target = org if org is not None and org.id == target_id else bundles.load_target(target_id, files,
+                                                                                          lazy=True)
+            builder.begin(target)
+            if not target.files:  # none of its files could be read: listed as unread, not judged
+                continue
+            for result in engine.evaluate_target(target):
+                for stage in stages:
+                    result = stage.apply(result)
+                builder.add(result)
+    return builder.outcome(stages)
+
+
+_JUDGING: Judging | None = None  # the forked workers' copy (see judge)
+
+
+def _judge_in_worker(ids: list[str]) -> SliceOutcome:
+    if _JUDGING is None:
+        raise RuntimeError("a worker started without the run's judging set up")
+    # A worker judges several slices: each starts from the stages as forked, so that what it sends
+    # back counts its own slice alone.
+    return judge_slice(dataclasses.replace(_JUDGING, stages=copy.deepcopy(_JUDGING.stages)), ids)
+
+
+def judge(judging: Judging, jobs: int) -> list[SliceOutcome]:
+    """Every target's results, in slices in target order; ``jobs`` worker processes at most.
+
+    The decision stages' counters (waivers used, attestations used) of every slice are added to
+    the stages of ``judging``, as if one process had applied them all.
+    """
+    global _JUDGING
+    parallel = jobs > 1 and len(judging.groups) >= MIN_PARALLEL_TARGETS and sys.platform.startswith("linux")
+    if not parallel:
+        return [judge_slice(judging, judging.groups)]  # the stages count in this process already
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    cut = slices(judging.groups, jobs * SLICES_PER_JOB)
+    _JUDGING = judging
+    try:
+        with ProcessPoolExecutor(max_workers=min(jobs, len(cut)),
+                                 mp_context=multiprocessing.get_context("fork")) as pool:
+            outcomes = list(pool.map(_judge_in_worker, cut))
+    finally:
+        _JUDGING = None
+    for outcome in outcomes:
+        for stage, counted in zip(judging.stages, outcome.stages, strict=True):
+            stage.absorb(counted)
+    return outcomes
