@@ -14,6 +14,7 @@ import hashlib
 import marshal
 import os
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ from auditor.evidence import importers
 from auditor.evidence.importers import csvrows
 from auditor.i18n import LANGS
 from auditor.memory import paused_gc
-from auditor.reports import VIEWS, ReportOptions, formats
+from auditor.reports import VIEWS, ReportOptions, Streamed, formats, streams
 from auditor.reports.dates import STYLES
 
 # Each command imports what only it needs (the engine and the policy for audit, the collectors
@@ -33,6 +34,7 @@ from auditor.reports.dates import STYLES
 # large export or an audit of two bundles is a few seconds in all.
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
+MAX_JOBS = 256
 ORGANIZATION_TARGET = "organization"  # the target of the organisation's records read by audit --import
 
 
@@ -83,6 +85,17 @@ def _offset_arg(value: str) -> str:
     return value
 
 
+def _jobs_arg(value: str) -> int:
+    problem = f"expected a number of processes from 1 to {MAX_JOBS}, got {value!r}"
+    try:
+        jobs = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(problem) from None
+    if not 1 <= jobs <= MAX_JOBS:
+        raise argparse.ArgumentTypeError(problem)
+    return jobs
+
+
 def _label_arg(value: str) -> tuple[str, str]:
     key, sep, val = value.partition("=")
     if not sep or not key:
@@ -123,6 +136,9 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("--zones", metavar="FILE",
                        help="auditor-zones/1 file: this host's segments (with no EVIDENCE), and the zones of "
                        "--import firewall rule sets")
+    audit.add_argument("--jobs", type=_jobs_arg, default=None, metavar="N",
+                       help="worker processes judging the fleet's targets (default: the number of cores; "
+                       "the results are the same for any N)")
 
     report = sub.add_parser("report", help="render a stored run (an auditor-results/1 JSON file) in another format")
     report.add_argument("results", metavar="RESULTS.json")
@@ -227,6 +243,22 @@ def _write(text: str | bytes, out: str | None, private: bool = True) -> None:
     Text that cannot be encoded (a lone surrogate read from a bundle, or from a file name that is
     not UTF-8) is written as its escape (``\\udc80``) rather than failing the run.
     """
+    if isinstance(text, Streamed):
+        binary = getattr(sys.stdout, "buffer", None)
+        if out is None and binary is None:  # standard output replaced by a text stream (a caller's)
+            import io
+
+            held = io.BytesIO()
+            text.write_to(held)
+            output.write_stdout(held.getvalue())
+        elif out is None:
+            sys.stdout.flush()
+            text.write_to(binary)
+            binary.flush()
+        else:
+            with output.atomic(out, private=private) as stream:
+                text.write_to(stream)
+        return
     if out is None:
         output.write_stdout(text)
         return
@@ -240,11 +272,13 @@ def _guard_out(out: str | None, *inputs: str | None) -> None:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
-    from auditor import bundles, inventory
-    from auditor.engine import Engine
+    from auditor import bundles, fleet, inventory
+    from auditor.clock import now_iso
     from auditor.policy import load_policy
-    from auditor.results import ResultsBuilder
+    from auditor.results import ResultsDocument
     from auditor.selection import load_tailoring, resolve
+
+    started_at = now_iso()
 
     _guard_out(args.out, *args.evidence, *(file for _, file in args.imports), args.tailoring, args.policy,
                args.zones, args.waivers, args.attestations)
@@ -279,21 +313,17 @@ def cmd_audit(args: argparse.Namespace) -> int:
             groups = bundles.merged(*found, *_imported(args))
         gc.freeze()
     try:
-        with paused_gc():
-            builder = ResultsBuilder(selection=selection, lang=args.lang, as_of=args.as_of, unread=unread,
+        with paused_gc(), tempfile.TemporaryDirectory(prefix="auditor-results-") as folder:
+            record = ResultsDocument(selection=selection, lang=args.lang, as_of=args.as_of, unread=unread,
                                      waivers=decisions.get("waivers"), attestations=decisions.get("attestations"),
-                                     inputs=inputs)
-            builder.add_files(b for files in groups.values() for b in files)
+                                     inputs=inputs, started_at=started_at)
             org = inventory.attach(bundles.organization(groups), groups)  # + the run's targets (GL-C15)
-            engine = Engine(selection, as_of=args.as_of, org=org)
-            stages = list(decisions.values())  # attestations decide manual checks, then waivers except failures
-            for result in engine.run(bundles.stream(groups, loaded=org)):
-                for stage in stages:
-                    result = stage.apply(result)
-                builder.add(result)
-            doc = builder.document()
-            _write(formats()[args.format](doc, _report_options(args)), args.out)
-            _leave_for_exit(groups, org, engine, builder, doc)
+            # attestations decide manual checks, then waivers except failures
+            judging = fleet.Judging(selection=selection, lang=args.lang, as_of=args.as_of, org=org,
+                                    stages=list(decisions.values()), groups=groups, folder=folder)
+            doc = record.assemble(fleet.judge(judging, args.jobs or fleet.default_jobs()))
+            _write(_render(doc, args.format, _report_options(args)), args.out)
+            _leave_for_exit(groups, org, doc)
             gc.freeze()
     finally:
         gc.unfreeze()
