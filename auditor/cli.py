@@ -169,6 +169,9 @@ def build_parser() -> argparse.ArgumentParser:
     collect.add_argument("--windows-script", metavar="FILE",
                          help="write the Windows collection script (PowerShell 5.1) to FILE and exit without "
                          "collecting; run it on the terminal, then: auditor import windows-raw ZIP")
+    from auditor.upload import add_client_arguments  # the options of auditor upload, with --upload for --url
+
+    add_client_arguments(collect, "--upload")
 
     imp = sub.add_parser("import", help="turn exports (secedit, ...) into an evidence bundle")
     imp.add_argument("kind", choices=importers.kinds(), help="the kind of export")
@@ -484,8 +487,16 @@ def cmd_collect(args: argparse.Namespace) -> int:
         _write(script_bytes(), args.windows_script, private=False)  # UTF-8 with BOM and CRLF, as 5.1 needs
         return EXIT_OK
     _guard_out(args.out, args.zones)
-    bundle = _collect(args, dict(args.label))
-    _write(jsonio.encode(bundle), args.out)
+    dest = None
+    if args.upload_url:
+        from auditor.upload import destination, send_collected
+
+        dest = destination(args)  # the URL, the CA file and the token, before the host is collected
+    data = jsonio.encode(_collect(args, dict(args.label)))
+    if dest is None or args.out:
+        _write(data, args.out)
+    if dest is not None:
+        output.write_stdout(send_collected(dest, data, args.out))  # the bytes --out wrote, exactly
     return EXIT_OK
 
 
