@@ -226,16 +226,21 @@ def _report_options(args: argparse.Namespace, lang: str | None = None) -> Report
 
 def _collect(args: argparse.Namespace, labels: dict[str, str] | None = None) -> dict[str, Any]:
     from auditor.evidence import collectors
-    from auditor.evidence.zones import load_zones
 
+    zones_file = getattr(args, "zones", None)
+    zones = None
+    if zones_file:
+        from auditor.evidence.zones import load_zones
+
+        zones = load_zones(zones_file)
+    collectors.prestart()  # the slowest OS tool (apt list --upgradable) first: the rest overlaps it
     collector = collectors.for_this_host()
     if collector is None:
         raise InputError("(this host)", f"no collector supports this platform ({sys.platform}); "
                          "collect on a supported host or import exports, then audit the bundles")
-    zones_file = getattr(args, "zones", None)
     options = collectors.CollectOptions(target_id=getattr(args, "target", None), segment=args.segment,
                                         department=args.department, labels=labels or {},
-                                        zones=load_zones(zones_file) if zones_file else None, zones_file=zones_file)
+                                        zones=zones, zones_file=zones_file)
     return collector.collect(options)
 
 

@@ -16,6 +16,7 @@ import hashlib
 import os
 import socket
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -36,6 +37,35 @@ class RecordSpool(Protocol):
     def __contains__(self, area: object) -> bool: ...
 
     def __len__(self) -> int: ...  # the areas spooled so far
+
+
+def start_tool(argv: list[str]) -> subprocess.Popen[bytes]:
+    """Start an OS tool the one way collectors do: no shell, no input, the C locale (so that its
+    output is the English a parser expects), output captured. Raises ``OSError`` (``FileNotFoundError``
+    for a missing tool) as ``subprocess.Popen`` does; the process is running when it returns."""
+    env = dict(os.environ, LC_ALL="C", LANG="C")
+    return subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+
+
+def finish_tool(proc: subprocess.Popen[bytes], timeout: float) -> subprocess.CompletedProcess[bytes]:
+    """Wait for a started tool, as ``subprocess.run`` does: all of its output, or after ``timeout``
+    seconds from now the tool killed and ``subprocess.TimeoutExpired`` raised."""
+    with proc:
+        try:
+            stdout, stderr = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            raise
+        except BaseException:
+            proc.kill()
+            raise
+    return subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)
+
+
+def run_tool(argv: list[str], timeout: float) -> subprocess.CompletedProcess[bytes]:
+    """Run an OS tool (:func:`start_tool`, then :func:`finish_tool`)."""
+    return finish_tool(start_tool(argv), timeout)
 
 
 @dataclass
@@ -106,17 +136,18 @@ class BundleBuilder:
         return data
 
     def run(self, argv: list[str], area: str, parser: str, timeout: float = 10.0,
-            ok_codes: tuple[int, ...] = (0,)) -> str | None:
+            ok_codes: tuple[int, ...] = (0,),
+            started: Callable[[], subprocess.CompletedProcess[bytes]] | None = None) -> str | None:
         """Run an OS tool (never through a shell) and record its output as a source.
 
         Returns stdout as text, or None after recording an error (missing tool,
-        non-zero exit, time-out).
+        non-zero exit, time-out). ``started`` waits for the same command started earlier with
+        :func:`run_tool` (a slow tool the collector started first) instead of running it again:
+        its outcome, or the exception it ended with, is recorded the same way.
         """
         name = "command: " + " ".join(argv)
-        env = dict(os.environ, LC_ALL="C", LANG="C")
         try:
-            proc = subprocess.run(argv, capture_output=True, timeout=timeout, env=env, check=False,
-                                  stdin=subprocess.DEVNULL)
+            proc = started() if started is not None else run_tool(argv, timeout)
         except FileNotFoundError:
             self.add_error(area, f"{argv[0]}: command not found", name)
             return None

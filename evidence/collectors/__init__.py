@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,6 +48,20 @@ def register(name: str) -> Callable[[Callable[[], Collector]], Callable[[], Coll
         return factory
 
     return deco
+
+
+# Per platform (a sys.platform prefix), the module that starts its collector's slowest tools
+# without importing the collector (see linux/early.py).
+_EARLY = {"linux": "linux.early"}
+
+
+def prestart(root: Path = Path("/")) -> None:
+    """Start this platform's slowest collection tools now, for a collection of ``root`` that follows
+    (``collect`` then waits for them instead of starting them), so that loading the collector,
+    the policy and the rest overlaps them. Nothing happens on a platform without such a module."""
+    for prefix, module in _EARLY.items():
+        if sys.platform.startswith(prefix):
+            importlib.import_module(f"{__name__}.{module}").prestart(root)
 
 
 def _load_all() -> None:

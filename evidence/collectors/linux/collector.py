@@ -16,7 +16,7 @@ from datetime import date
 from typing import Any
 
 from auditor.evidence.bundle import BundleBuilder
-from auditor.evidence.collectors import CollectOptions, register
+from auditor.evidence.collectors import CollectOptions
 from auditor.evidence.segments import segments_fact
 
 from . import (
@@ -25,6 +25,7 @@ from . import (
     audit_daemon,
     baseline,
     disk_encryption,
+    early,
     firewall,
     local_admins,
     lockout,
@@ -88,7 +89,9 @@ def _run_area(area: str, fn: Callable[[BundleBuilder, Context], None], ctx: Cont
 def collect_timed(options: CollectOptions, today: date | None = None) -> tuple[dict[str, Any], dict[str, float]]:
     """Collect a full bundle and how long each area took, in seconds (for benchmarks;
     timings are deliberately not part of the bundle)."""
+    started = early.start(options.root)  # the slowest tools first: everything below overlaps them
     ctx = make_context(options.root, today)
+    ctx.shared["early"] = started
     builder = BundleBuilder(target_id=options.target_id or socket.gethostname(), kind="endpoint",
                             collector_name=COLLECTOR_NAME, segment=options.segment,
                             department=options.department, labels=dict(options.labels))
@@ -139,9 +142,3 @@ class LinuxCollector:
     def collect(self, options: CollectOptions) -> dict[str, Any]:
         """A full bundle for the host (or the tree at ``options.root``)."""
         return collect_timed(options)[0]
-
-
-@register("linux")
-def linux_collector() -> LinuxCollector:
-    """Registry factory for ``linux``."""
-    return LinuxCollector()

@@ -21,6 +21,8 @@ from typing import Any
 import psutil
 from auditor.evidence.bundle import BundleBuilder
 
+from .osrelease import parse_os_release as parse_os_release  # the areas read os-release through common
+
 # Tools such as iptables-save live in sbin, which is not on an ordinary user's PATH.
 _EXTRA_PATH = ("/usr/local/sbin", "/usr/sbin", "/sbin", "/usr/local/bin", "/usr/bin", "/bin")
 
@@ -158,11 +160,19 @@ def which(name: str) -> str | None:
 
 def run(builder: BundleBuilder, ctx: Context, argv: list[str], area: str, parser: str,
         ok_codes: tuple[int, ...] = (0,), timeout: float = 10.0) -> str | None:
-    """Run a tool on the live system through the builder; against a file tree, record why not."""
+    """Run a tool on the live system through the builder; against a file tree, record why not.
+
+    A slow tool the collection started first (``ctx.shared["early"]``, see :mod:`.early`) is
+    waited for instead of started again; it is recorded the same way.
+    """
     if not ctx.live:
         builder.add_error(area, f"{argv[0]}: not run, {ctx.root} is a file tree, not the running system",
                           "command: " + " ".join(argv))
         return None
+    with ctx.lock:
+        started = ctx.shared.get("early", {}).pop(tuple(argv), None)
+    if started is not None:
+        return builder.run(argv, area, parser, timeout=timeout, ok_codes=ok_codes, started=started.result)
     return builder.run(argv, area, parser, timeout=timeout, ok_codes=ok_codes)
 
 
@@ -190,22 +200,6 @@ def parse_login_defs(text: str) -> dict[str, str]:
         else:
             key, value = parts[0], parts[1] if len(parts) > 1 else ""
         out[key.strip()] = value.strip().strip('"').strip("'")
-    return out
-
-
-def parse_os_release(text: str) -> dict[str, str]:
-    """``KEY=value`` pairs of os-release, with shell quoting removed."""
-    out: dict[str, str] = {}
-    for raw in text.splitlines():
-        line = raw.strip()
-        if not line or line.startswith("#") or "=" not in line:
-            continue
-        key, _, value = line.partition("=")
-        value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
-            value = value[1:-1]
-            value = value.replace('\\"', '"').replace("\\$", "$").replace("\\`", "`").replace("\\\\", "\\")
-        out[key.strip()] = value
     return out
 
 

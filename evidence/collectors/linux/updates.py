@@ -15,10 +15,12 @@ from typing import Any
 from auditor.evidence.bundle import BundleBuilder
 
 from .common import Context, exists, iso_instant, parse_os_release, read_text, run
+from .early import APT_TIMEOUT, APT_UPGRADABLE, DNF_TIMEOUT, dnf_check_update, dnf_manager, dnf_security
+from .osrelease import DEBIAN_IDS as DEBIAN_IDS
+from .osrelease import RHEL_IDS as RHEL_IDS
+from .osrelease import distro_family as distro_family
 from .rotated import read_rotated
 
-DEBIAN_IDS = {"debian", "ubuntu", "linuxmint", "raspbian"}
-RHEL_IDS = {"rhel", "fedora", "centos", "rocky", "almalinux", "ol", "amzn"}
 APT_LISTS = "/var/lib/apt/lists"
 DNF_METADATA = ("/var/cache/dnf/*/repodata/repomd.xml", "/var/cache/libdnf5/*/repodata/repomd.xml",
                 "/var/cache/yum/*/*/*/repomd.xml")
@@ -30,16 +32,6 @@ _CLOCK = re.compile(r"[0-9]{2}:[0-9]{2}:[0-9]{2}")
 _DNF_LINE = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:Z|[+-][0-9]{2}(?::?[0-9]{2})?)) "
                        r"SUBDEBUG ([A-Za-z]+): \S")
 _NEVRA = re.compile(r"^(?P<name>.+)-(?:\d+:)?[^-]+-[^-]+\.(?P<arch>x86_64|noarch|aarch64|i686|ppc64le|s390x)$")
-
-
-def distro_family(os_release: dict[str, str]) -> str | None:
-    """``debian`` or ``rhel`` from os-release ID and ID_LIKE, else None."""
-    ids = {os_release.get("ID", "").lower(), *os_release.get("ID_LIKE", "").lower().split()}
-    if ids & DEBIAN_IDS:
-        return "debian"
-    if ids & RHEL_IDS:
-        return "rhel"
-    return None
 
 
 def parse_apt_upgradable(text: str) -> dict[str, Any]:
@@ -271,19 +263,18 @@ def collect_updates(builder: BundleBuilder, ctx: Context) -> None:
     facts: dict[str, Any] = {}
     if family == "debian":
         facts["manager"] = "apt"
-        out = run(builder, ctx, ["apt", "list", "--upgradable", "-o", "Apt::Cmd::Disable-Script-Warning=true"],
-                  area, "linux.apt_upgradable", timeout=60)
+        # started before the other areas (see early.py): this waits for it
+        out = run(builder, ctx, APT_UPGRADABLE, area, "linux.apt_upgradable", timeout=APT_TIMEOUT)
         if out is not None:
             facts.update(parse_apt_upgradable(out))
         newest = _mtime_listing(builder, ctx, area, (APT_LISTS + "/*Release",), APT_LISTS)
     elif family == "rhel":
-        manager = "dnf" if exists(ctx, "/usr/bin/dnf") else "yum"
+        manager = dnf_manager(ctx.root)
         facts["manager"] = manager
         # check-update exits 100 when updates are available, 0 when none.
-        out = run(builder, ctx, [manager, "-q", "check-update"], area, "linux.dnf_check_update",
-                  ok_codes=(0, 100), timeout=120)
-        sec = run(builder, ctx, [manager, "-q", "updateinfo", "list", "--security"], area,
-                  "linux.dnf_updateinfo", timeout=120)
+        out = run(builder, ctx, dnf_check_update(manager), area, "linux.dnf_check_update",
+                  ok_codes=(0, 100), timeout=DNF_TIMEOUT)
+        sec = run(builder, ctx, dnf_security(manager), area, "linux.dnf_updateinfo", timeout=DNF_TIMEOUT)
         if out is not None:
             facts["pending"] = parse_dnf_check_update(out)
         if sec is not None:
