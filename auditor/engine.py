@@ -28,6 +28,7 @@ from auditor.selection import Selection
 from auditor.suppliers import suppliers_of
 
 MAX_LISTED = 10
+MAX_SAID = 10_000  # pass messages kept per run (values shown), so that memory stays bounded
 ORG = "org"  # fact paths under org. read the organisation's evidence (HR roster, training, registers)
 NO_ORGANIZATION = ("fact {path} needs organisation evidence (a bundle whose target kind is organization, "
                    "e.g. from auditor import hr-roster), and this run has none")
@@ -163,6 +164,7 @@ class Engine:
         self._lasting: dict[Any, Any] = {}
         self._plans: dict[Any, list[tuple[bool | None, str, dict[str, str] | None]]] = {}
         self._paths: dict[str, list[str]] = {}  # fact paths of each check's applies_if
+        self._said: dict[Any, dict[str, str]] = {}  # messages that are the same for many results
         self._lasting_lists = frozenset(id(v) for v in (org.facts.values() if org else ()) if isinstance(v, list))
 
     def _condition_paths(self, check: Check) -> list[str]:
@@ -255,9 +257,7 @@ class Engine:
                          "target": {"kind": target.kind, "segment": target.segment,
                                     "department": target.department, "labels": target.labels}}
                 if not conditions.holds(check.applies_if, scope, ctx):
-                    return Result(check, target, "notapplicable",
-                                  text("status_notapplicable",
-                                       reason=conditions.describe(check.applies_if, ctx) + " does not hold"))
+                    return Result(check, target, "notapplicable", self._not_holding(check, ctx))
             for (owner, path), full in zip(reads, check.reads, strict=True):
                 if owner is None:
                     return self._error(check, target, NO_ORGANIZATION.format(path=full), not_supplied(_area(path)),
@@ -285,10 +285,30 @@ class Engine:
 
         if outcome.passed:
             shown = subject if single and not isinstance(subject, dict | list) else None
-            key = "status_pass_value" if shown is not None else "status_pass"
-            return Result(check, target, "pass", text(key, value=show(shown)), evidence=evidence, as_of=as_of)
+            return Result(check, target, "pass", self._passed(shown), evidence=evidence, as_of=as_of)
         return Result(check, target, "fail", self._fail_message(check, outcome.findings, ctx), outcome.findings,
                       evidence, as_of=as_of, source=_source(target, reads))
+
+    def _not_holding(self, check: Check, ctx: Context) -> dict[str, str]:
+        """The message of a check whose ``applies_if`` does not hold: the same words for every target
+        (the condition described with the run's parameters and the day judged as of), so worked out
+        once per check and day."""
+        key = (check.id, ctx.as_of)
+        found = self._said.get(key)
+        if found is None:
+            found = self._said[key] = text("status_notapplicable",
+                                                reason=conditions.describe(check.applies_if, ctx) + " does not hold")
+        return found
+
+    def _passed(self, shown: Any) -> dict[str, str]:
+        """A pass's message, kept per value shown (a fleet's passes show a few values over and over)."""
+        key = (type(shown), shown) if shown is None or isinstance(shown, str | int | float | bool) else None
+        found = self._said.get(key) if key is not None else None
+        if found is None:
+            found = text("status_pass_value", value=show(shown)) if shown is not None else text("status_pass")
+            if key is not None and len(self._said) < MAX_SAID:
+                self._said[key] = found
+        return found
 
     def _fail_message(self, check: Check, findings: list[Finding], ctx: Context) -> dict[str, str]:
         items = [f.item for f in findings]

@@ -203,7 +203,7 @@ class SliceBuilder:
         self.waived_critical: list[dict[str, Any]] = []
         self.unread: list[Unread] = []
         self.sentences: dict[str, dict[str, str]] = {}  # expected_text by check id
-        self._target: tuple[dict[str, Any], Tally] | None = None
+        self._target: tuple[dict[str, Any], dict[tuple[Any, ...], int]] | None = None  # head, counts
         self._encoded: dict[tuple[str, str], tuple[bytes, bytes]] = {}  # not-applicable entries, around the id
 
     def begin(self, target: Any) -> None:
@@ -218,7 +218,10 @@ class SliceBuilder:
 
     def end(self) -> None:
         if self._target is not None:
-            head, tally = self._target
+            head, counted = self._target
+            tally = Tally()
+            for (status, severity, waived, cause), n in counted.items():
+                tally.add(status, severity, waived, cause, n)
             self.targets.add({**head, **_tallied(tally)})
             self._target = None
 
@@ -229,8 +232,8 @@ class SliceBuilder:
                      cause)] += 1
         if self._target is None:
             self._target = ({"id": target.id, "kind": target.kind, "segment": target.segment,
-                             "department": target.department}, Tally())
-        self._target[1].add(status, severity, result.waived_status, cause)
+                             "department": target.department}, defaultdict(int))
+        self._target[1][(status, severity, result.waived_status, cause)] += 1
         if status == "notapplicable" and _plain(result):
             self._add_notapplicable(result)
             return

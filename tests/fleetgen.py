@@ -61,9 +61,12 @@ def generate(folder: Path, endpoints: int, unreadable: bool = False, waivers: bo
     path = folder.parent / f"{folder.name}-waivers.yaml"
     path.write_text(
         "format: auditor-waivers/1\nwaivers:\n"
-        "  - id: W-BENCH-1\n    checks: [removable-media-restricted]\n    targets: [\"lg-shimin-03-*\"]\n"
-        "    reason: 窓口のスキャナがUSB接続のため\n    approver: 情報政策課長\n"
-        "    approval_number: 石情第2026-014号\n    granted: 2026-10-01\n    expires: 2027-03-31\n",
+        "  - id: W-BENCH-1\n    checks: [listening-ports-allowed]\n    targets: [\"lg-shimin-03-*\"]\n"
+        "    reason: 窓口の業務アプリが待ち受けるため\n    approver: 情報政策課長\n"
+        "    approval_number: 石情第2026-014号\n    granted: 2026-10-01\n    expires: 2027-03-31\n"
+        "  - id: W-BENCH-2\n    checks: [no-ip-forwarding]\n    targets: [\"lg-jousei-04-*\"]\n"
+        "    reason: 検証用の中継設定を撤去するまで\n    approver: 情報政策課長\n"
+        "    approval_number: 石情第2026-015号\n    granted: 2026-10-01\n    expires: 2026-12-31\n",
         encoding="utf-8")
     return path
 

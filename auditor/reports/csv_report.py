@@ -152,7 +152,7 @@ def result_rows(doc: dict[str, Any], options: ReportOptions) -> Iterator[list[st
         yield [row[key] for key in COLUMNS]
 
 
-@register("csv")
+@register("csv", streams=True)
 def render(doc: dict[str, Any], options: ReportOptions) -> bytes:
     doc = for_view(doc, options.view, options.lang)
     buffer = io.StringIO()

@@ -71,7 +71,7 @@ def gate_reasons(doc: dict[str, Any], lang: str) -> list[str]:
     return reasons
 
 
-@register("table")
+@register("table", streams=True)
 def render(doc: dict[str, Any], options: ReportOptions) -> str:
     """The terminal report; one layout for every view (the trainer and inspector views are HTML and Markdown)."""
     from tabulate import tabulate  # imported by the one format that uses it (with wcwidth, a slow import)

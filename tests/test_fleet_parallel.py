@@ -1,0 +1,141 @@
+"""Fleet scale (#16): the results are the same bytes whatever the number of worker processes, and
+a fleet's results are streamed through spool files rather than held."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from fleetgen import AS_OF, EXAMPLES, generate
+
+from auditor import cli, fleet
+from auditor.reports import ReportOptions, formats, streams
+from auditor.results import SpooledList, materialized
+
+# The run's id and its start and end times are the only bytes that differ between two runs.
+RUN_STAMPS = re.compile(rb'^    "(id|started_at|finished_at)": "[^"]*",$', re.MULTILINE)
+
+
+def audit_bytes(tmp_path: Path, name: str, *args: str) -> bytes:
+    out = tmp_path / f"{name}.json"
+    code = cli.main(["audit", *args, "--format", "json", "--as-of", AS_OF, "--out", str(out)])
+    assert code in (0, 1)
+    data = out.read_bytes()
+    assert len(RUN_STAMPS.findall(data)) == 3
+    return RUN_STAMPS.sub(b"", data)
+
+
+@pytest.fixture
+def slices_used(monkeypatch):
+    """How many slices each judge() call cut the fleet into (1: judged in this process)."""
+    seen: list[int] = []
+    real = fleet.judge
+
+    def spy(judging, jobs):
+        outcomes = real(judging, jobs)
+        seen.append(len(outcomes))
+        return outcomes
+
+    monkeypatch.setattr(fleet, "judge", spy)
+    return seen
+
+
+def test_the_example_fleet_gives_the_same_bytes_with_one_or_four_workers(tmp_path, monkeypatch, slices_used):
+    monkeypatch.setattr(fleet, "MIN_PARALLEL_TARGETS", 1)  # the example is small: make it use workers anyway
+    one = audit_bytes(tmp_path, "one", str(EXAMPLES), "--jobs", "1")
+    four = audit_bytes(tmp_path, "four", str(EXAMPLES), "--jobs", "4")
+    assert slices_used[0] == 1 and slices_used[1] > 4  # really judged by workers, in several slices
+    assert one == four
+    doc = json.loads(one)
+    assert doc["summary"]["fail"] > 0 and doc["summary"]["error"] > 0  # a fleet with something to say
+
+
+def test_a_generated_fleet_with_errors_waivers_and_broken_files_is_the_same_with_one_or_four(tmp_path,
+                                                                                          slices_used):
+    waivers = generate(tmp_path / "fleet", 150, unreadable=True, waivers=True)
+    args = (str(tmp_path / "fleet"), "--waivers", str(waivers))
+    one = audit_bytes(tmp_path, "one", *args, "--jobs", "1")
+    four = audit_bytes(tmp_path, "four", *args, "--jobs", "4")
+    assert slices_used == [1, 16]
+    assert one == four
+    doc = json.loads(one)
+    assert {u["path"].rsplit("/", 1)[1] for u in doc["run"]["unread"]} == {"zz-not-json.json", "zz-not-a-bundle.json"}
+    assert doc["gate"]["passed"] is False and "unread" in doc["gate"]["incomplete"]
+    assert all(w["waived"] > 0 and w["matched"] >= w["waived"] for w in doc["waivers"])  # across the workers
+    assert sum(1 for r in doc["results"] if r["status"] == "waived") == sum(w["waived"] for w in doc["waivers"])
+    assert {w["waiver"] for w in doc["gate"]["waived_critical"]} == {"W-BENCH-2"}
+    broken = [t for t in doc["targets"] if t["id"].startswith("lg-shimin-05-")]
+    assert broken and all(t["summary"]["error"] > 0 and t["summary"]["pass"] == 0 for t in broken)
+    ids = [t["id"] for t in doc["targets"]]
+    assert ids == sorted(ids) and [r["target"] for r in doc["results"]] == sorted(r["target"] for r in doc["results"])
+    # the totals are the results counted again
+    counted = {s: sum(1 for r in doc["results"] if r["status"] == s) for s in doc["summary"]}
+    assert counted == doc["summary"]
+    assert len(doc["run"]["evidence"]) == sum(1 for p in (tmp_path / "fleet").iterdir()) - 2
+
+
+def test_a_bundle_indexed_from_its_first_bytes_but_broken_further_on_is_unread(tmp_path):
+    generate(tmp_path / "fleet", 70)
+    victim = sorted((tmp_path / "fleet").glob("n*-0.json"))[5]
+    text = victim.read_bytes()
+    victim.write_bytes(text[: len(text) // 2])  # the header is whole, the body cut short
+    doc = json.loads(audit_bytes(tmp_path, "run", str(tmp_path / "fleet"), "--jobs", "2"))
+    assert [u["path"] for u in doc["run"]["unread"]] == [str(victim)]
+    assert "not valid JSON" in doc["run"]["unread"][0]["problem"]
+    assert str(victim) not in {e["file"] for e in doc["run"]["evidence"]}
+    assert doc["gate"]["passed"] is False
+
+
+def test_a_key_given_twice_after_the_header_is_still_refused(tmp_path):
+    generate(tmp_path / "fleet", 70)
+    victim = sorted((tmp_path / "fleet").glob("n*-0.json"))[3]
+    text = victim.read_bytes()
+    assert text.rstrip().endswith(b"}")
+    victim.write_bytes(text.rstrip()[:-1] + b', "facts": {}\n}\n')
+    doc = json.loads(audit_bytes(tmp_path, "run", str(tmp_path / "fleet")))
+    [unread] = doc["run"]["unread"]
+    assert unread["path"] == str(victim) and "facts" in unread["problem"]
+
+
+@pytest.fixture(scope="module")
+def spooled_doc(tmp_path_factory):
+    """The example fleet's document as the audit makes it (lists spooled), and read into memory."""
+    from auditor import bundles, inventory
+    from auditor.policy import load_policy
+    from auditor.results import ResultsDocument
+    from auditor.selection import resolve
+
+    folder = tmp_path_factory.mktemp("spool")
+    selection = resolve(load_policy(None), None, None)
+    unread: list = []
+    groups = bundles.index([EXAMPLES], unread=unread)
+    org = inventory.attach(bundles.organization(groups), groups)
+    judging = fleet.Judging(selection=selection, lang="ja", as_of=None, org=org, stages=[], groups=groups,
+                            folder=str(folder))
+    doc = ResultsDocument(selection=selection, lang="ja", unread=unread).assemble(fleet.judge(judging, 1))
+    assert isinstance(doc["results"], SpooledList) and len(doc["results"]) > 100
+    return doc, materialized(doc)
+
+
+@pytest.mark.parametrize("name", sorted(formats()))
+def test_a_streaming_format_renders_the_spooled_document_as_the_whole_one(spooled_doc, name):
+    doc, whole = spooled_doc
+    if not streams(name):
+        pytest.skip(f"{name} is given the document read into memory")
+    options = ReportOptions(lang="en")
+    rendered = formats()[name](doc, options)
+    if hasattr(rendered, "write_to"):
+        import io
+
+        held = io.BytesIO()
+        rendered.write_to(held)
+        rendered = held.getvalue()
+    expected = formats()[name](whole, options)
+    assert rendered == expected
+    assert len(rendered) > 1000
+
+
+def test_the_formats_that_hold_the_document_are_few():
+    assert {name for name in formats() if streams(name)} >= {"json", "table", "csv"}
