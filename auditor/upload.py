@@ -281,8 +281,8 @@ class Sender:
             if not isinstance(stored, str) or got != digest:
                 raise InputError(name, f"{dest.shown} answered {status} without a receipt for these bytes "
                                  f"(SHA-256 {digest}): is this URL a collection point (auditor serve)?")
-            return Receipt(stored=stored, sha256=digest, already=status == 409, attempts=attempts)
-        message = answer.get("message") if isinstance(answer.get("message"), str) else _text(body)
+            return Receipt(stored=_printable(stored), sha256=digest, already=status == 409, attempts=attempts)
+        message = _printable(answer["message"]) if isinstance(answer.get("message"), str) else _text(body)
         tries = f" after {attempts} attempts" if attempts > 1 else ""
         if status in RETRY_STATUSES:
             raise Unreachable(dest.shown, f"{status} {response.reason}{tries}: {message}; {name} was not stored")
@@ -302,12 +302,15 @@ def _json_object(body: bytes) -> dict[str, Any]:
     return doc if isinstance(doc, dict) else {}
 
 
+def _printable(text: str, limit: int = 500) -> str:
+    """What a server said, safe for a terminal: no control characters (escape sequences), cut at ``limit``."""
+    shown = "".join(c if c.isprintable() else "?" for c in text[:limit])
+    return shown + ("…" if len(text) > limit else "")
+
+
 def _text(body: bytes) -> str:
     """An answer that is not the collection point's JSON (a proxy's page): its start, printable."""
-    text = body.decode("utf-8", "replace")
-    text = " ".join(text.split())
-    text = "".join(c if c.isprintable() else "?" for c in text)
-    return (text[:200] + "…") if len(text) > 200 else text or "(no message)"
+    return _printable(" ".join(body.decode("utf-8", "replace").split()), 200) or "(no message)"
 
 
 def _reason(exc: BaseException) -> str:
@@ -331,8 +334,7 @@ def _reason(exc: BaseException) -> str:
     if found:
         text = found.group(1)
     text = re.sub(r"\S+Pool\([^)]*\): ", "", text)
-    text = "".join(c if c.isprintable() else "?" for c in text)
-    return text[:200] or type(exc).__name__
+    return _printable(text, 200) or type(exc).__name__
 
 
 def send_files(dest: Destination, files: list[tuple[str, bytes]]) -> tuple[list[str], list[InputError]]:

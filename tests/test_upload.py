@@ -330,18 +330,29 @@ def test_hostile_bodies_are_refused_cleanly(point: Serving, case: str) -> None:
     assert f"POST /bundles {status}" in lines[-1]
 
 
-@pytest.fixture
-def plain(tmp_path: Path):
-    """A collection point without TLS, as it may run on loopback behind a TLS proxy, in a thread."""
+@contextlib.contextmanager
+def _in_a_thread(folder: Path, tls: tuple[str, str] | None = None, max_bytes: int = MAX_BYTES,
+                 handler: type[cp.Handler] | None = None):
+    """A collection point served by a thread of this process: the server, its URL and its log lines."""
     lines: list[str] = []
-    settings = cp.settings_of(str(tmp_path / "received"), TOKEN, MAX_BYTES, None, None, "127.0.0.1")
-    server = cp.Server(("127.0.0.1", 0), settings, lines.append)
+    settings = cp.settings_of(str(folder), TOKEN, max_bytes, *(tls or (None, None)), "127.0.0.1")
+    server = cp.Server(("127.0.0.1", 0), settings, lines.append, handler=handler)
     stop = threading.Event()
     thread = threading.Thread(target=cp.serve, args=(server, stop))
     thread.start()
-    yield server, lines
-    stop.set()
-    thread.join(30)
+    try:
+        yield server, f"{'https' if tls else 'http'}://127.0.0.1:{server.server_address[1]}/bundles", lines
+    finally:
+        stop.set()
+        thread.join(30)
+    assert lines[-1].endswith("stopped") and not any(TOKEN in line for line in lines)
+
+
+@pytest.fixture
+def plain(tmp_path: Path):
+    """A collection point without TLS, as it may run on loopback behind a TLS proxy."""
+    with _in_a_thread(tmp_path / "received") as (server, _, lines):
+        yield server, lines
 
 
 def _raw_request(port: int, head: bytes, body: bytes = b"", end: bool = False) -> tuple[int, dict]:
@@ -411,7 +422,7 @@ def test_a_broken_tls_handshake_holds_only_its_own_connection(point: Serving) ->
 class _Recording(cp.Handler):
     """The collection point's own handler, behind a plan of answers given first (503s, say)."""
 
-    plan: list[tuple[int, str | None]] = []
+    plan: list[tuple[int, str | None] | tuple[int, str | None, bytes]] = []
     posts: list[int] = []
 
     def do_POST(self) -> None:  # noqa: N802
@@ -419,29 +430,23 @@ class _Recording(cp.Handler):
         if not type(self).plan:
             super().do_POST()
             return
-        status, retry_after = type(self).plan.pop(0)
+        status, retry_after, *body = type(self).plan.pop(0)
+        answer = body[0] if body else b""
         self.rfile.read(int(self.headers["Content-Length"]))
         self.send_response(status)
         if retry_after is not None:
             self.send_header("Retry-After", retry_after)
-        self.send_header("Content-Length", "0")
+        self.send_header("Content-Length", str(len(answer)))
         self.end_headers()
+        self.wfile.write(answer)
 
 
 @pytest.fixture
 def in_process(tmp_path: Path, tls: tuple[str, str]):
-    """A collection point in a thread of this process, with the recording handler."""
-    lines: list[str] = []
-    settings = cp.settings_of(str(tmp_path / "received"), TOKEN, MAX_BYTES, tls[0], tls[1], "127.0.0.1")
-    server = cp.Server(("127.0.0.1", 0), settings, lines.append, handler=_Recording)
+    """A collection point over TLS with the recording handler."""
     _Recording.plan, _Recording.posts = [], []
-    stop = threading.Event()
-    thread = threading.Thread(target=cp.serve, args=(server, stop))
-    thread.start()
-    yield server, f"https://127.0.0.1:{server.server_address[1]}/bundles", lines
-    stop.set()
-    thread.join(30)
-    assert lines[-1].endswith("stopped") and not any(TOKEN in line for line in lines)
+    with _in_a_thread(tmp_path / "received", tls, handler=_Recording) as serving:
+        yield serving
 
 
 def test_the_client_retries_after_503_with_back_off(in_process, tls, tmp_path: Path, monkeypatch, capsys) -> None:
@@ -488,6 +493,25 @@ def test_a_refusal_is_not_retried(in_process, tls, tmp_path: Path, monkeypatch, 
     assert len(_Recording.posts) == 2
 
 
+def test_what_a_server_answers_is_not_taken_on_trust(in_process, tls, tmp_path: Path, monkeypatch, capsys) -> None:
+    """A receipt for other bytes is an error; a message is shown without its terminal escape sequences."""
+    _, url, _ = in_process
+    path = tmp_path / "pc-trust-01.json"
+    path.write_bytes(_bundle_bytes("pc-trust-01"))
+    monkeypatch.setenv(TOKEN_ENV, TOKEN)
+    _Recording.plan = [(201, None, json.dumps({"stored": "x.json", "sha256": "0" * 64}).encode()),
+                       (422, None, json.dumps({"message": "\x1b[2J\x1b]0;owned\x07bad"}).encode()),
+                       (500, None, b"<html><body>\n  Internal \x1b[31m error</body></html>")]
+    for _ in range(3):
+        assert main(["upload", str(path), "--url", url, "--ca-bundle", tls[0], "--retries", "0"]) == 2
+    err = capsys.readouterr().err
+    assert f"{url} answered 201 without a receipt for these bytes (SHA-256 " \
+           f"{hashlib.sha256(path.read_bytes()).hexdigest()})" in err
+    assert "(422 Unprocessable Entity): ?[2J?]0;owned?bad\n" in err
+    assert "(500 Internal Server Error): <html><body> Internal ?[31m error</body></html>\n" in err
+    assert "\x1b" not in err and "\x07" not in err
+
+
 def test_an_unreachable_collection_point(tmp_path: Path, monkeypatch, capsys) -> None:
     with socket.socket() as probe:  # a port nothing listens on
         probe.bind(("127.0.0.1", 0))
@@ -530,6 +554,34 @@ def test_collect_refuses_before_collecting(argv, env_token, message, tmp_path: P
     assert message in done.stderr and done.stderr.startswith("auditor: ")
     assert "s3cret" not in done.stderr and "Traceback" not in done.stderr
     assert not out.exists()  # nothing was collected
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="collects this Linux host")
+def test_collect_upload_to_loopback_without_out(tmp_path: Path, monkeypatch, capsys) -> None:
+    """Plain HTTP to this machine (a TLS proxy in front): the receipt is all that is written out."""
+    monkeypatch.setenv(TOKEN_ENV, TOKEN)
+    with _in_a_thread(tmp_path / "received") as (server, url, lines):
+        assert main(["collect", "--upload", url, "--target", "pc-loop-01"]) == 0
+    out = capsys.readouterr().out
+    found = re.fullmatch(r"\(the collected bundle\): stored as (\S+) at (\S+) \(SHA-256 ([0-9a-f]{64})\)\n", out)
+    assert found and found.group(2) == url
+    stored = server.settings.directory / found.group(1)
+    assert hashlib.sha256(stored.read_bytes()).hexdigest() == found.group(3)
+    assert json.loads(stored.read_bytes())["target"]["id"] == "pc-loop-01"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="collects this Linux host")
+def test_collect_keeps_the_bundle_when_the_upload_is_refused(tmp_path: Path, monkeypatch, capsys) -> None:
+    monkeypatch.setenv(TOKEN_ENV, TOKEN)
+    out = tmp_path / "host.json"
+    with _in_a_thread(tmp_path / "received", max_bytes=1000) as (server, url, _):
+        assert main(["collect", "--upload", url, "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert f"auditor: {out}: refused by {url} (413 Request Entity Too Large): {out.stat().st_size:,} bytes is more " \
+           "than the 1,000 bytes" in err
+    assert err.rstrip().endswith(f"; the bundle is kept in {out}: send it later with auditor upload {out} --url {url}")
+    assert json.loads(out.read_bytes())["format"] == "auditor-evidence/1"
+    assert _files(server.settings.directory) == {}
 
 
 def test_a_token_file_readable_by_others_is_refused(tmp_path: Path, monkeypatch, capsys) -> None:
@@ -636,9 +688,11 @@ def test_the_uploaded_fleet_audits_as_the_fleet(tls, tmp_path: Path) -> None:
                              capture_output=True, text=True)
         assert run.returncode in (0, 1), run.stderr
         doc = json.loads(run.stdout)
-        # the same status, message and findings, whatever the bundle files are called
-        return {(r["target"], r["check"]): (r["status"], re.sub(r"[^\s\"]+\.json", "FILE", r["message"]),
-                                            re.sub(r"[^\s\"]+\.json", "FILE", json.dumps(r["findings"], sort_keys=True)))
+        def unnamed(text: str) -> str:  # the same whatever the bundle files are called
+            return re.sub(r"[^\s\"]+\.json", "FILE", text)
+
+        return {(r["target"], r["check"]): (r["status"], unnamed(r["message"]),
+                                            unnamed(json.dumps(r["findings"], sort_keys=True)))
                 for r in doc["results"]}
 
     assert audit(directory) == audit(*(p for p in fleet if p not in broken))
