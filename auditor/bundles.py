@@ -37,15 +37,44 @@ from auditor.schemas.facts import FACT_SCHEMAS
 from auditor.yamldoc import format_path
 
 
-@dataclass
+@dataclass(slots=True)
 class BundleFile:
+    """One file of the run, as indexed: a fleet's index holds 100,000 of these, so the target's kind,
+    segment, department and labels (``header``) are one dict shared by all the files that agree on them."""
+
     path: str
-    sha256: str
-    target: dict[str, Any]
+    sha256: str  # "" until the file is read whole (a fleet's files are indexed from their first bytes)
+    target_id: str
+    header: dict[str, Any]
     collected_at: str
     document: dict[str, Any] | None = None  # the parsed bundle, when kept in memory (see index)
     trusted: bool = False  # made by this program's importers in this process: its body is not checked again
     imported: dict[str, Any] | None = None  # {kind, files}: the exports audit --import read, which are the evidence
+
+    @property
+    def target(self) -> dict[str, Any]:
+        """The bundle's ``target`` as written (with its defaults)."""
+        return {"id": self.target_id, **self.header}
+
+
+_SHARED_HEADERS: dict[tuple[Any, ...], dict[str, Any]] = {}
+MAX_SHARED_HEADERS = 100_000
+
+
+def _shared(target: dict[str, Any]) -> dict[str, Any]:
+    """The target's header without its id, one dict for all the files that agree on it."""
+    header = {k: v for k, v in target.items() if k != "id"}
+    try:
+        key = tuple((k, tuple(sorted(v.items())) if isinstance(v, dict) else v) for k, v in header.items())
+        hash(key)
+    except TypeError:
+        return header
+    found = _SHARED_HEADERS.get(key)
+    if found is None:
+        if len(_SHARED_HEADERS) >= MAX_SHARED_HEADERS:
+            return header
+        found = _SHARED_HEADERS[key] = header
+    return found
 
 
 @dataclass
@@ -236,8 +265,8 @@ def _header(path: Path, data: dict[str, Any], sha256: str) -> BundleFile:
         problem = str(exc)
     if problem:
         raise InputError(str(path), problem, where="collected_at")
-    return BundleFile(path=str(path), sha256=sha256, target=header["target"],
-                      collected_at=header["collected_at"])
+    return BundleFile(path=str(path), sha256=sha256, target_id=header["target"]["id"],
+                      header=_shared(header["target"]), collected_at=header["collected_at"])
 
 
 KEEP_PARSED_FILES = 16
@@ -329,20 +358,20 @@ def index(paths: Iterable[str | Path], keep_files: int = KEEP_PARSED_FILES,
                 raise
             unread.append(Unread(str(path), exc.problem_text()))
             continue
-        groups.setdefault(bundle.target["id"], []).append(bundle)
+        groups.setdefault(bundle.target_id, []).append(bundle)
     return dict(sorted(groups.items()))
 
 
 def _merge_header(target: Target, bundle: BundleFile) -> None:
     for key in ("kind", "segment", "department"):
-        mine, theirs = getattr(target, key), bundle.target[key]
+        mine, theirs = getattr(target, key), bundle.header[key]
         if mine is None:
             setattr(target, key, theirs)
         elif theirs is not None and theirs != mine and target.problem is None:
             target.problem = (f"bundles disagree on target.{key}: {target.files[0].path} says {mine!r}, "
                               f"{bundle.path} says {theirs!r}")
             target.problem_at = (f"{target.files[0].path}, {bundle.path}", f"target.{key}")
-    for k, v in bundle.target["labels"].items():
+    for k, v in bundle.header["labels"].items():
         target.labels.setdefault(k, v)
 
 
@@ -409,7 +438,7 @@ def load_target(target_id: str, bundles: list[BundleFile], lazy: bool = False) -
     twice, another header than its first bytes said) is left out of the target and listed in its
     ``unread``, as :func:`index` would have listed it; a target with no file left has no ``files``.
     """
-    first = bundles[0].target
+    first = bundles[0].header
     target = Target(id=target_id, kind=None, segment=None, department=None, labels={}, files=[])  # type: ignore[arg-type]
     for bundle in bundles:
         if bundle.document is not None:
@@ -422,7 +451,8 @@ def load_target(target_id: str, bundles: list[BundleFile], lazy: bool = False) -
                     raise InputError(bundle.path, "changed while the audit was reading it")
                 if not bundle.sha256:
                     again = _header(path, data, sha256)
-                    if (again.target, again.collected_at) != (bundle.target, bundle.collected_at):
+                    if (again.target_id, again.header, again.collected_at) != \
+                            (bundle.target_id, bundle.header, bundle.collected_at):
                         raise InputError(bundle.path, "changed while the audit was reading it (its header differs "
                                          "from the one indexed)")
                     bundle.sha256 = sha256
@@ -443,7 +473,7 @@ def organization(groups: dict[str, list[BundleFile]]) -> Target | None:
     Checks on any target read it as ``org.<area>`` (a directory's accounts against the HR
     roster, say). None when the run has no organisation bundle.
     """
-    ids = [i for i, bundles in groups.items() if bundles[0].target["kind"] == "organization"]
+    ids = [i for i, bundles in groups.items() if bundles[0].header["kind"] == "organization"]
     if len(ids) == 1:  # the usual case: the organisation is one target, loaded once for both uses
         return load_target(ids[0], groups[ids[0]])
     files = [b for i in ids for b in groups[i]]
@@ -469,7 +499,7 @@ def from_document(name: str, data: dict[str, Any], sha256: str | None = None,
     bundle = _header(Path(name), data, sha256 or hashlib.sha256(jsonio.compact(data)).hexdigest())
     bundle.document = data
     bundle.trusted = trusted
-    return {bundle.target["id"]: [bundle]}
+    return {bundle.target_id: [bundle]}
 
 
 def merged(*indexes: dict[str, list[BundleFile]]) -> dict[str, list[BundleFile]]:

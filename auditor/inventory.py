@@ -25,7 +25,7 @@ ORIGIN = "(the run's bundles)"
 
 def _entry(target_id: str, files: list[BundleFile]) -> dict[str, Any]:
     newest = max(files, key=lambda b: parse_instant(b.collected_at))
-    header = newest.target
+    header = newest.header
     return {"id": target_id, "kind": header["kind"], "segment": header.get("segment"),
             "department": header.get("department"), "collected_at": newest.collected_at}
 
@@ -36,7 +36,7 @@ def attach(org: Target | None, groups: dict[str, list[BundleFile]]) -> Target | 
     if org is None:
         return None
     found = [_entry(target_id, files) for target_id, files in groups.items()
-             if files and files[0].target["kind"] != "organization"]
+             if files and files[0].header["kind"] != "organization"]
     if AREA in org.facts:
         supplied = org.area_file.get(AREA, "a bundle")
         org.area_problems[AREA] = (f"{supplied}: facts.{AREA} is written by the audit from the run's bundles; "

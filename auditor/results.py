@@ -40,7 +40,7 @@ def _tallied(t: Tally) -> dict[str, Any]:
 
 # Where each spooled list sits in the document as jsonio.encode lays it out: its items' column.
 RESULTS_INDENT = TARGETS_INDENT = 4  # "results": [...] and "targets": [...], keys of the document
-EVIDENCE_INDENT = 6  # "evidence": [...], a key of "run"
+EVIDENCE_INDENT = GATE_INDENT = 6  # "evidence": [...] of "run", "failed_critical" and "waived_critical" of "gate"
 
 
 @dataclass(frozen=True)
@@ -182,8 +182,8 @@ class SliceOutcome:
     targets: SpoolPart
     evidence: SpoolPart
     counts: dict[TallyKey, int]
-    blockers: list[dict[str, Any]]
-    waived_critical: list[dict[str, Any]]
+    blockers: SpoolPart
+    waived_critical: SpoolPart
     unread: list[Unread]
     stages: list[Any]  # each decision stage's counters (see Waivers.counters)
 
@@ -199,8 +199,8 @@ class SliceBuilder:
         self.targets = Spool(folder, TARGETS_INDENT)
         self.evidence = Spool(folder, EVIDENCE_INDENT)
         self.counts: dict[TallyKey, int] = defaultdict(int)
-        self.blockers: list[dict[str, Any]] = []
-        self.waived_critical: list[dict[str, Any]] = []
+        self.blockers = Spool(folder, GATE_INDENT)  # a fleet may have a critical failure on every target
+        self.waived_critical = Spool(folder, GATE_INDENT)
         self.unread: list[Unread] = []
         self.sentences: dict[str, dict[str, str]] = {}  # expected_text by check id
         self._target: tuple[dict[str, Any], dict[tuple[Any, ...], int]] | None = None  # head, counts
@@ -211,7 +211,7 @@ class SliceBuilder:
         self.end()
         self.unread.extend(target.unread)
         for f in target.files:
-            entry = {"target": f.target["id"], "file": f.path, "sha256": f.sha256, "collected_at": f.collected_at}
+            entry = {"target": f.target_id, "file": f.path, "sha256": f.sha256, "collected_at": f.collected_at}
             if f.imported is not None:
                 entry["imported"] = f.imported
             self.evidence.add(entry)
@@ -238,10 +238,10 @@ class SliceBuilder:
             self._add_notapplicable(result)
             return
         if severity == "critical" and status in ("fail", "error"):
-            self.blockers.append({"check": check.id, "target": target.id, "status": status,
+            self.blockers.add({"check": check.id, "target": target.id, "status": status,
                                   "controls": list(check.controls)})
         elif severity == "critical" and status == "waived":
-            self.waived_critical.append({"check": check.id, "target": target.id, "status": result.waived_status,
+            self.waived_critical.add({"check": check.id, "target": target.id, "status": result.waived_status,
                                          "controls": list(check.controls), "waiver": result.waiver["id"]})
         self.results.add(self._entry(result))
 
@@ -310,8 +310,9 @@ class SliceBuilder:
     def outcome(self, stages: list[Any]) -> SliceOutcome:
         self.end()
         return SliceOutcome(results=self.results.close(), targets=self.targets.close(),
-                            evidence=self.evidence.close(), counts=dict(self.counts), blockers=self.blockers,
-                            waived_critical=self.waived_critical, unread=self.unread,
+                            evidence=self.evidence.close(), counts=dict(self.counts),
+                            blockers=self.blockers.close(), waived_critical=self.waived_critical.close(),
+                            unread=self.unread,
                             stages=[stage.counters() for stage in stages])
 
 
@@ -367,14 +368,10 @@ class ResultsDocument:
         import uuid  # a slow import (platform), for one call
 
         counts: dict[TallyKey, int] = defaultdict(int)
-        blockers: list[dict[str, Any]] = []
-        waived_critical: list[dict[str, Any]] = []
         unread = {u.path: u for u in self.unread}
         for part in slices:
             for key, n in part.counts.items():
                 counts[key] += n
-            blockers.extend(part.blockers)
-            waived_critical.extend(part.waived_critical)
             for u in part.unread:
                 unread.setdefault(u.path, u)
         tallies = RunTallies.rolled_up(counts, self.selection)
@@ -403,7 +400,8 @@ class ResultsDocument:
             },
             "score": tallies.run.score,
             "grade": tallies.run.grade,
-            "gate": _gate(tallies.run, blockers, waived_critical, bool(unread)),
+            "gate": _gate(tallies.run, SpooledList([s.blockers for s in slices]),
+                          SpooledList([s.waived_critical for s in slices]), bool(unread)),
             "summary": dict(tallies.run.counts),
             "coverage": tallies.run.coverage,
             "targets": SpooledList([s.targets for s in slices]),
@@ -427,8 +425,7 @@ class ResultsDocument:
         }
 
 
-def _gate(run: Tally, blockers: list[dict[str, Any]], waived_critical: list[dict[str, Any]],
-          unread: bool) -> dict[str, Any]:
+def _gate(run: Tally, blockers: SpooledList, waived_critical: SpooledList, unread: bool) -> dict[str, Any]:
     """Failed by a critical check that failed or could not be evaluated, and by incomplete evidence:
     a path that could not be read (its targets are missing from the run), or nothing evaluated at all
     (an empty directory must not read as a pass)."""
@@ -437,5 +434,5 @@ def _gate(run: Tally, blockers: list[dict[str, Any]], waived_critical: list[dict
         incomplete.append("unread")
     if not any(run.counts[status] for status in ("pass", "fail", "error")):
         incomplete.append("nothing-evaluated")
-    return {"passed": not blockers and not incomplete, "failed_critical": blockers,
+    return {"passed": not len(blockers) and not incomplete, "failed_critical": blockers,
             "incomplete": incomplete, "waived_critical": waived_critical}

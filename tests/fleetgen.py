@@ -16,6 +16,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "fleet"
 AS_OF = "2026-11-02"  # the example fleet's collection day
 
@@ -72,4 +74,5 @@ def generate(folder: Path, endpoints: int, unreadable: bool = False, waivers: bo
 
 
 def _encode(data: dict[str, Any]) -> bytes:
-    return json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8")
+    """Indented UTF-8 JSON, as the collectors write bundles (orjson: a 100,000-bundle fleet is 4 GB)."""
+    return orjson.dumps(data, option=orjson.OPT_INDENT_2)
