@@ -9,6 +9,8 @@ installs nothing (auditor_install_method none) and does not become root.
 import hashlib
 import json
 import os
+import re
+import shutil
 import socket
 import stat
 import subprocess
@@ -137,3 +139,34 @@ def test_a_host_that_delivers_no_bundle_is_named_and_fails_the_run(run_playbook,
     results = json.loads((out / "results.json").read_text(encoding="utf-8"))
     assert [t["id"] for t in results["targets"]] == [socket.gethostname()]
     assert not (out / "report.html").exists()
+
+
+DOC = ROOT / "docs" / "periodic-audits.md"
+
+
+def test_the_docs_name_the_roles_own_variables_and_schedule_the_playbook():
+    text = DOC.read_text(encoding="utf-8")
+    defaults = (ROOT / "deploy" / "ansible" / "roles" / "auditor" / "defaults" / "main.yml").read_text(encoding="utf-8")
+    own = set(re.findall(r"^(auditor_[a-z_]+):", defaults, re.M))
+    named = set(re.findall(r"\bauditor_[a-z_]+\b", text)) - {"auditor_windows"}  # the group
+    assert named and named <= own, sorted(named - own)
+    inventory = (ROOT / "deploy" / "ansible" / "inventory.example.yml").read_text(encoding="utf-8")
+    assert set(re.findall(r"\bauditor_[a-z_]+(?=:)", inventory)) - {"auditor_linux", "auditor_windows"} <= own
+    # The scheduled commands run this playbook with a new directory per run, and fit what the schedulers take.
+    for line in [line for line in text.splitlines() if "ansible-playbook -i" in line and "fleet-audit.yml" in line]:
+        assert "auditor_output_dir=" in line or "--check" in line or "--limit" in line, line
+    for task in re.findall(r'/TR "([^"]*)"', text):
+        assert len(task) <= 261, task  # schtasks' limit for /TR
+
+
+def test_the_systemd_units_of_the_docs_verify(tmp_path):
+    analyze = shutil.which("systemd-analyze")
+    if analyze is None:
+        pytest.skip("systemd-analyze is not installed")
+    units = re.findall(r"```ini\n(.*?)```", DOC.read_text(encoding="utf-8"), re.S)
+    (tmp_path / "auditor-fleet.service").write_text(units[0], encoding="utf-8")
+    (tmp_path / "auditor-fleet.timer").write_text(units[1], encoding="utf-8")
+    files = [str(tmp_path / "auditor-fleet.service"), str(tmp_path / "auditor-fleet.timer")]
+    done = subprocess.run([analyze, "verify", *files], capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0 and "auditor-fleet" not in done.stderr, done.stderr
+    assert "$$(date +%%Y-%%m-%%dT%%H%%M)" in units[0]  # systemd's escapes of $ and %
