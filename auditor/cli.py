@@ -136,6 +136,8 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("--zones", metavar="FILE",
                        help="auditor-zones/1 file: this host's segments (with no EVIDENCE), and the zones of "
                        "--import firewall rule sets")
+    audit.add_argument("--vdom", metavar="NAME", help="for --import fortigate: read this VDOM only (default: every "
+                       "VDOM of a multi-VDOM configuration, each its own rule set)")
     audit.add_argument("--jobs", type=_jobs_arg, default=None, metavar="N",
                        help="worker processes judging the fleet's targets (default: the number of cores; "
                        "the results are the same for any N)")
@@ -188,6 +190,8 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--mapping", metavar="FILE", help="column mapping for hr-roster or training exports")
     imp.add_argument("--sheet", metavar="NAME", help="the XLSX sheet to read (default: the first)")
     imp.add_argument("--zones", metavar="FILE", help="auditor-zones/1 file for firewall imports")
+    imp.add_argument("--vdom", metavar="NAME", help="fortigate: import this VDOM only (default: every VDOM of a "
+                     "multi-VDOM configuration, each its own rule set)")
 
     policy = sub.add_parser("policy", help="list, show or validate policy content")
     policy.add_argument("--policy", metavar="DIR", help="policy directory (default: the embedded policy)")
@@ -377,10 +381,10 @@ def _imported(args: argparse.Namespace) -> list[dict[str, Any]]:
     by_kind: dict[str, list[str]] = {}
     for kind, file in args.imports:
         by_kind.setdefault(kind, []).append(file)
-    jobs = [(kind, files, args.utc_offset, args.zones) for kind, files in by_kind.items()]
+    jobs = [(kind, files, args.utc_offset, args.zones, args.vdom) for kind, files in by_kind.items()]
     outcomes = _import_jobs(jobs)
     found = []
-    for (kind, files, _, _), (status, value) in zip(jobs, outcomes, strict=True):
+    for (kind, files, *_), (status, value) in zip(jobs, outcomes, strict=True):
         if status == "error":
             raise InputError(*value)
         index = bundles.from_document(f"{', '.join(files)} (imported as {kind})", value,
@@ -392,7 +396,7 @@ def _imported(args: argparse.Namespace) -> list[dict[str, Any]]:
     return found
 
 
-ImportJob = tuple[str, list[str], str, str | None]  # kind, files, UTC offset, zones file
+ImportJob = tuple[str, list[str], str, str | None, str | None]  # kind, files, UTC offset, zones file, VDOM
 PARALLEL_MIN_BYTES = 1_000_000  # below this, a worker process costs more than it saves
 
 
@@ -426,13 +430,14 @@ def _packed_jobs(jobs: list[ImportJob]) -> bytes:
 def _run_jobs(jobs: list[ImportJob]) -> list[tuple[str, Any]]:
     """Each job's bundle, or the fields of the InputError it met (an InputError does not pickle)."""
     out: list[tuple[str, Any]] = []
-    for kind, files, utc_offset, zones in jobs:
+    for kind, files, utc_offset, zones, vdom in jobs:
         try:
             factory = importers.load(kind)
             importer = factory() if factory is not None else None  # an unknown kind: import_files says so
             shared = ORGANIZATION_TARGET if importer and importer.target_kind == "organization" else None
             options = importers.ImportOptions(target_id=shared, utc_offset=utc_offset,
-                                              zones=zones if importer and importers.uses_zones(importer) else None)
+                                              zones=zones if importer and importers.uses_zones(importer) else None,
+                                              vdom=vdom if getattr(importer, "uses_vdom", False) else None)
             out.append(("ok", importers.import_files(kind, files, options)))
         except InputError as exc:
             out.append(("error", (exc.file, exc.problem, exc.where, exc.line)))
@@ -463,7 +468,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     options = importers.ImportOptions(target_id=args.target, segment=args.segment, department=args.department,
                                       labels=dict(args.label), collected_at=args.collected_at,
                                       utc_offset=args.utc_offset, mapping=args.mapping, sheet=args.sheet,
-                                      zones=args.zones)
+                                      zones=args.zones, vdom=args.vdom)
     # Written as the export is read: the records of a large export are encoded batch by batch and
     # not kept (see import_to_file), so there is no bundle to hold, or to keep from the cycle collector.
     importers.import_to_file(args.kind, args.files, options, args.out)

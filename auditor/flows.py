@@ -26,7 +26,7 @@ import gc
 import ipaddress
 import socket
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from auditor.memory import paused_gc
@@ -406,6 +406,43 @@ def _compile(rule: dict[str, Any], reader: _Reader | None = None) -> CompiledRul
 ERROR_PARTS = ("sources", "destinations", "services")
 
 
+def _vdom_faces(rules_fact: dict[str, Any], vdom: str) -> set[str] | None:
+    """The interfaces of one VDOM (``vdom_interfaces``), None when the rule list does not say: a zone
+    faced only by another VDOM's interfaces is, here, faced by interfaces no one named (unknown)."""
+    table = rules_fact.get("vdom_interfaces")
+    if table is None:
+        return None
+    faces = table.get(vdom) if isinstance(table, dict) else None
+    if faces is None and isinstance(table, dict):
+        return None
+    if not isinstance(faces, list) or not all(isinstance(f, str) for f in faces):
+        raise FactError(f"vdom_interfaces {_brief(table)}: expected the interface names of each VDOM")
+    return set(faces)
+
+
+def _vdoms(rules_fact: dict[str, Any]) -> list[str]:
+    """The VDOMs a rule list names, each its own rule set ([] for a unit without VDOMs); FactError when
+    the list and the rules' origins disagree (a rule of no listed VDOM would be analysed by none)."""
+    vdoms = rules_fact.get("vdoms")
+    if vdoms is None:
+        named = next((r for r in rules_fact["rules"] if isinstance(r.get("origin"), dict) and "vdom" in r["origin"]),
+                     None)
+        if named is not None:
+            raise FactError(f"rule {named.get('index', '?')} names VDOM {_brief(named['origin']['vdom'])}, "
+                            "but the rule list names no vdoms")
+        return []
+    if not isinstance(vdoms, list) or not vdoms or not all(isinstance(v, str) for v in vdoms) \
+            or len(set(vdoms)) != len(vdoms):
+        raise FactError(f"vdoms {_brief(vdoms)}: expected a list of distinct VDOM names")
+    for rule in rules_fact["rules"]:
+        origin = rule.get("origin")
+        if not isinstance(origin, dict) or origin.get("vdom") not in vdoms:
+            raise FactError(f"rule {rule.get('index', '?')}: origin.vdom "
+                            f"{_brief(origin.get('vdom') if isinstance(origin, dict) else None)} is not one of the "
+                            "vdoms the rule list names")
+    return list(vdoms)
+
+
 def _error_parts(rule: dict[str, Any]) -> tuple[str, ...]:
     """The parts of a rule in error that are unknown (``error_parts``); () when the whole rule is."""
     parts = rule.get("error_parts")
@@ -621,19 +658,43 @@ class PairFlows:
 
 
 class RuleSet:
-    """A ``firewall_rules`` area compiled once; :meth:`pair` analyses one zone pair on demand."""
+    """A ``firewall_rules`` area compiled once; :meth:`pair` analyses one zone pair on demand.
 
-    def __init__(self, rules_fact: dict[str, Any], zones_fact: list[dict[str, Any]]) -> None:
+    A multi-VDOM FortiGate's area lists its VDOMs (``vdoms``) and each rule's ``origin.vdom``: every
+    VDOM is its own first-match list (``parts``, one RuleSet each), and a zone pair's flows are those
+    any VDOM lets through."""
+
+    def __init__(self, rules_fact: dict[str, Any], zones_fact: list[dict[str, Any]], vdom: str | None = None,
+                 zones: list[Zone] | None = None) -> None:
         self.fact = rules_fact
         self.default_action = rules_fact["default_action"]
         self.rules = rules_fact["rules"]
-        reader = _Reader()
-        with paused_gc():
-            self.compiled = [c for c in (_compiled(r, reader) for r in self.rules) if c is not None]
-        self.zones = zones_of(zones_fact)
+        self.vdom = vdom
+        vdoms = _vdoms(rules_fact) if vdom is None else []
+        self.zones = zones if zones is not None else zones_of(zones_fact)
+        if vdom is not None:  # a zone is faced, in this VDOM, by those of its interfaces the VDOM has
+            faces = _vdom_faces(rules_fact, vdom)
+            if faces is not None:
+                self.zones = [replace(z, interfaces=tuple(i for i in z.interfaces if i in faces)) for z in self.zones]
+        self.zone_named = {z.name: z for z in self.zones}
+        self.parts = [RuleSet(rules_fact, zones_fact, v, self.zones) for v in vdoms] or [self]
+        # the rules of this rule set (one VDOM's, or all), in order
+        self.own = self.rules if vdom is None else [r for r in self.rules if r["origin"].get("vdom") == vdom]
+        if vdoms:
+            self.compiled = [c for part in self.parts for c in part.compiled]
+        else:
+            reader = _Reader()
+            with paused_gc():
+                self.compiled = [c for c in (_compiled(r, reader) for r in self.own) if c is not None]
         self._cache: dict[tuple[int, str, str], PairFlows] = {}
         self._relevant: dict[int, dict[tuple[str, str], list[CompiledRule]]] = {}
         self._faces: dict[tuple[tuple[tuple[str, ...], bool], tuple[str, ...]], str] = {}
+
+    def zones_seen_by(self, rule: dict[str, Any], *zones: Zone) -> list[Zone]:
+        """The zones as the rule set of a rule's VDOM sees them (faced by that VDOM's interfaces)."""
+        vdom = rule["origin"].get("vdom") if isinstance(rule.get("origin"), dict) else None
+        part = next((p for p in self.parts if p.vdom == vdom), self)
+        return [part.zone_named.get(z.name, z) for z in zones]
 
     def _touched(self, family: int) -> dict[tuple[str, str], list[CompiledRule]]:
         """For each zone pair, the rules that may match some of its traffic, in order.
@@ -687,6 +748,12 @@ class RuleSet:
 
     def _analyse(self, family: int, source: Zone, destination: Zone) -> PairFlows:
         flows = PairFlows(family, source, destination, [], [])
+        if self.parts[0] is not self:  # VDOMs: what any of them lets through
+            for part in self.parts:
+                found = part._analyse(family, part.zone_named[source.name], part.zone_named[destination.name])
+                flows.accepted += found.accepted
+                flows.undetermined += found.undetermined
+            return flows
         src_space, dst_space = source.addresses[family], destination.addresses[family]
         if not src_space or not dst_space:
             return flows
@@ -906,5 +973,7 @@ def origin_text(origin: dict[str, Any] | None, default_action: str) -> str:
     if origin.get("name"):
         label += f' "{origin["name"]}"'
     where = f"{origin['file']}:{origin['line']}" if origin.get("file") else f"line {origin['line']}"
+    if origin.get("vdom"):  # policy ids repeat from one VDOM to the next
+        where = f"vdom {origin['vdom']}, {where}"
     via = origin.get("via")
     return f"{label} ({where})" + (f" via {' → '.join(via)}" if via else "")

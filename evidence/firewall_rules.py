@@ -186,4 +186,6 @@ def store_rules(builder: BundleBuilder, area: str, path: Path, fact: dict[str, A
         if rule.error:
             origin = rule.origin
             label = f"policy {origin['id']}" if origin["kind"] == "fortigate-policy" else origin["id"]
+            if origin.get("vdom"):
+                label += f" of vdom {origin['vdom']}"
             builder.add_error(area, f"{path}:{origin['line']}: {label} (rule {index}): {rule.error}", str(path))

@@ -292,7 +292,8 @@ class Reachability(Operator):
                 if unsure is not None:
                     unsure.append(uncertain_by)
                 uncertain = ruleset.rules[uncertain_by]
-                why = uncertain.get("error") or _uncertainty(uncertain, source, destination)
+                why = uncertain.get("error") or _uncertainty(uncertain, *ruleset.zones_seen_by(uncertain, source,
+                                                                                               destination))
                 actual = (f"undetermined: {origin_text(uncertain['origin'], ruleset.default_action)}: {why}; "
                           f"it may let through {flow}, which {deciding} would otherwise "
                           f"{'allow' if _verdict(ruleset, rule) == 'accept' else 'deny'}")

@@ -458,6 +458,11 @@ def _disabled(ruleset: RuleSet) -> Iterator[Judged]:
 
 
 def _shadowed(ruleset: RuleSet) -> Iterator[Judged]:
+    for part in ruleset.parts:  # each VDOM is its own first-match list
+        yield from _shadowed_in(part)
+
+
+def _shadowed_in(ruleset: RuleSet) -> Iterator[Judged]:
     deciding = [r for r in ruleset.compiled if r.action in ("accept", "deny")]
     covers = [r for r in deciding if _exact(r, ruleset.rules[r.index])
               and (ruleset.rules[r.index].get("schedule") or ALWAYS) == ALWAYS]
@@ -479,6 +484,11 @@ def _shadowed(ruleset: RuleSet) -> Iterator[Judged]:
 
 
 def _unlogged(ruleset: RuleSet) -> Iterator[Judged]:
+    for part in ruleset.parts:
+        yield from _unlogged_in(part)
+
+
+def _unlogged_in(ruleset: RuleSet) -> Iterator[Judged]:
     loggers = _log_rules(ruleset)
     coverage = _Coverage(ruleset, loggers) if loggers else None
     for rule in ruleset.compiled:
@@ -499,7 +509,7 @@ def _unlogged(ruleset: RuleSet) -> Iterator[Judged]:
 def _log_rules(ruleset: RuleSet) -> list[CompiledRule]:
     """Non-deciding LOG rules that surely match (iptables ``-j LOG``, nftables ``log`` alone)."""
     out = []
-    for fact in ruleset.rules:
+    for fact in ruleset.own:
         if fact["action"] == "log" and fact["enabled"] and not fact.get("error") and fact["new_connections"] \
                 and not fact.get("unresolved_sources") and not fact.get("unresolved_destinations"):
             rule = _as_logger(fact)

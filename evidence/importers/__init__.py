@@ -49,6 +49,7 @@ class ImportOptions:
     sheet: str | None = None  # the XLSX sheet to read (default: the first)
     zones: str | None = None  # an auditor-zones/1 file (network importers store it as the `zones` area;
     # endpoint importers, whose class sets ``uses_zones = True``, map their addresses with it)
+    vdom: str | None = None  # FortiGate: import this VDOM only (default: every VDOM, each its own rule set)
 
 
 class Importer(Protocol):
@@ -175,6 +176,8 @@ def _read(kind: str, files: list[str], options: ImportOptions, spool: RecordSpoo
     importer = factory()
     if options.zones and not uses_zones(importer):
         raise InputError(options.zones, f"--zones is for firewall and endpoint imports; {kind} does not use it")
+    if options.vdom and not getattr(importer, "uses_vdom", False):
+        raise InputError(kind, f"--vdom is for FortiGate imports; {kind} does not use it")
     configure = getattr(importer, "configure", None)
     if configure is not None:
         configure(options)

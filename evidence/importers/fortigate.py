@@ -626,9 +626,10 @@ SIDES = (("srcaddr", "srcaddr6", "srcaddr-negate", "srcaddr6-negate"),
          ("dstaddr", "dstaddr6", "dstaddr-negate", "dstaddr6-negate"))
 
 
-def policy_rules(root: Block, name: str, objects: Objects | None = None) -> list[Rule]:
+def policy_rules(root: Block, name: str, objects: Objects | None = None, vdom: str | None = None) -> list[Rule]:
     """The policies as normalised rules, in list order (``objects``: the tables of ``root``, given by a
-    caller that reads what was resolved, such as the predefined services used)."""
+    caller that reads what was resolved, such as the predefined services used; ``vdom``: the VDOM
+    ``root`` is, named in each rule's origin)."""
     objects = objects or Objects(root, name)
     # Every group is checked, used or not: an unknown member or a cycle is a malformed file.
     for group in objects.groups:
@@ -649,6 +650,8 @@ def policy_rules(root: Block, name: str, objects: Objects | None = None) -> list
         if len(block.name) > MAX_INT_DIGITS and block.name.isdigit():  # a policy id: FortiOS 0 to 4294967294
             check_int_text(block.name, name, block.line)
         origin = {"kind": "fortigate-policy", "id": block.name, "line": block.line, "file": name}
+        if vdom is not None:
+            origin["vdom"] = vdom
         if "name" in settings:
             origin["name"] = (get("name") or [""])[0]
         action = (get("action") or ["deny"])[0]
@@ -727,14 +730,17 @@ def _av_profile(settings: dict[str, list[str]], groups: dict[str, dict[str, list
     return _first(settings, "av-profile", "") or None
 
 
-def interface_records(root: Block) -> list[dict[str, Any]]:
+def interface_records(root: Block, vdom: str | None = None) -> list[dict[str, Any]]:
     """``config system interface`` (in ``config global`` on a multi-VDOM unit) as the ``interfaces``
-    area's records: name, up, and the IPv4 ``ip`` and IPv6 ``ip6-address`` set on it, with the line."""
+    area's records: name, up, and the IPv4 ``ip`` and IPv6 ``ip6-address`` set on it, with the line;
+    ``vdom``: only the interfaces of that VDOM (``set vdom``)."""
     scope = root.configs.get("global", root)
     block = scope.configs.get("system interface")
     out: list[dict[str, Any]] = []
     for name, entry in (block.edits.items() if block else ()):
         settings = {k: v for k, (v, _) in entry.settings.items()}
+        if vdom is not None and _first(settings, "vdom", "root") != vdom:
+            continue
         addresses: list[dict[str, Any]] = []
         ip = settings.get("ip") or []
         if len(ip) >= 2 and ip[0] != "0.0.0.0":  # noqa: S104  # FortiOS writes 0.0.0.0 for no address
@@ -754,25 +760,90 @@ def interface_records(root: Block) -> list[dict[str, Any]]:
     return out
 
 
+_VDOM_HEADER = re.compile(r"#global_vdom=0:vd_name=([^/\s]+)")  # the header of one VDOM's own backup
+
+
+def header_vdom(text: str) -> str | None:
+    """The VDOM a backup of one VDOM names in its header (``#global_vdom=0:vd_name=dmz/dmz``), or None."""
+    for line in text[:8192].split("\n")[:20]:
+        found = _VDOM_HEADER.match(line.strip())
+        if found:
+            return found.group(1)
+    return None
+
+
+def vdom_scopes(root: Block, name: str, wanted: str | None = None, header: str | None = None,
+                ) -> list[tuple[str | None, Block]]:
+    """The rule sets of a configuration as (VDOM, the block holding its firewall tables): the file itself
+    for a unit without VDOMs (VDOM ``header`` for one VDOM's own backup, None for a unit without
+    VDOMs), or every VDOM of a multi-VDOM file (``config vdom`` / ``edit NAME``) in the order it lists
+    them, each its own rule set; ``wanted``: that VDOM only."""
+    if "vdom" not in root.configs:
+        if "firewall policy" not in root.configs:
+            raise InputError(name, "no 'config firewall policy': not a FortiGate full configuration")
+        if wanted is not None and wanted != (header or "root"):
+            raise InputError(name, f"--vdom {shown(wanted)}: the file is the configuration of "
+                             + (f"VDOM {shown(header)} only" if header else "a unit without VDOMs (its one VDOM is "
+                                "'root')"))
+        return [(header, root)]
+    outside = sorted(n for n in root.configs if n.startswith("firewall "))
+    if outside:
+        block = root.configs[outside[0]]
+        raise InputError(name, f"'config {cut(block.name)}' outside 'config vdom' in a multi-VDOM file: which VDOM "
+                         "it belongs to cannot be known", line=block.line)
+    vdoms = root.configs["vdom"].edits
+    if not any("firewall policy" in v.configs for v in vdoms.values()):
+        raise InputError(name, "no 'config firewall policy' in any VDOM: not a FortiGate full configuration")
+    if wanted is not None:
+        if wanted not in vdoms:
+            raise InputError(name, f"--vdom {shown(wanted)}: no such VDOM (the file has "
+                             f"{', '.join(shown(v) for v in list(vdoms)[:10])}{' ...' if len(vdoms) > 10 else ''})")
+        return [(wanted, vdoms[wanted])]
+    return [(vdom, block) for vdom, block in vdoms.items()]
+
+
+def vdom_interfaces(tree: Block, vdom: str, scope: Block) -> list[str] | None:
+    """The names a policy of VDOM ``vdom`` (its block ``scope``) may give as ``srcintf``/``dstintf``: the
+    interfaces ``config system interface`` assigns to it (``set vdom``, root when unset), its interface
+    zones, SD-WAN zones and IPsec tunnels; None when the file lists no interfaces."""
+    block = tree.configs.get("global", tree).configs.get("system interface")
+    if block is None:
+        return None
+    names = [name for name, entry in block.edits.items()
+             if (entry.settings.get("vdom", (["root"], 0))[0] or ["root"])[0] == vdom]
+    for key in ("system zone", "vpn ipsec phase1-interface"):
+        names += list(scope.configs[key].edits) if key in scope.configs else []
+    sdwan = scope.configs.get("system sdwan")
+    if sdwan is not None:
+        names += list(sdwan.configs["zone"].edits) if "zone" in sdwan.configs else ["virtual-wan-link"]
+    if "system virtual-wan-link" in scope.configs:
+        names.append("virtual-wan-link")
+    return list(dict.fromkeys(names))
+
+
 def policy_scope(root: Block, name: str) -> Block:
-    """The block holding the firewall tables: the file itself, or its one VDOM that has policies."""
-    if "firewall policy" in root.configs:
-        return root
-    vdoms = [edit for edit in root.configs["vdom"].edits.values()
-             if "firewall policy" in edit.configs] if "vdom" in root.configs else []
-    if len(vdoms) == 1:
-        return vdoms[0]
-    if len(vdoms) > 1:
-        raise InputError(name, f"{len(vdoms)} VDOMs have firewall policies "
-                         f"({', '.join(cut(v.name) for v in vdoms[:5])}): importing one VDOM of several is not "
-                         "supported yet")
-    raise InputError(name, "no 'config firewall policy': not a FortiGate full configuration")
+    """The block holding the firewall tables of a configuration with one rule set: the file, or its one
+    VDOM with policies (:func:`vdom_scopes` gives every VDOM of a multi-VDOM file)."""
+    scopes = [block for _, block in vdom_scopes(root, name) if "firewall policy" in block.configs]
+    if len(scopes) > 1:
+        raise InputError(name, f"{len(scopes)} VDOMs have firewall policies: each is its own rule set")
+    return scopes[0]
 
 
 class FortigateImporter(ZonedImporter):
     name = "fortigate"
     target_kind = "network"
-    description = "FortiGate 'show full-configuration' (firewall policy, addresses, services)"
+    description = ("FortiGate 'show full-configuration' or backup (firewall policy, addresses, services; every "
+                   "VDOM of a multi-VDOM unit, or --vdom NAME)")
+    uses_vdom = True
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.vdom: str | None = None
+
+    def configure(self, options: Any) -> None:
+        super().configure(options)
+        self.vdom = getattr(options, "vdom", None)
 
     def read(self, path: Path, data: bytes, builder: BundleBuilder) -> None:
         check_size(path, "firewall", len(data))  # before any work on it (the caller has read the file)
@@ -781,16 +852,28 @@ class FortigateImporter(ZonedImporter):
         # waits until they are made, and the parse tree is freed before it runs, leaving it the rules.
         with paused_gc():
             tree = parse_config(text, str(path))
-            scope = policy_scope(tree, str(path))
-            objects = Objects(scope, str(path))
-            rules = policy_rules(scope, str(path), objects)
+            scopes = vdom_scopes(tree, str(path), self.vdom, header_vdom(text))
+            rules: list[Rule] = []
+            used: set[str] = set()
+            faces: dict[str, list[str]] = {}
+            for vdom, scope in scopes:  # each VDOM its own tables and its own first-match list
+                objects = Objects(scope, str(path))
+                rules += policy_rules(scope, str(path), objects, vdom)
+                used |= objects.predefined_used
+                found = vdom_interfaces(tree, vdom, scope) if vdom is not None else None
+                if found is not None:
+                    faces[str(vdom)] = found
             fact = rules_fact("fortigate", "deny", rules)
-            if objects.predefined_used:
-                fact["predefined_services"] = sorted(objects.predefined_used)
+            if scopes[0][0] is not None:
+                fact["vdoms"] = [vdom for vdom, _ in scopes]
+                if faces:
+                    fact["vdom_interfaces"] = faces
+            if used:
+                fact["predefined_services"] = sorted(used)
             builder.add_source(str(path), f"fortigate ({encoding})", data, "firewall_rules")
             store_rules(builder, "firewall_rules", path, fact, rules)
             del rules
-            interfaces = interface_records(tree)
+            interfaces = interface_records(tree, self.vdom if "vdom" in tree.configs else None)
         if interfaces:
             builder.add_source(str(path), f"fortigate ({encoding})", data, "interfaces")
             builder.set_fact("interfaces", interfaces)

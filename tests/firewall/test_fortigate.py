@@ -10,7 +10,7 @@ from auditor.evidence.importers.fortigate import (
     _split,
     parse_config,
     policy_rules,
-    policy_scope,
+    vdom_scopes,
 )
 from hypothesis import given
 from hypothesis import strategies as st
@@ -172,15 +172,17 @@ def test_imported_facts_satisfy_the_fact_schemas(tmp_path):
     assert problems({"v": bad}, {"v": FACT_SCHEMAS["firewall_rules"]})
 
 
-def test_multi_vdom_file_uses_the_vdom_with_policies():
+def test_multi_vdom_file_reads_each_vdom_as_its_own_rule_set():
     text = ("config vdom\nedit root\nnext\nend\nconfig global\n    set hostname x\nend\n"
             "config vdom\nedit root\n" + _policy(BASIC) + "end\n")
-    scope = policy_scope(parse_config(text, "fw.conf"), "fw.conf")
-    assert scope.name == "root"
-    assert [r.action for r in policy_rules(scope, "fw.conf")] == ["accept"]
+    scopes = vdom_scopes(parse_config(text, "fw.conf"), "fw.conf")
+    assert [(vdom, block.name) for vdom, block in scopes] == [("root", "root")]
+    assert [r.action for r in policy_rules(scopes[0][1], "fw.conf")] == ["accept"]
     two = text + "config vdom\nedit dmz\n" + _policy(BASIC) + "end\n"
-    with pytest.raises(InputError, match="2 VDOMs"):
-        policy_scope(parse_config(two, "fw.conf"), "fw.conf")
+    assert [vdom for vdom, _ in vdom_scopes(parse_config(two, "fw.conf"), "fw.conf")] == ["root", "dmz"]
+    assert [vdom for vdom, _ in vdom_scopes(parse_config(two, "fw.conf"), "fw.conf", "dmz")] == ["dmz"]
+    with pytest.raises(InputError, match="--vdom 'lab': no such VDOM \\(the file has 'root', 'dmz'\\)"):
+        vdom_scopes(parse_config(two, "fw.conf"), "fw.conf", "lab")
 
 
 def test_quoted_values_spanning_lines_are_one_value():

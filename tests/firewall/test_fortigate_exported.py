@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 from auditor.evidence.fortios_services import TABLE, load_table, validate_table
-from auditor.evidence.importers.fortigate import Objects, parse_config, policy_rules
+from auditor.evidence.importers.fortigate import Objects, parse_config, policy_rules, vdom_scopes
 
 from auditor.cli import main
 from auditor.errors import InputError
@@ -155,3 +155,95 @@ def test_a_capture_holding_more_than_one_whole_output_is_refused_naming_the_line
     with pytest.raises(InputError) as exc:
         _rules(text)
     assert exc.value.line == line and problem in exc.value.problem
+
+
+# --- multi-VDOM units ----------------------------------------------------------------------------
+
+VDOMS = FIXTURES / "fortigate-vdoms.conf"
+ZONES = FIXTURES / "zones-reach.yaml"
+
+
+def _line(conf: Path, text: str, after: str) -> int:
+    """The line of ``text`` after the last line ``after``."""
+    lines = conf.read_bytes().decode().split("\r\n")
+    return lines.index(text, len(lines) - lines[::-1].index(after)) + 1
+
+
+def _audit(tmp_path: Path, bundle: Path) -> dict[str, dict]:
+    report = tmp_path / "report.json"
+    main(["audit", str(bundle), "--format", "json", "--out", str(report), "--lang", "en"])
+    return {r["check"]: r for r in json.loads(report.read_text(encoding="utf-8"))["results"]}
+
+
+def test_every_vdom_is_imported_as_its_own_rule_set_cited_with_its_vdom(tmp_path):
+    bundle = _import(tmp_path, VDOMS, "--zones", str(ZONES))
+    assert bundle["errors"] == []
+    fact = bundle["facts"]["firewall_rules"]
+    assert fact["vdoms"] == ["root", "mn"]
+    assert [(r["origin"]["vdom"], r["origin"]["id"]) for r in fact["rules"]] == [
+        ("root", "1"), ("root", "2"), ("mn", "1"), ("mn", "2"), ("mn", "3"), ("mn", "4")]
+    assert fact["vdom_interfaces"] == {"root": ["port2", "port4", "port6", "npu0_vlink0"],
+                                       "mn": ["port1", "npu0_vlink1"]}
+    assert fact["predefined_services"] == ["ALL", "HTTPS", "SMB", "SSH"]
+    assert [i["name"] for i in bundle["facts"]["interfaces"]] == ["port1", "port2", "port4", "port6",
+                                                                  "npu0_vlink0", "npu0_vlink1"]
+    out = tmp_path / "fw.json"
+    results = _audit(tmp_path, out)
+    mn_admin = f'policy 1 "IN admin" (vdom mn, {VDOMS}:{_line(VDOMS, "    edit 1", "edit mn")})'
+    inbound = results["mn-inbound-closed"]
+    # root's policy 1 denies IN → MN first in root only: mn's own policy 1 still opens SSH (one list would hide it)
+    assert inbound["status"] == "fail"
+    assert f"in-office → mn-servers | {mn_admin} allows tcp/22 (e.g. 10.30.0.0 → 10.10.16.0 tcp/22)" in \
+        [f"{f['item']} | {f['actual']}" for f in inbound["findings"]]
+    # mn's policy 4 names npu0_vlink1, an interface of mn; lg-office is faced by port2, an interface of root:
+    # which interface of mn faces lg-office is not known, so the policy is undetermined, never silently skipped
+    assert any(f["actual"].startswith('undetermined: policy 4 "LG file share" (vdom mn,') for f in inbound["findings"])
+    shadowed = results["rule-shadowed"]
+    assert [f["item"] for f in shadowed["findings"]] == [
+        f'policy 3 "LG juki (old)" (vdom mn, {VDOMS}:{_line(VDOMS, "    edit 3", "edit mn")})']
+    assert "vdom mn" in shadowed["findings"][0]["actual"]  # covered by mn's policy 2, not by root's
+
+
+def test_one_vdom_is_imported_with_vdom(tmp_path):
+    bundle = _import(tmp_path, VDOMS, "--vdom", "mn")
+    fact = bundle["facts"]["firewall_rules"]
+    assert fact["vdoms"] == ["mn"] and {r["origin"]["vdom"] for r in fact["rules"]} == {"mn"}
+    assert [r["origin"]["id"] for r in fact["rules"]] == ["1", "2", "3", "4"]
+    assert [i["name"] for i in bundle["facts"]["interfaces"]] == ["port1", "npu0_vlink1"]
+    report = tmp_path / "audit.json"
+    # audit --import reads the export as auditor import would, --vdom included; a critical check left
+    # undecided (root's policy 2 goes to the link to mn, and which interface of root faces mn-servers is not
+    # known) fails the gate
+    assert main(["audit", "--import", "fortigate", str(VDOMS), "--vdom", "root", "--zones", str(ZONES),
+                 "--format", "json", "--lang", "en", "--out", str(report)]) == 1
+    results = {r["check"]: r for r in json.loads(report.read_text(encoding="utf-8"))["results"]}
+    inbound = results["mn-inbound-closed"]
+    assert inbound["status"] == "error" and 'policy 2 "LG to the MN link" (vdom root,' in inbound["message"]
+    assert "is limited to interfaces" in inbound["message"] and "mn-servers" in inbound["message"].split("limited")[1]
+    assert "vdom mn" not in json.dumps(results, ensure_ascii=False)
+
+
+def test_a_vdom_backup_names_its_vdom_from_its_header(tmp_path):
+    conf = tmp_path / "dmz.conf"
+    conf.write_text("#config-version=FGT100F-7.2.8-FW-build1639-240313:opmode=0:vdom=1:user=admin\n"
+                    "#conf_file_ver=1\n#buildno=1639\n#global_vdom=0:vd_name=dmz/dmz\n" + _policy('"HTTPS"'))
+    fact = _import(tmp_path, conf)["facts"]["firewall_rules"]
+    assert fact["vdoms"] == ["dmz"] and fact["rules"][0]["origin"]["vdom"] == "dmz"
+    assert main(["import", "fortigate", str(conf), "--vdom", "root", "--out", str(tmp_path / "x.json")]) == 2
+
+
+@pytest.mark.parametrize(("args", "problem"), [
+    (["fortigate", str(VDOMS), "--vdom", "lab"], "--vdom 'lab': no such VDOM (the file has 'root', 'mn')"),
+    (["fortigate", str(CONSOLE), "--vdom", "dmz"], "--vdom 'dmz': the file is the configuration of a unit without "
+                                                    "VDOMs (its one VDOM is 'root')"),
+    (["iptables", str(FIXTURES / "iptables-kakuu.rules"), "--vdom", "root"], "--vdom is for FortiGate imports"),
+])
+def test_a_vdom_that_is_not_there_is_refused(tmp_path, capsys, args, problem):
+    assert main(["import", *args, "--out", str(tmp_path / "x.json")]) == 2
+    assert problem in capsys.readouterr().err
+
+
+def test_firewall_tables_outside_any_vdom_of_a_multi_vdom_file_are_refused():
+    text = VDOMS.read_bytes().decode().replace("\r\n", "\n") + _policy('"SSH"')
+    with pytest.raises(InputError, match="'config firewall policy' outside 'config vdom' in a multi-VDOM file"):
+        vdom_scopes(parse_config(text, "fw.conf"), "fw.conf")
