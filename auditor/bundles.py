@@ -100,6 +100,7 @@ class Target:
     # check first reads them (:meth:`validate`), so that an area no selected check reads costs nothing.
     pending: dict[str, str] = field(default_factory=dict)  # area -> the file it came from
     unread: list[Unread] = field(default_factory=list)  # its files found unreadable when loaded
+    root: dict[str, Any] | None = None  # the facts as the engine's conditions see them (see Engine), kept
 
     def validate(self, area: str) -> None:
         """Check a pending area against its schema; an invalid one becomes an area problem, as an
@@ -117,6 +118,8 @@ class Target:
             self.area_problems[area] = f"{file}: facts.{format_path(keys)}: {message}"
             self.area_problem_at[area] = (file, f"facts.{format_path(keys)}")
             del self.facts[area]
+            if self.root is not None:
+                self.root.pop(area, None)
 
     @property
     def collected_on(self) -> date:

@@ -151,6 +151,15 @@ def _is_file_name(name: str) -> bool:
     return bool(name) and "(" not in name and not name.startswith("command:") and " " not in name.strip()
 
 
+@dataclass(frozen=True)
+class _ReadPlan:
+    """What a check reads: each path as (in the organisation's evidence?, path there, its area), and the
+    areas its ``applies_if`` may read."""
+
+    reads: tuple[tuple[bool, str, str], ...]
+    condition_areas: tuple[tuple[bool, str], ...]
+
+
 class Engine:
     """Runs one :class:`Selection` over targets; ``as_of`` overrides every bundle's date."""
 
@@ -163,28 +172,27 @@ class Engine:
         # roster) and by its own: what is worked out from them is kept for the run.
         self._lasting: dict[Any, Any] = {}
         self._plans: dict[Any, list[tuple[bool | None, str, dict[str, str] | None]]] = {}
-        self._paths: dict[str, list[str]] = {}  # fact paths of each check's applies_if
+        self._read_plans: dict[str, _ReadPlan] = {}  # what each check reads, worked out once
         self._said: dict[Any, dict[str, str]] = {}  # messages that are the same for many results
         self._lasting_lists = frozenset(id(v) for v in (org.facts.values() if org else ()) if isinstance(v, list))
 
-    def _condition_paths(self, check: Check) -> list[str]:
-        found = self._paths.get(check.id)
-        if found is None:
-            found = self._paths[check.id] = _fact_paths(check.applies_if)
-        return found
+    def _read_plan(self, check: Check) -> _ReadPlan:
+        reads = []
+        for path in check.reads:
+            in_org = path == ORG or path.startswith(ORG + ".")
+            inner = path[len(ORG) + 1:] if in_org else path
+            reads.append((in_org, inner, _area(inner)))
+        condition_areas = []
+        for path in _fact_paths(check.applies_if) if check.applies_if is not None else ():
+            in_org = path == ORG or path.startswith(ORG + ".")
+            condition_areas.append((in_org, _area(path[len(ORG) + 1:] if in_org else path)))
+        return _ReadPlan(reads=tuple(reads), condition_areas=tuple(dict.fromkeys(condition_areas)))
 
     def _locate(self, target: Target, path: str) -> tuple[Target | None, str]:
         """Which evidence a fact path reads: ``org.*`` the organisation's, anything else the target's."""
         if path == ORG or path.startswith(ORG + "."):
             return self.org, path[len(ORG) + 1:]
         return target, path
-
-    def _cited(self, target: Target, owner: Target, area: str) -> list[str]:
-        """:func:`_cited` for one area of ``owner`` (the target or the organisation), worked out once
-        for the target, or for the run when the organisation's: a fleet's checks read the same few
-        areas of each target over and over."""
-        memo = self._lasting if owner is self.org else self._cache_for(target)
-        return conditions.remembered(memo, ("cited", id(owner), area), lambda: _cited(owner, {area}))
 
     def _cache_for(self, target: Target) -> dict[Any, Any]:
         """Lookup indexes (built by ``match``) live as long as one target's evaluation."""
@@ -234,28 +242,47 @@ class Engine:
         if check.manual:
             return Result(check, target, "manual", text("status_manual"), as_of=self.as_of or target.collected_on)
 
-        reads = [self._locate(target, path) for path in check.reads]
-        for owner, path in reads:  # a lazily loaded area is checked against its schema when first read
+        org = self.org
+        plan = self._read_plans.get(check.id)
+        if plan is None:
+            plan = self._read_plans[check.id] = self._read_plan(check)
+        reads = [(org if in_org else target, inner) for in_org, inner, _ in plan.reads]
+        for (owner, _), (_, _, area) in zip(reads, plan.reads, strict=True):
+            if owner is not None and owner.pending:  # a lazily loaded area is checked when first read
+                owner.validate(area)
+        for in_org, area in plan.condition_areas:
+            owner = org if in_org else target
             if owner is not None and owner.pending:
-                owner.validate(_area(path))
-        if check.applies_if is not None:
-            for path in self._condition_paths(check):
-                owner, inner = self._locate(target, path)
-                if owner is not None and owner.pending:
-                    owner.validate(_area(inner))
-        cited = [c for owner, path in reads if owner is not None for c in self._cited(target, owner, _area(path))]
+                owner.validate(area)
+        memo = self._cache_for(target)
+        cited: list[str] = []
+        dates = []
+        for (owner, _), (in_org, _, area) in zip(reads, plan.reads, strict=True):
+            if owner is None:
+                continue
+            key = ("cited", in_org, area)
+            found = (self._lasting if in_org else memo).get(key)
+            if found is None:
+                found = (self._lasting if in_org else memo)[key] = _cited(owner, {area})
+            cited.extend(found)
+            if area in owner.area_date:
+                dates.append(owner.area_date[area])
         evidence = list(dict.fromkeys(cited)) or [b.path for b in target.files]
-        dates = [o.area_date[_area(p)] for o, p in reads if o is not None and _area(p) in o.area_date]
-        root = {**target.facts, ORG: self.org.facts if self.org is not None else {}}
+        root = target.root
+        if root is None:  # once per target; an area found invalid later is taken out of it (Target.validate)
+            root = target.root = {**target.facts, ORG: org.facts if org is not None else {}}
         as_of = self.as_of or (max(dates) if dates else target.collected_on)  # collected_on parses every file's date
         ctx = Context(params=self.selection.params, as_of=as_of,
-                      item_key=check.item, root=root, cache=self._cache_for(target), lasting=self._lasting,
+                      item_key=check.item, root=root, cache=memo, lasting=self._lasting,
                       lasting_lists=self._lasting_lists)
         try:
             if check.applies_if is not None:
-                scope = {"facts": root, "params": self.selection.params,
-                         "target": {"kind": target.kind, "segment": target.segment,
-                                    "department": target.department, "labels": target.labels}}
+                scope = memo.get("scope")
+                if scope is None:
+                    scope = memo["scope"] = {
+                        "facts": root, "params": self.selection.params,
+                        "target": {"kind": target.kind, "segment": target.segment,
+                                   "department": target.department, "labels": target.labels}}
                 if not conditions.holds(check.applies_if, scope, ctx):
                     return Result(check, target, "notapplicable", self._not_holding(check, ctx))
             for (owner, path), full in zip(reads, check.reads, strict=True):

@@ -96,16 +96,19 @@ class SpooledList(Sequence[dict[str, Any]]):
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         for part in self.parts:
-            close = b" " * part.indent + b"}"
+            # Items are joined by ",\n"; each ends with a line closing an object at the items' column.
+            # A string cannot hold a raw newline, so that line is found only where an item ends.
+            end = b"\n" + b" " * part.indent + b"}"
+            cut = end + b",\n"
             with open(part.path, "rb") as stream:
-                lines: list[bytes] = []
-                for line in stream:
-                    lines.append(line)
-                    # an item ends where a line closes an object at the items' column: strings cannot
-                    # hold a raw newline, so a line is a line of the layout
-                    if line.rstrip(b",\n") == close:
-                        yield jsonio.decode(b"".join(lines).rstrip(b",\n"))
-                        lines = []
+                rest = b""
+                while chunk := stream.read(SPOOL_READ_BYTES):
+                    pieces = (rest + chunk).split(cut)
+                    rest = pieces.pop()
+                    for piece in pieces:
+                        yield _decoded(piece + end)
+                if rest:
+                    yield _decoded(rest)
 
     def write_to(self, stream: BinaryIO) -> None:
         for n, part in enumerate(self.parts):
@@ -113,6 +116,19 @@ class SpooledList(Sequence[dict[str, Any]]):
                 stream.write(b",\n")
             with open(part.path, "rb") as source:
                 shutil.copyfileobj(source, stream, 1 << 20)
+
+
+SPOOL_READ_BYTES = 1 << 22
+
+
+def _decoded(item: bytes) -> dict[str, Any]:
+    """An item this run spooled (so not checked as a file from outside is: see auditor.jsonio.decode)."""
+    try:
+        return orjson.loads(item)
+    except orjson.JSONDecodeError:  # written by the standard library's encoder (a lone surrogate)
+        import json
+
+        return json.loads(item)
 
 
 def write_document(doc: dict[str, Any], stream: BinaryIO) -> None:

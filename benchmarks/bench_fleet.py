@@ -16,6 +16,7 @@ Memory: ``peak RSS`` is the largest single process (the main one or a worker, fr
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shutil
 import subprocess
@@ -43,10 +44,8 @@ def tree_rss(pid: int, stop: threading.Event, peak: list[int]) -> None:
         total = 0
         try:
             for proc in [main, *main.children(recursive=True)]:
-                try:
+                with contextlib.suppress(psutil.NoSuchProcess):
                     total += proc.memory_info().rss
-                except psutil.NoSuchProcess:
-                    pass
         except psutil.NoSuchProcess:
             return
         peak[0] = max(peak[0], total)
