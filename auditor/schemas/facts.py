@@ -333,6 +333,7 @@ FIREWALL_RULES = _record({
             "id": {"type": "string", "required": True},
             "name": STRING, "chain": STRING, "file": STRING,
             "line": {**_integer(1), "required": True},
+            "vdom": STRING,  # FortiGate multi-VDOM: the VDOM whose rule set holds the policy
         }), "required": True},
         "enabled": _REQUIRED_BOOLEAN,
         "action": {**_one_of("accept", "deny", "skip", "log"), "required": True},
@@ -352,7 +353,12 @@ FIREWALL_RULES = _record({
         "schedule": STRING, "log": BOOLEAN,
         "log_mode": STRING, "av_profile": {"type": "string", "nullable": True},  # FortiGate (GL-D17, GL-D06)
         "error": {"type": "string", "nullable": True},
+        "error_parts": {"type": "list", "schema": _one_of("sources", "destinations", "services")},
     })},
+    # FortiGate (issue #17): the VDOMs, each its own rule set, their interfaces, and the predefined services used
+    "vdoms": STRINGS,
+    "vdom_interfaces": {"type": "dict", "keysrules": {"type": "string"}, "valuesrules": STRINGS},
+    "predefined_services": STRINGS,
 })
 
 ZONES = _list_of({
