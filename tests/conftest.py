@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
+
+# No audit of the suite records its run in the user's history (auditor/history); subprocesses inherit
+# this, and the history's own tests name their stores (--history, or AUDITOR_HISTORY set by the test).
+os.environ["AUDITOR_HISTORY"] = "off"
 
 # Property tests of the parsers (marked ``fuzz``) run a few examples in every run of the suite
 # and many behind the marker: ``pytest -m fuzz`` (see pytest_configure). A fuzz test takes its
