@@ -141,6 +141,9 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("--jobs", type=_jobs_arg, default=None, metavar="N",
                        help="worker processes judging the fleet's targets (default: the number of cores; "
                        "the results are the same for any N)")
+    audit.add_argument("--history", metavar="URL", help="record the run in this history: an SQLite file or "
+                       "postgresql://USER@HOST/DB (default: $AUDITOR_HISTORY, else the user's data directory)")
+    audit.add_argument("--no-history", action="store_true", help="do not record this run in the history")
 
     report = sub.add_parser("report", help="render a stored run (an auditor-results/1 JSON file) in another format")
     report.add_argument("results", metavar="RESULTS.json")
@@ -286,6 +289,7 @@ def _guard_out(out: str | None, *inputs: str | None) -> None:
 def cmd_audit(args: argparse.Namespace) -> int:
     from auditor import bundles, fleet, inventory
     from auditor.clock import now_iso
+    from auditor.history import record_run
     from auditor.policy import load_policy
     from auditor.results import ResultsDocument
     from auditor.selection import load_tailoring, resolve
@@ -334,6 +338,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
             judging = fleet.Judging(selection=selection, lang=args.lang, as_of=args.as_of, org=org,
                                     stages=list(decisions.values()), groups=groups, folder=folder)
             doc = record.assemble(fleet.judge(judging, args.jobs or fleet.default_jobs()))
+            doc["trend"] = [] if args.no_history else record_run(args.history, doc, doc["results"])
             _write(_render(doc, args.format, _report_options(args)), args.out)
             _leave_for_exit(groups, org, doc)
             gc.freeze()
