@@ -208,13 +208,29 @@ def _unique(items: dict[str, Any], new_id: str, source: str, what: str) -> None:
 
 
 def load_policy(directory: str | Path | None = None) -> Policy:
-    """Load and cross-check a whole policy directory (the embedded one by default)."""
+    """Load and cross-check a whole policy directory (the embedded one by default).
+
+    A policy loaded before from the same files by the same program is served from the user's
+    cache (:mod:`auditor.policy_cache`: every file is read and hashed again to decide).
+    """
+    from auditor import policy_cache
+
     base = Path(directory) if directory is not None else default_policy_dir()
     manifest_path = base / "policy.yaml"
     if not base.is_dir():
         raise InputError(str(base), "policy directory not found")
     if not manifest_path.is_file():
         raise InputError(str(manifest_path), "not found: a policy directory needs a policy.yaml")
+    cached = policy_cache.load(base, embedded=directory is None)
+    if cached is not None:
+        return cached
+    policy, folders = _load(base, manifest_path, embedded=directory is None)
+    policy_cache.store(base, policy, folders)
+    return policy
+
+
+def _load(base: Path, manifest_path: Path, embedded: bool) -> tuple[Policy, dict[str, str]]:
+    """The policy the files make, and its policy.yaml's folder and file keys (for the cache)."""
     reader = _Reader(base)
     mdoc = reader.load(manifest_path)
     manifest = validated(mdoc.data, S.POLICY, mdoc.path, mdoc.line_of)
@@ -264,8 +280,8 @@ def load_policy(directory: str | Path | None = None) -> Policy:
         default_profile=manifest["default_profile"], families=families,
         controls=dict(sorted(controls.items())), checks=dict(sorted(checks.items())),
         profiles=dict(sorted(profiles.items())), sha256=reader.sha256(), root=str(base), parameters=catalogue,
-        embedded=directory is None, files=sorted(reader.digest_parts),
+        embedded=embedded, files=sorted(reader.digest_parts),
     )
     for profile in policy.profiles.values():
         policy.check_profile(profile)
-    return policy
+    return policy, {key: manifest[key] for key in ("families", "parameters", "controls", "profiles", "checks")}

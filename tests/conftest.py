@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,19 @@ settings.register_profile("fuzz", max_examples=10_000, deadline=None,
 
 def pytest_configure(config: pytest.Config) -> None:
     settings.load_profile("fuzz" if "fuzz" in (config.option.markexpr or "") else "ci")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def policy_cache_of_the_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The user cache (a compiled policy, see auditor/cache.py) goes to a directory of this session,
+    never to the user's own: every test after the first that loads a policy is served from it, so
+    the whole suite runs on cached policies as a warm ``auditor audit`` does. (Subprocesses
+    inherit it.) tests/test_policy_cache.py tests the cache itself in directories of its own."""
+    folder = tmp_path_factory.mktemp("user-cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("AUDITOR_CACHE_DIR", str(folder))
+        patch.delenv("AUDITOR_NO_CACHE", raising=False)
+        yield folder
 
 
 @pytest.fixture
