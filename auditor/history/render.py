@@ -277,7 +277,8 @@ def diff_html(diff: dict[str, Any], lang: str, style: str = "iso") -> str:
 
     return render_page("diff.html.j2", lang, style, diff=diff, sections=sections(diff, lang, style),
                        from_line=_run_line(diff["from"], lang, style), to_line=_run_line(diff["to"], lang, style),
-                       headline=_headline(diff, lang), counts_line=_label("counts_line", lang, **diff["counts"]),
+                       score_change=_change(diff["score"]["change"]),
+                       counts_line=_label("counts_line", lang, **diff["counts"]),
                        trend_chart=trend_chart(diff.get("trend"), lang, style),
                        D=lambda key, **v: _label(key, lang, **v))
 

@@ -178,6 +178,8 @@ LABELS: dict[str, dict[str, str]] = {
     "digest": {"ja": "SHA-256", "en": "SHA-256"},
     "policy_digest": {"ja": "ポリシーの SHA-256", "en": "Policy SHA-256"},
     "contents": {"ja": "目次", "en": "Contents"},
+    "trend": {"ja": "スコアの推移（直近の監査）", "en": "Score trend (recent audits)"},
+    "trend_run": {"ja": "第{run}回 {day}: {score}（{grade}）", "en": "Run {run}, {day}: {score} ({grade})"},
 }
 
 
@@ -519,6 +521,7 @@ def render(doc: dict[str, Any], options: ReportOptions) -> str:
                           s["grade"], s["coverage"]) for s in doc["segments"]],
         "department_rows": [(d["department"] or t("segment_none", lang), d["score"], d["grade"], d["coverage"])
                             for d in doc["departments"]],
+        "trend_chart": trend_chart(doc.get("trend"), lang, style),
     }
     context.update({"admin": _admin, "trainer": _trainer, "inspector": _inspector}[view](doc, lang, style))
     import jinja2
@@ -528,6 +531,53 @@ def render(doc: dict[str, Any], options: ReportOptions) -> str:
         return _render(template, context, lang, style)
     except jinja2.UndefinedError as exc:  # a results document without a key every report reads
         raise KeyError(str(exc)) from None
+
+
+def render_page(name: str, lang: str, style: str, **context: Any) -> str:
+    """Another page of the report's family (its style sheet, macros and helpers): a template of this folder."""
+    return _render(_environment().get_template(name), {"lang": lang, **context}, lang, style)
+
+
+TREND_SIZE = (760, 230)  # the chart's width and height; the plot leaves room for the axis and the dates
+TREND_PLOT = (48, 16, 20, 58)  # left, top, right, bottom margins
+
+
+def trend_chart(trend: Any, lang: str, style: str) -> dict[str, Any] | None:
+    """The score trend of the runs up to this one (the results' ``trend``, recorded by the history) laid
+    out for the inline SVG chart: a point per run, lines between runs that have a score, the grade
+    thresholds as guides. None with fewer than two runs."""
+    if not isinstance(trend, list) or len(trend) < 2:
+        return None
+    width, height = TREND_SIZE
+    left, top, right, bottom = TREND_PLOT
+    plot_w, plot_h = width - left - right, height - top - bottom
+
+    def y_of(score: float) -> float:
+        return round(top + plot_h * (1 - max(0.0, min(100.0, score)) / 100), 1)
+
+    points, lines, line = [], [], []
+    for i, run in enumerate(trend):
+        x = round(left + plot_w * i / (len(trend) - 1), 1)
+        score = run.get("score") if isinstance(run, dict) else None
+        when = run.get("as_of") or run.get("finished_at") if isinstance(run, dict) else None
+        day = show_date(str(when)[:10], style, lang) if when else "-"
+        point = {"x": x, "y": y_of(score) if isinstance(score, int | float) else None,
+                 "score": "-" if score is None else f"{score:.1f}", "grade": run.get("grade") or "-",
+                 "day": day, "run": run.get("run"), "gate_passed": bool(run.get("gate_passed"))}
+        points.append(point)
+        if point["y"] is None:
+            if len(line) > 1:
+                lines.append(" ".join(line))
+            line = []
+        else:
+            line.append(f"{x},{point['y']}")
+    if len(line) > 1:
+        lines.append(" ".join(line))
+    guides = [{"y": y_of(floor), "label": f"{floor:.0f} {letter}"} for floor, letter in ((90, "A"), (70, "B"),
+                                                                                         (40, "C"))]
+    return {"width": width, "height": height, "left": left, "right": width - right, "top": top,
+            "bottom": top + plot_h, "points": points, "lines": lines, "guides": guides,
+            "summary": " → ".join(p["score"] for p in points)}
 
 
 def _render(template: Any, context: dict[str, Any], lang: str, style: str) -> str:
