@@ -357,6 +357,9 @@ def _fold(value: Any) -> Any:
     return value.casefold() if isinstance(value, str) else value
 
 
+MAX_REMEMBERED_TEXTS = 100_000  # regex answers kept per condition (see Regex.param_test)
+
+
 @register
 class Regex(_Binary):
     """Matches anywhere in the value (use ^ and $ to anchor), like grep -E."""
@@ -380,20 +383,28 @@ class Regex(_Binary):
 
     def param_test(self) -> Callable[[Any, Any], bool]:
         # re.search would look the pattern up in re's cache on every call; it is compiled once here.
-        memo: list[Any] = [_UNSET, None]  # [the pattern's text, the compiled pattern]
+        # The answers are kept per text too: a fleet's endpoints name the same packages, services
+        # and accounts over and over, and a denylist of twenty names costs microseconds a text.
+        memo: list[Any] = [_UNSET, None, {}]  # [the pattern's text, the compiled pattern, answers by text]
 
         def test(subject: Any, expected: Any) -> bool:
             if subject is None:
                 return False
             if not isinstance(subject, str):
                 raise EvaluationError(f"regex needs text, got {show(subject)!r}")
-            try:
-                if memo[0] is not expected:
+            if memo[0] is not expected:
+                try:
                     memo[1] = re.compile(expected)
-                    memo[0] = expected
-                return memo[1].search(subject) is not None
-            except (re.error, TypeError) as exc:
-                raise EvaluationError(f"invalid regular expression {expected!r}: {exc}") from None
+                except (re.error, TypeError) as exc:
+                    raise EvaluationError(f"invalid regular expression {expected!r}: {exc}") from None
+                memo[0], memo[2] = expected, {}
+            answers = memo[2]
+            found = answers.get(subject)
+            if found is None:
+                found = memo[1].search(subject) is not None
+                if len(answers) < MAX_REMEMBERED_TEXTS:
+                    answers[subject] = found
+            return found
 
         return test
 
