@@ -1,13 +1,14 @@
 """Import and audit speed for a large directory and roster (printed, not asserted).
 
-Goal from issue 4: "a 100,000-user AD export with a roster of the same size imports and
-evaluates in under 5 s". Measured as a user runs it, end to end, each command a fresh process
-writing a JSON report to a file, in the two ways the command line offers:
+Goal from issue 16: the directory flow, 100,000 AD users, 100,000 roster rows and their
+training records, imported and audited in under 3 s (issue 4 had asked for 5 s without
+training). Measured as a user runs it, end to end, each command a fresh process writing a JSON
+report to a file, in the two ways the command line offers:
 
-- three commands: the two ``auditor import`` commands writing their bundles, then
-  ``auditor audit`` of both bundles (the bundles are kept, e.g. for an inspection);
-- one command: ``auditor audit --import ad-users FILE --import hr-roster FILE``, which reads
-  the exports and audits them in one process, without writing bundles.
+- four commands: the three ``auditor import`` commands writing their bundles, then
+  ``auditor audit`` of the bundles (the bundles are kept, e.g. for an inspection);
+- one command: ``auditor audit --import ad-users FILE --import hr-roster FILE --import training
+  FILE``, which reads the exports and audits them in one process, without writing bundles.
 
 Each flow's total is compared with the goal.
 
@@ -49,7 +50,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-GOAL_SECONDS = 5.0
+GOAL_SECONDS = 3.0  # issue 16: 100,000 AD users + 100,000 roster rows + training, imports and audit
 COLLECTED_AT = "2026-11-02T09:00:00+09:00"
 AD_HEADER = ("SamAccountName", "Name", "DisplayName", "EmployeeID", "Department", "Enabled", "LastLogonDate",
              "PasswordLastSet", "PasswordNeverExpires", "PasswordNotRequired", "AllowReversiblePasswordEncryption",
@@ -171,20 +172,23 @@ def roster_export(rows: int) -> bytes:
 
 def flows(folder: Path) -> dict[str, dict[str, list[str]]]:
     """Each way to import and audit: its commands (arguments after ``auditor``), in order."""
-    ad, roster = str(folder / "ad-users.csv"), str(folder / "roster.csv")
+    ad, roster, training = str(folder / "ad-users.csv"), str(folder / "roster.csv"), str(folder / "training.csv")
     return {
-        "three commands (import, import, audit the bundles)": {
+        "four commands (import, import, import, audit the bundles)": {
             "import ad-users": ["import", "ad-users", ad, "--target", "bench-ad-users", "--collected-at", COLLECTED_AT,
                                 "--out", str(folder / "ad-users.json")],
-            "import hr-roster": ["import", "hr-roster", roster, "--target", "bench-hr-roster",
+            "import hr-roster": ["import", "hr-roster", roster, "--target", "bench-org",
                                  "--collected-at", COLLECTED_AT, "--out", str(folder / "hr-roster.json")],
-            "audit": ["audit", str(folder / "ad-users.json"), str(folder / "hr-roster.json"), "--format", "json",
+            "import training": ["import", "training", training, "--target", "bench-org",
+                                "--collected-at", COLLECTED_AT, "--out", str(folder / "training.json")],
+            "audit": ["audit", str(folder / "ad-users.json"), str(folder / "hr-roster.json"),
+                      str(folder / "training.json"), "--format", "json", "--no-history",
                       "--out", str(folder / "results.json")],
         },
         "one command (audit --import)": {
             "audit --import": ["audit", "--import", "ad-users", ad, "--import", "hr-roster", roster,
-                               "--as-of", COLLECTED_AT[:10], "--format", "json",
-                               "--out", str(folder / "results-direct.json")],
+                               "--import", "training", training, "--as-of", COLLECTED_AT[:10], "--format", "json",
+                               "--no-history", "--out", str(folder / "results-direct.json")],
         },
     }
 
@@ -212,11 +216,10 @@ def phases(folder: Path) -> dict[str, float]:
     (bundles written to and read from files; no interpreter start-up or module imports)."""
     from auditor.evidence.importers import ImportOptions, import_to_file
 
-    from auditor import bundles, cli
-    from auditor.engine import Engine
+    from auditor import bundles, cli, fleet
     from auditor.policy import load_policy
     from auditor.reports import ReportOptions, formats
-    from auditor.results import ResultsBuilder
+    from auditor.results import ResultsDocument
     from auditor.selection import resolve
 
     gc.set_threshold(200_000, 50, 50)  # as cli.main sets it
@@ -229,33 +232,34 @@ def phases(folder: Path) -> dict[str, float]:
         times[name] = now - clock
         clock = now
 
-    for kind, export, out in (("ad-users", "ad-users.csv", "ad-users.json"), ("hr-roster", "roster.csv",
-                                                                              "hr-roster.json")):
+    exports = (("ad-users", "ad-users.csv", "ad-users.json", "bench-ad-users"),
+               ("hr-roster", "roster.csv", "hr-roster.json", "bench-org"),
+               ("training", "training.csv", "training.json", "bench-org"))
+    for kind, export, out, target in exports:
         # as cmd_import: the export read and the bundle written batch by batch, nothing kept
-        import_to_file(kind, [str(folder / export)], ImportOptions(target_id=f"bench-{kind}",
-                                                                  collected_at=COLLECTED_AT), str(folder / out))
+        import_to_file(kind, [str(folder / export)], ImportOptions(target_id=target, collected_at=COLLECTED_AT),
+                       str(folder / out))
         lap(f"{kind}: import to a bundle")
     selection = resolve(load_policy(None), None, None)
     lap("audit: load policy")
     gc.disable()  # as cmd_audit: bundles read with the cycle collector paused, then frozen
-    groups = bundles.index([folder / "ad-users.json", folder / "hr-roster.json"])
+    groups = bundles.index([folder / out for _, _, out, _ in exports])
     gc.freeze()
     lap("audit: read bundles")
     org = bundles.organization(groups)  # as cmd_audit: judged and reported with it still paused
-    targets = list(bundles.stream(groups, loaded=org))
-    lap("audit: validate")
-    results = list(Engine(selection, org=org).run(targets))
-    lap("audit: evaluate")
-    builder = ResultsBuilder(selection=selection, lang="ja")
-    builder.add_files(b for files in groups.values() for b in files)
-    for result in results:
-        builder.add(result)
-    cli._write(formats()["json"](builder.document(), ReportOptions()), str(folder / "results.json"))
+    lap("audit: validate the organisation's records")
+    with tempfile.TemporaryDirectory() as spools:
+        judging = fleet.Judging(selection=selection, lang="ja", as_of=None, org=org, stages=[], groups=groups,
+                                folder=spools)
+        outcomes = fleet.judge(judging, 1)
+        lap("audit: evaluate")
+        doc = ResultsDocument(selection=selection, lang="ja").assemble(outcomes)
+        cli._write(formats()["json"](doc, ReportOptions()), str(folder / "results.json"))
     gc.freeze()
     gc.enable()
     gc.unfreeze()
     lap("audit: report")
-    del groups, org, targets, results, builder
+    del groups, org, outcomes, doc
     lap("audit: free")
     return times
 
@@ -288,10 +292,13 @@ def main() -> None:
         folder = Path(tmp)
         ad = folder / "ad-users.csv"
         roster = folder / "roster.csv"
+        training = folder / "training.csv"
         ad.write_bytes(ad_export(args.rows))
         roster.write_bytes(roster_export(args.rows))
-        print(f"{args.rows} AD accounts ({ad.stat().st_size / 1e6:.1f} MB, CP932) and {args.rows} roster rows "
-              f"({roster.stat().st_size / 1e6:.1f} MB); medians of {args.rounds} rounds")
+        write_training_export(training, args.rows)
+        print(f"{args.rows} AD accounts ({ad.stat().st_size / 1e6:.1f} MB, CP932), {args.rows} roster rows "
+              f"({roster.stat().st_size / 1e6:.1f} MB) and {args.rows} training records "
+              f"({training.stat().st_size / 1e6:.1f} MB); medians of {args.rounds} rounds")
         env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
         env["PYTHONPYCACHEPREFIX"] = str(folder / "pycache")
         todo = {name: argv for commands in flows(folder).values() for name, argv in commands.items()}
@@ -320,7 +327,7 @@ def main() -> None:
                                f"   peak RSS {statistics.median(rss[name]):5.0f} MB{sizes[name]}")
             used = statistics.median(map(sum, zip(*(cpu[name] for name in commands), strict=True)))
             print(f"  CPU total {used:6.2f} s")
-        table("the three commands' work in this process, phase by phase (no start-up; bundles through files):",
+        table("the four commands' work in this process, phase by phase (no start-up; bundles through files):",
               inside)
 
 if __name__ == "__main__":
