@@ -71,6 +71,17 @@ def test_the_playbook_and_its_windows_play_parse(ansible_playbook, tmp_path):
     assert "playbook: " in done.stdout
 
 
+def test_the_role_parses_when_listed_under_roles(ansible_playbook, tmp_path):
+    """The role's main entry point, for a playbook of the city's own: collect a host of either system."""
+    playbook = tmp_path / "own.yml"
+    playbook.write_text("- hosts: all\n  gather_facts: false\n  roles: [auditor]\n", encoding="utf-8")
+    done = subprocess.run([str(ansible_playbook), "--syntax-check", "-i", "localhost,", str(playbook)],
+                          capture_output=True, text=True, timeout=300, cwd=tmp_path, check=False,
+                          env={**os.environ, "LC_ALL": "C.UTF-8", "ANSIBLE_HOME": str(tmp_path),
+                               "ANSIBLE_ROLES_PATH": str(PLAYBOOK.parent / "roles")})
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
 def test_the_playbook_collects_this_host_fetches_and_audits_it(run_playbook, tmp_path):
     out = tmp_path / "run-2026-11"
     done = run_playbook("localhost,", {"auditor_output_dir": str(out), "auditor_segment": "lgwan",
@@ -92,6 +103,7 @@ def test_the_playbook_collects_this_host_fetches_and_audits_it(run_playbook, tmp
     assert data["facts"]["os"]["family"] == "linux"
 
     # The audit's results list it, by the hash of the file fetched.
+    assert (out / "results.json").is_file(), log
     results = json.loads((out / "results.json").read_text(encoding="utf-8"))
     assert results["format"] == "auditor-results/1"
     assert [t["id"] for t in results["targets"]] == [target_id]
@@ -136,6 +148,7 @@ def test_a_host_that_delivers_no_bundle_is_named_and_fails_the_run(run_playbook,
     assert sorted(p.name for p in (out / "evidence").iterdir()) == ["localhost.json"]
     assert (out / "missing-hosts.txt").read_text(encoding="utf-8") == "lg-ghost-01\n"
     assert "no evidence from: lg-ghost-01" in done.stdout
+    assert (out / "results.json").is_file(), log
     results = json.loads((out / "results.json").read_text(encoding="utf-8"))
     assert [t["id"] for t in results["targets"]] == [socket.gethostname()]
     assert not (out / "report.html").exists()
