@@ -251,7 +251,17 @@ def _collect(args: argparse.Namespace, labels: dict[str, str] | None = None) -> 
     return collector.collect(options)
 
 
-def _write(text: str | bytes, out: str | None, private: bool = True) -> None:
+def _render(doc: dict[str, Any], name: str, options: ReportOptions) -> str | bytes | Streamed:
+    """Format ``name`` of a run's document: given its spooled lists when the format streams them,
+    else the document read into memory."""
+    if streams(name):
+        return formats()[name](doc, options)
+    from auditor.results import materialized
+
+    return formats()[name](materialized(doc), options)
+
+
+def _write(text: str | bytes | Streamed, out: str | None, private: bool = True) -> None:
     """Write a report or a bundle to ``out`` (whole or not at all: see :mod:`auditor.output`), or to
     standard output without one.
 
