@@ -14,6 +14,7 @@ FIREWALL = FIXTURES / "firewall"
 WINDOWS_FIXTURES = FIXTURES / "windows"
 IMPORTS = {
     "ad-users": [EXPORTS / "ad-users-ps51.csv"],
+    "ad-password-policy": [EXPORTS / "ad-default-password-policy-ps51.txt", EXPORTS / "ad-fgpp-ps51.txt"],
     "hr-roster": [EXPORTS / "roster-excel-cp932.csv"],
     "training": [EXPORTS / "training-utf8bom.csv"],
     "secedit": [WINDOWS_FIXTURES / "secedit-weak.inf"],

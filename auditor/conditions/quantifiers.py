@@ -120,6 +120,9 @@ _SHOWN_AS_STR = {str, int, float, bool, list, dict}  # str() of these is the nam
 
 
 def _text(value: Any) -> str:
+    """A field as an item's name shows it; a list as its entries (the groups a policy is in force for)."""
+    if isinstance(value, list):
+        return ", ".join(map(_text, value))
     return "?" if value is MISSING or value is None else str(value)
 
 
@@ -127,7 +130,7 @@ def _texts(values: list[Any], kinds: set[type]) -> list[str]:
     """:func:`_text` of each value, given a superset of their types."""
     if kinds == {str}:
         return values
-    if kinds <= _SHOWN_AS_STR:
+    if kinds <= _SHOWN_AS_STR - {list}:
         return list(map(str, values))
     return list(map(_text, values))
 

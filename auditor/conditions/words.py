@@ -285,6 +285,23 @@ NOUNS: dict[str, Noun] = {
     "services.state": Noun("状態", "state"),
     "services.start_mode": Noun("スタートアップの種類", "start mode"),
     "services.processes": Noun("プロセス名", "process names", plural=True),
+    # the domain's fine-grained password policies and its built-in Administrator (issue #17)
+    "directory_accounts.rid": Noun("相対識別子（RID）", "relative identifier (RID)"),
+    "fine_grained_password_policies": Noun("きめ細かいパスワードポリシー", "fine-grained password policy",
+                                           en_plural="fine-grained password policies"),
+    "fine_grained_password_policies.name": Noun("ポリシー名", "policy name"),
+    "fine_grained_password_policies.effective_for": Noun("適用先のグループ・ユーザー", "list of the groups and "
+                                                         "users it is in force for"),
+    "fine_grained_password_policies.min_length": Noun("パスワードの最小文字数", "minimum password length",
+                                                      unit=CHARS),
+    "fine_grained_password_policies.min_char_classes": Noun("パスワードに求める文字種の数",
+                                                            "number of character classes a password needs"),
+    "fine_grained_password_policies.max_age_days": Noun("パスワードの有効期間", "maximum password age", unit=DAYS),
+    "fine_grained_password_policies.history": Noun("記憶するパスワード履歴の数", "number of remembered passwords"),
+    "fine_grained_password_policies.lockout_threshold": Noun("ロックアウトまでのログオン失敗回数",
+                                                             "number of failed logons before lockout", unit=TIMES),
+    "fine_grained_password_policies.lockout_duration_minutes": Noun("ロックアウトの継続時間", "lockout duration",
+                                                                    unit=MINUTES),
 }
 
 # The files whose owner and permissions linux_baseline.account_files records.
@@ -344,6 +361,10 @@ FLAGS: dict[str, Flag] = {
     "directory_accounts.password_not_required": Flag(
         ("パスワードなしでも使える", "may have no password"),
         ("パスワードが必須である", "requires a password"),
+    ),
+    "fine_grained_password_policies.reversible_encryption": Flag(
+        ("パスワードを元に戻せる形で保存する", "stores passwords in a reversible form"),
+        ("パスワードを元に戻せる形で保存しない", "does not store passwords in a reversible form"),
     ),
     "password_policy.reversible_encryption": Flag(
         ("パスワードを元に戻せる形で保存する", "stores passwords in a reversible form"),

@@ -260,6 +260,19 @@ DIRECTORY_ACCOUNTS = _list_of({
     "password_never_expires": BOOLEAN, "password_not_required": BOOLEAN, "reversible_encryption": BOOLEAN,
     "expires_at": INSTANT_OR_NULL,
     "groups": STRINGS,
+    "rid": COUNT,
+    "source": SOURCE_ROW,
+})
+
+# The domain's fine-grained password policies (auditor import ad-password-policy, issue #17): the
+# settings under password_policy's and lockout_policy's keys, with the subjects each is in effect for.
+FINE_GRAINED_PASSWORD_POLICIES = _list_of({
+    "name": {"type": "string", "empty": False, "required": True},
+    "precedence": {**_integer(1), "required": True},
+    "applies_to": STRINGS, "applies_to_dn": STRINGS, "effective_for": STRINGS,
+    **{key: PASSWORD_POLICY["schema"][key] for key in ("min_length", "min_char_classes", "complexity", "max_age_days",
+                                                       "min_age_days", "history", "reversible_encryption")},
+    "lockout_threshold": COUNT, "lockout_duration_minutes": COUNT, "lockout_window_minutes": COUNT,
     "source": SOURCE_ROW,
 })
 
@@ -464,6 +477,7 @@ ASSET_REGISTER = _list_of({
     "host_name": STRING_OR_NULL, "kind": STRING_OR_NULL, "department": STRING_OR_NULL, "owner": STRING_OR_NULL,
     "location": STRING_OR_NULL,
     "confidentiality": _CLASS_LEVEL, "integrity": _CLASS_LEVEL, "availability": _CLASS_LEVEL,
+    "fine_grained_password_policies": FINE_GRAINED_PASSWORD_POLICIES,
     "confidentiality_label": STRING_OR_NULL, "integrity_label": STRING_OR_NULL, "availability_label": STRING_OR_NULL,
     "status": _one_of("active", "disposed", "stored", "other"), "status_label": STRING_OR_NULL,
     "source": SOURCE_ROW,

@@ -10,7 +10,11 @@ Two shapes of export are read, column by column and case-insensitively:
   ``accountExpires``), FileTime integers in UTC where 0 and 0x7FFFFFFFFFFFFFFF mean
   never / not set.
 
-Where both are present the friendly one wins. ``MemberOf`` must be exported joined
+Where both are present the friendly one wins. ``SID`` (or ``objectSid``), in the default property
+set of Get-ADUser, gives each account's relative identifier (``rid``): 500 is the domain's built-in
+Administrator whatever it has been renamed to, which the checks judge as what it is.
+
+``MemberOf`` must be exported joined
 (``@{n='MemberOf';e={$_.MemberOf -join ';'}}``): Export-Csv writes a bare collection as its
 type name, which is refused rather than read as "no groups". Only the facts the checks need
 are kept; every record says which line of which file it came from.
@@ -53,6 +57,7 @@ Column = list[Any]
 ABSENT: Any = object()  # a row whose export gives no value for a fact: the key is left out
 BOOLEANS = {"True": True, "False": False, "": ABSENT}
 INSTANT_MEMO = 100_000  # instants remembered per column across batches (shared strings for repeated ones)
+SID = re.compile(r"S-1-[0-9]+(-[0-9]+)+", re.IGNORECASE)  # as Get-ADUser writes SID (and objectSid)
 YEAR_LAST = re.compile(r"\d{1,2}/\d{1,2}/\d{4}\b")  # 11/2/2026 (en-US) or 2/11/2026 (en-GB): which is it?
 
 
@@ -205,6 +210,22 @@ class _Columns:
             raise self.fail(f"expected a date and time such as {INSTANT_FORMS} (or a FileTime integer), "
                             f"found {shown(bad.value)}{bad.why()}{hint}", bad.value, index) from None
 
+    def rids(self, index: int) -> Column:
+        """The relative identifier (the last part) of each SID: 500 is the domain's built-in Administrator."""
+        def convert(raw: str) -> Any:
+            text = raw.strip()
+            if not text:
+                return ABSENT
+            if SID.fullmatch(text) is None:
+                raise self.fail(f"expected a SID such as S-1-5-21-1004336348-1177238915-682003330-500, found "
+                                f"{shown(raw)}", raw, index)
+            rid = text.rsplit("-", 1)[1]
+            check_int_text(rid, self.table.name, self.table.lines[self.column(index).index(raw)],
+                           f"column {self.table.header[index]!r}")
+            return int(rid)
+
+        return self._mapped(index, self.memos.get("rids", index, {"": ABSENT}), convert)
+
     def groups(self, index: int) -> Column:
         def convert(raw: str) -> list[str]:
             if raw.strip() in COLLECTION_NAMES:
@@ -265,6 +286,9 @@ def _facts(cols: _Columns, sam: int) -> tuple[dict[str, Column], set[str]]:
     instant("expires_at", "AccountExpirationDate", "accountExpires")
     if (member_of := cols.index("MemberOf")) is not None:
         facts["groups"] = cols.groups(member_of)
+    if (sid := cols.index("SID", "objectSid")) is not None:
+        facts["rid"] = cols.rids(sid)
+        optional.add("rid")
     return facts, optional
 
 
