@@ -51,7 +51,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from auditor.evidence.bundle import BundleBuilder
-from auditor.evidence.importers import net_accounts, register
+from auditor.evidence.importers import ImportOptions, net_accounts, register
 from auditor.evidence.importers.csvrows import csv_table
 from auditor.evidence.importers.textio import decode
 from auditor.evidence.importers.windows import psjson
@@ -516,6 +516,14 @@ class ADPasswordPolicyImporter:
 
     def __init__(self) -> None:
         self.state = Read()
+
+    def configure(self, options: ImportOptions) -> None:
+        """Refuse the options of the spreadsheet importers: these exports have no columns to map or sheets."""
+        if options.mapping is not None:
+            raise InputError(options.mapping, "--mapping is for hr-roster and training: the ad-password-policy import "
+                             "reads the cmdlets' own property names")
+        if options.sheet is not None:
+            raise InputError("--sheet", "the ad-password-policy import reads text, JSON or CSV, which have no sheets")
 
     def read_stream(self, path: Path, file: BinaryIO, builder: BundleBuilder) -> None:
         """As :meth:`read`, the file's size checked before it is read."""

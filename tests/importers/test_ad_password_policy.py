@@ -327,3 +327,22 @@ def test_mutated_policy_exports_import_or_raise_input_error(data):
     meets the schemas, see tests/conftest.py) or refused with an InputError, never another exception."""
     import_a_mutated_fixture(data, [DEFAULT_LIST, DEFAULT_JSON, FGPP_LIST, FGPP_JSON, FGPP_CSV, NET_DOMAIN],
                              ADPasswordPolicyImporter(), "policy.txt")
+
+
+def test_options_of_the_spreadsheet_importers_are_refused(tmp_path, capsys):
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text("format: auditor-hr-mapping/1\n", encoding="utf-8")
+    assert main(["import", "ad-password-policy", str(DEFAULT_LIST), "--mapping", str(mapping)]) == 2
+    assert "--mapping is for hr-roster and training" in capsys.readouterr().err
+    assert main(["import", "ad-password-policy", str(DEFAULT_LIST), "--sheet", "S"]) == 2
+    assert "no sheets" in capsys.readouterr().err
+
+
+def test_audit_import_judges_the_domain_without_writing_a_bundle(capsys):
+    main(["audit", "--import", "ad-password-policy", str(DEFAULT_LIST), "--import", "ad-password-policy",
+          str(FGPP_LIST), "--format", "json", "--lang", "en", "--no-history"])
+    doc = json.loads(capsys.readouterr().out)
+    statuses = {r["check"]: r["status"] for r in doc["results"]}
+    assert statuses["lockout-threshold"] == "fail" and statuses["privileged-password-policy"] == "pass"
+    assert statuses["fine-grained-password-policies"] == "fail"  # PSO-ServiceAccounts never locks
+    assert {t["kind"] for t in doc["targets"]} == {"directory"} and len(doc["targets"]) == 1
