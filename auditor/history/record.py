@@ -305,7 +305,7 @@ class _Targets:
             streaks = b""
             if fails:
                 if before is not None and before.target == stored:
-                    streaks = pack_streaks(self._streaks(fails, number, checks, before))
+                    streaks = self._streaks(fails, number, checks, before, statuses)
                 else:
                     streaks = first_streaks(len(fails))
             while head is not None and str(head.get("id")) < target:  # the document's targets, read in step
@@ -325,23 +325,27 @@ class _Targets:
         self._write_checks()
         return seq + 1
 
-    def _streaks(self, fails: list[int], number: int, checks: tuple[str, ...], before: Any) -> list[int]:
-        """For each failed position, the failures in a row so far: one more than the predecessor's, or 1."""
-        earlier = fail_positions(before.statuses)
-        if not earlier:
-            return [1] * len(fails)
-        streak_at = dict(zip(earlier, unpack_streaks(before.streaks), strict=False))
+    def _streaks(self, fails: list[int], number: int, checks: tuple[str, ...], before: Any,
+                 statuses: str) -> bytes:
+        """The packed streaks of the failed positions: one more than the predecessor's, or 1."""
         key = (before.checkset, number)
-        align = self.aligned.get(key)
-        if align is None:
+        aligned = self.aligned.get(key)
+        if aligned is None:
             old = self.before_sets.get(before.checkset, ())
             if old == checks:
-                align = list(range(len(checks)))
+                aligned = (list(range(len(checks))), True)
             else:
                 where = {c: i for i, c in enumerate(old)}
-                align = [where.get(c, -1) for c in checks]
-            self.aligned[key] = align
-        return [streak_at.get(align[i], 0) + 1 for i in fails]
+                aligned = ([where.get(c, -1) for c in checks], False)
+            self.aligned[key] = aligned
+        align, same = aligned
+        if same and before.statuses.lower() == statuses.lower():  # the same failures as last time: each one more
+            return pack_streaks([n + 1 for n in unpack_streaks(before.streaks)])
+        earlier = fail_positions(before.statuses)
+        if not earlier:
+            return first_streaks(len(fails))
+        streak_at = dict(zip(earlier, unpack_streaks(before.streaks), strict=False))
+        return pack_streaks([streak_at.get(align[i], 0) + 1 for i in fails])
 
     def _write_checks(self) -> None:
         sets = [{"run": self.run_id, "number": n, "checks": "\n".join(db_text(c) for c in checks)}

@@ -94,8 +94,8 @@ def tables(version: int = SCHEMA_VERSION) -> MetaData:
           Column("checks", Text, nullable=False))  # check ids, one a line, in the results' order
     targets = Table(f"{PREFIX}run_targets", md,
                     Column("run", Integer, ForeignKey(f"{PREFIX}runs.id"), primary_key=True),
-                    Column("seq", Integer, primary_key=True, autoincrement=False),  # position in the run (id order)
-                    Column("target", Text, nullable=False),
+                    Column("seq", Integer, nullable=False),  # the position in the run: targets by id, as recorded
+                    Column("target", Text, primary_key=True),
                     Column("kind", Text),
                     Column("segment", Text),
                     Column("department", Text),
