@@ -357,7 +357,7 @@ def _fold(value: Any) -> Any:
     return value.casefold() if isinstance(value, str) else value
 
 
-MAX_REMEMBERED_TEXTS = 100_000  # regex answers kept per condition (see Regex.param_test)
+MAX_REMEMBERED_TEXTS = 20_000  # regex answers kept per condition (see Regex.param_test)
 
 
 @register
