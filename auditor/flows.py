@@ -12,7 +12,7 @@ nothing and is never cited.
 
 Some rules cannot be judged exactly: the importer marked them with ``error``, they name
 objects it could not resolve (FQDN addresses), or they are restricted to interfaces and
-the zones file does not say which interfaces face the zone. The space such a rule *may*
+neither the zones file nor the device's configuration says which interfaces face the zone. The space such a rule *may*
 match carries a taint naming it; when that space is later decided, the verdict is
 ``undetermined`` unless every possible verdict is the same. A flow is therefore never
 silently allowed or denied because of a rule the analysis could not read.
@@ -600,16 +600,27 @@ class Zone:
 EXTERNAL = "external"
 
 
-def zones_of(zones_fact: list[dict[str, Any]]) -> list[Zone]:
+def zones_of(zones_fact: list[dict[str, Any]], external: dict[str, Any] | None = None) -> list[Zone]:
     """The zones of the ``zones`` area, plus the pseudo-zone ``external``: every address in no zone.
 
-    The pseudo-zone is faced by the interfaces of the zones whose segment is ``external``
-    (the WAN side), when the file lists any.
+    The pseudo-zone is faced by the interfaces of the zones whose segment is ``external`` (the
+    WAN side), when the file lists any; else by those the importer inferred from the device's
+    routes (``external``: the rule list's ``external_zone``). The zones must not share an address
+    (the loader gives nested zones only the addresses their own networks do not leave to more
+    specific zones): a bundle edited to make them overlap cannot be analysed.
     """
     out = [Zone(z["name"], z["segment"], z["role"], tuple(z.get("interfaces", [])), _zone_addresses(z))
            for z in zones_fact]
+    for family in (4, 6):
+        spans = sorted((lo, hi, z.name) for z in out for lo, hi in z.addresses[family])
+        for (_, hi, first), (lo, _, second) in zip(spans, spans[1:], strict=False):
+            if lo <= hi:
+                raise FactError(f"zones {_brief(first)} and {_brief(second)} share the address "
+                                f"{address_text(family, lo)}: every address belongs to at most one zone")
     taken = {f: union([z.addresses[f] for z in out]) for f in (4, 6)}
     wan = tuple(dict.fromkeys(i for z in out if z.segment == EXTERNAL for i in z.interfaces))
+    if not wan and isinstance(external, dict) and isinstance(external.get("interfaces"), list):
+        wan = tuple(str(i) for i in external["interfaces"])
     rest = {f: minus(((0, ADDRESS_MAX[f]),), taken[f]) for f in (4, 6)}
     if not any(z.name == EXTERNAL for z in out):
         out.append(Zone(EXTERNAL, EXTERNAL, "", wan, rest))
@@ -671,7 +682,7 @@ class RuleSet:
         self.rules = rules_fact["rules"]
         self.vdom = vdom
         vdoms = _vdoms(rules_fact) if vdom is None else []
-        self.zones = zones if zones is not None else zones_of(zones_fact)
+        self.zones = zones if zones is not None else zones_of(zones_fact, rules_fact.get("external_zone"))
         if vdom is not None:  # a zone is faced, in this VDOM, by those of its interfaces the VDOM has
             faces = _vdom_faces(rules_fact, vdom)
             if faces is not None:

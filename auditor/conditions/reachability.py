@@ -445,8 +445,15 @@ def _uncertainty(rule: dict[str, Any], source: Zone, destination: Zone) -> str:
         return f"names addresses that cannot be resolved offline ({', '.join(names)})"
     faces = [z.name for z in (source, destination) if not z.interfaces]
     if faces and (rule.get("source_interfaces") or rule.get("destination_interfaces")):
-        return (f"is limited to interfaces, and the zones file lists none for {', '.join(faces)}; "
-                "add the zone's interfaces")
+        return (f"is limited to interfaces, and neither the zones file nor the device's configuration says "
+                f"which interface faces {', '.join(faces)}; add the zone's interfaces for this device "
+                "(interfaces: {TARGET-ID: [...]})")
+    several = [z for z in (source, destination) if len(z.interfaces) > 1]
+    if several and (rule.get("source_interfaces") or rule.get("destination_interfaces")):
+        zone = several[0]
+        return (f"is limited to interfaces, and {zone.name} is faced by several interfaces "
+                f"({', '.join(zone.interfaces[:6])}{', …' if len(zone.interfaces) > 6 else ''}) of which it names "
+                "only some; one zones file serving several devices gives each its own (interfaces: {TARGET-ID: [...]})")
     if any("icmp_type" in s for s in rule.get("services", [])):
         return "matches an ICMP type the analysis does not know"
     return "its match cannot be decided for these zones"

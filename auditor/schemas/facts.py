@@ -335,6 +335,20 @@ _ADDRESS_PAIRS: Rule = {"type": "list", "schema": {"type": "list", "minlength": 
 _PORT_PAIRS: Rule = {"type": "list", "schema": {"type": "list", "minlength": 2,
                                                 "schema": _integer(0, 65535)}}
 _REQUIRED_BOOLEAN: Rule = {"type": "boolean", "required": True}
+_INFERENCE_SOURCES = ("system interface", "router static", "router static6", "ip route")
+_INTERFACE_NETWORKS = _list_of({  # what the device's configuration says lies behind each interface
+    "interface": {"type": "string", "nullable": True, "required": True},  # null: a blackhole route
+    "port": STRING, "vdom": STRING,
+    "networks": {**STRINGS, "required": True},
+    "inferred_from": {**_one_of(*_INFERENCE_SOURCES), "required": True},
+    "file": STRING, "line": _integer(1),
+    "distance": COUNT, "priority": COUNT, "blackhole": BOOLEAN, "ignored": STRING, "note": STRING,
+})
+_INFERRED = _list_of({  # the records that decided a zone's interfaces (a subset of their keys)
+    "interface": STRING, "port": STRING, "vdom": STRING, "networks": STRINGS,
+    "inferred_from": _one_of(*_INFERENCE_SOURCES), "file": STRING, "line": _integer(1),
+})
+_INTERFACES_FROM = _one_of("zones file", "parent", "device configuration")
 FIREWALL_RULES = _record({
     "device": _one_of("fortigate", "iptables", "nftables"),
     "chain": STRING,
@@ -372,6 +386,8 @@ FIREWALL_RULES = _record({
     "vdoms": STRINGS,
     "vdom_interfaces": {"type": "dict", "keysrules": {"type": "string"}, "valuesrules": STRINGS},
     "predefined_services": STRINGS,
+    "interface_networks": _INTERFACE_NETWORKS,
+    "external_zone": _record({"interfaces": STRINGS, "interfaces_from": _INTERFACES_FROM, "inferred": _INFERRED}),
 })
 
 ZONES = _list_of({
@@ -381,6 +397,9 @@ ZONES = _list_of({
     "networks": STRINGS,
     "intervals": {**_ADDRESS_PAIRS, "required": True},
     "interfaces": STRINGS,
+    "interfaces_from": _INTERFACES_FROM,
+    "within": STRINGS,
+    "inferred": _INFERRED,
 })
 
 # Endpoint facts of issue #14 (GL-D09 server baseline, GL-C07, GL-A14, GL-A17/A18, GL-A19).

@@ -1,9 +1,10 @@
 """Schema of the ``auditor-zones/1`` file: which address belongs to which segment and role.
 
 The zones file is a contract between the city and the firewall checks (guideline §3.1):
-a wrong or overlapping zone would silently move a flow into another row of the permitted
+a wrong or ambiguous zone would silently move a flow into another row of the permitted
 flows table, so the file is validated strictly (no unknown keys) and every problem names
-its line.
+its line. Zones may nest (a host inside its office network); evidence/zones.py checks that
+they do so cleanly.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ ZONE = {
     "segment": {"type": "string", "allowed": list(ZONE_SEGMENTS), "required": True},
     "role": {"type": "string", "allowed": list(ZONE_ROLES), "required": True},
     "networks": {"type": "list", "required": True, "empty": False, "schema": _TEXT},
-    "interfaces": {"type": "list", "schema": _TEXT, "default": []},
+    # a list of interface names, or a mapping of target id to such a list (checked by evidence/zones.py)
+    "interfaces": {"type": ["list", "dict"], "default": []},
 }
 
 ZONES = {

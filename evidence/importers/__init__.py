@@ -80,7 +80,7 @@ def add_source(builder: BundleBuilder, name: str, parser: str, digest: Any, area
 
 _REGISTRY: dict[str, Callable[[], Importer]] = {}
 # modules and subpackages here that are not importers
-HELPERS = {"textio", "tabular", "csvrows", "registers", "windows"}
+HELPERS = {"textio", "tabular", "csvrows", "registers", "windows", "fortigate_interfaces", "linux_routes"}
 
 
 def register(name: str) -> Callable[[Callable[[], Importer]], Callable[[], Importer]]:

@@ -51,6 +51,7 @@ from auditor.evidence.firewall_rules import (
 )
 from auditor.evidence.fortios_services import load_table
 from auditor.evidence.importers import register
+from auditor.evidence.importers.fortigate_interfaces import device_networks
 from auditor.evidence.importers.textio import decode
 from auditor.evidence.segments import segments_fact
 from auditor.evidence.zones import ZonedImporter, store_zones
@@ -855,11 +856,13 @@ class FortigateImporter(ZonedImporter):
             scopes = vdom_scopes(tree, str(path), self.vdom, header_vdom(text))
             rules: list[Rule] = []
             used: set[str] = set()
+            networks: list[dict[str, Any]] = []
             faces: dict[str, list[str]] = {}
             for vdom, scope in scopes:  # each VDOM its own tables and its own first-match list
                 objects = Objects(scope, str(path))
                 rules += policy_rules(scope, str(path), objects, vdom)
                 used |= objects.predefined_used
+                networks += device_networks(tree, scope, str(path))  # what lies behind each port
                 found = vdom_interfaces(tree, vdom, scope) if vdom is not None else None
                 if found is not None:
                     faces[str(vdom)] = found
@@ -879,7 +882,7 @@ class FortigateImporter(ZonedImporter):
             builder.set_fact("interfaces", interfaces)
             if self.zones is not None and self.zones_path is not None:
                 builder.set_fact("segments", segments_fact(interfaces, self.zones, self.zones_path))
-        store_zones(builder, self.zones, self.zones_path)
+        store_zones(builder, self.zones, self.zones_path, networks)
 
 
 @register("fortigate")

@@ -41,6 +41,7 @@ from auditor.evidence.firewall_rules import (
     store_rules,
 )
 from auditor.evidence.importers import register
+from auditor.evidence.importers.linux_routes import is_route_listing, route_networks
 from auditor.evidence.importers.textio import decode
 from auditor.evidence.zones import ZonedImporter, store_zones
 
@@ -397,11 +398,17 @@ def flatten(table: Table, chain: str, name: str) -> list[Rule]:
 class IptablesImporter(ZonedImporter):
     name = "iptables"
     target_kind = "network"
-    description = "iptables-save output (filter table: FORWARD into firewall_rules, INPUT into firewall_input_rules)"
+    description = ("iptables-save output (filter table: FORWARD into firewall_rules, INPUT into firewall_input_rules); "
+                   "with it, `ip route show` output says what lies behind each interface")
 
     def read(self, path: Path, data: bytes, builder: BundleBuilder) -> None:
         check_size(path, "firewall", len(data))  # before any work on it (the caller has read the file)
         text, encoding = decode(data, str(path))
+        if is_route_listing(text):  # the gateway's `ip route` table, given with its rules
+            self.networks = (self.networks or []) + route_networks(text, str(path))
+            builder.add_source(str(path), f"ip route ({encoding})", data, "firewall_rules")
+            store_zones(builder, self.zones, self.zones_path, self.networks)
+            return
         table = parse_save(text, str(path))
         for chain, area in (("FORWARD", "firewall_rules"), ("INPUT", "firewall_input_rules")):
             policy = table.policies.get(chain, ("ACCEPT", 0))[0]
@@ -409,7 +416,7 @@ class IptablesImporter(ZonedImporter):
             builder.add_source(str(path), f"iptables-save ({encoding})", data, area)
             store_rules(builder, area, path,
                         rules_fact("iptables", "accept" if policy == "ACCEPT" else "deny", rules, chain), rules)
-        store_zones(builder, self.zones, self.zones_path)
+        store_zones(builder, self.zones, self.zones_path, self.networks)
 
 
 @register("iptables")

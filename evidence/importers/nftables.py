@@ -56,6 +56,7 @@ from auditor.evidence.firewall_rules import (
     store_rules,
 )
 from auditor.evidence.importers import register
+from auditor.evidence.importers.linux_routes import is_route_listing, route_networks
 from auditor.evidence.importers.textio import decode
 from auditor.evidence.zones import ZonedImporter, store_zones
 
@@ -1243,17 +1244,23 @@ class NftablesImporter(ZonedImporter):
     name = "nftables"
     target_kind = "network"
     description = ("nft list ruleset output (inet/ip/ip6 filter chains: hook forward into firewall_rules, "
-                   "hook input into firewall_input_rules)")
+                   "hook input into firewall_input_rules); with it, `ip route show` output says what lies behind "
+                   "each interface")
 
     def read(self, path: Path, data: bytes, builder: BundleBuilder) -> None:
         check_size(path, "firewall", len(data))  # before any work on it (the caller has read the file)
         text, encoding = decode(data, str(path))
+        if is_route_listing(text):  # the gateway's `ip route` table, given with its rules
+            self.networks = (self.networks or []) + route_networks(text, str(path))
+            builder.add_source(str(path), f"ip route ({encoding})", data, "firewall_rules")
+            store_zones(builder, self.zones, self.zones_path, self.networks)
+            return
         tables = parse_ruleset(text, str(path))
         for hook, area in (("forward", "firewall_rules"), ("input", "firewall_input_rules")):
             rules, default, chain = hook_rules(tables, hook, str(path))
             builder.add_source(str(path), f"nft list ruleset ({encoding})", data, area)
             store_rules(builder, area, path, rules_fact("nftables", default, rules, chain), rules)
-        store_zones(builder, self.zones, self.zones_path)
+        store_zones(builder, self.zones, self.zones_path, self.networks)
 
 
 @register("nftables")

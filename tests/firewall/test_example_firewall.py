@@ -3,6 +3,8 @@
 import json
 from pathlib import Path
 
+from auditor.evidence.zones import load_zones
+
 from auditor.cli import main
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -23,3 +25,20 @@ def test_example_firewall_imports_with_its_planted_flaws(tmp_path):
     assert rules["50"]["enabled"] is False
     assert [r["origin"]["id"] for r in bundle["facts"]["firewall_rules"]["rules"]] == \
         ["10", "11", "20", "21", "22", "30", "31", "40", "50", "60"]
+
+
+def _results(tmp_path, zones: Path, name: str) -> list[tuple]:
+    bundle, report = tmp_path / f"{name}.json", tmp_path / f"{name}-report.json"
+    assert main(["import", "fortigate", str(EXAMPLES / "exports" / "kakuu-fw01.conf"), "--zones", str(zones),
+                 "--target", "kakuu-fw01", "--out", str(bundle)]) == 0
+    main(["audit", str(bundle), "--format", "json", "--lang", "en", "--out", str(report)])
+    return [(r["check"], r["status"], r["message"], r["findings"]) for r in json.loads(report.read_text())["results"]]
+
+
+def test_the_example_zones_written_nested_give_the_verdicts_of_the_flat_zones(tmp_path):
+    flat = Path(__file__).resolve().parents[1] / "fixtures" / "firewall" / "zones-kakuu-flat.yaml"
+    assert not any("within" in z for z in load_zones(flat))  # today's flat file: no zone inside another
+    assert sum("within" in z for z in load_zones(EXAMPLES / "zones.yaml")) == 6
+    nested, before = _results(tmp_path, EXAMPLES / "zones.yaml", "nested"), _results(tmp_path, flat, "flat")
+    assert nested == before
+    assert sum(status == "fail" for _, status, _, _ in nested) == 4  # the planted flaws, found either way

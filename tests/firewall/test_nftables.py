@@ -166,7 +166,9 @@ def test_cli_import_validates_and_stores_the_zones(tmp_path):
     assert (len(forward["rules"]), len(inputs["rules"])) == (14, 10)
     assert forward["rules"][2]["origin"]["file"] == str(KAKUU)
     assert [z["name"] for z in facts["zones"]][:2] == ["mynumber-office", "mynumber-server"]
-    assert facts["zones"][0]["intervals"] == [["10.10.0.0", "10.10.15.255"]]
+    # the My Number network without the server network nested in it
+    assert facts["zones"][0]["intervals"] == [["10.10.0.0", "10.10.15.255"], ["10.10.32.0", "10.10.255.255"]]
+    assert facts["zones"][1]["within"] == ["mynumber-office"] and facts["zones"][1]["interfaces"] == ["port1"]
     for area in ("firewall_rules", "firewall_input_rules"):
         assert problems({"v": facts[area]}, {"v": FACT_SCHEMAS[area]}) == []
     errors = [(e["area"], e["message"]) for e in target.collector_errors]
