@@ -396,7 +396,8 @@ class Trap:
                         break
             except OSError:
                 pass
-            self.hosts.append(requested_host(data))
+            if data:  # a connection opened ahead and closed without a byte asks for nothing (a preconnect)
+                self.hosts.append(requested_host(data))
             conn.close()
 
     def page_requests(self) -> list[str]:
