@@ -299,7 +299,6 @@ def _guard_out(out: str | None, *inputs: str | None) -> None:
 def cmd_audit(args: argparse.Namespace) -> int:
     from auditor import bundles, fleet, inventory
     from auditor.clock import now_iso
-    from auditor.history import record_run
     from auditor.policy import load_policy
     from auditor.results import ResultsDocument
     from auditor.selection import load_tailoring, resolve
@@ -348,7 +347,11 @@ def cmd_audit(args: argparse.Namespace) -> int:
             judging = fleet.Judging(selection=selection, lang=args.lang, as_of=args.as_of, org=org,
                                     stages=list(decisions.values()), groups=groups, folder=folder)
             doc = record.assemble(fleet.judge(judging, args.jobs or fleet.default_jobs()))
-            doc["trend"] = [] if args.no_history else record_run(args.history, doc, doc["results"])
+            doc["trend"] = []
+            if not args.no_history:
+                from auditor.history import record_run  # SQLAlchemy: imported only when a run is recorded
+
+                doc["trend"] = record_run(args.history, doc, doc["results"])
             _write(_render(doc, args.format, _report_options(args)), args.out)
             _leave_for_exit(groups, org, doc)
             gc.freeze()
