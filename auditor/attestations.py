@@ -71,6 +71,11 @@ class Attestations:
     items: list[Attestation]
     latest: date | None = None
 
+    def passes_over(self, check: Any) -> bool:
+        """Applying to an unjudged result (not applicable, no day) changes nothing: only manual
+        results are attested, and only a judged one moves the latest day."""
+        return True
+
     def apply(self, result: Result) -> Result:
         """A manual result attested (pass), lapsed (fail) or left manual (see the module)."""
         day = result.as_of

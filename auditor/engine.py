@@ -105,12 +105,15 @@ def _area(path: str) -> str:
     return path.split(".", 1)[0].split("[", 1)[0]
 
 
-def _cited(target: Target, areas: set[str]) -> list[str]:
-    """The raw inputs behind the areas a check read, or the bundle files when unknown."""
-    cited = [f"{s['file']}: {s['name']}" for s in target.sources if s.get("area") in areas]
-    if not cited:
-        cited = sorted({target.area_file[a] for a in areas if a in target.area_file})
-    return cited
+def _cited_index(target: Target) -> dict[str, list[str]]:
+    """The raw inputs behind each fact area (as ``file: name``, in the order the bundles list them),
+    for the areas whose sources are known: one pass over the target's sources."""
+    index: dict[str, list[str]] = {}
+    for s in target.sources:
+        area = s.get("area")
+        if isinstance(area, str):
+            index.setdefault(area, []).append(f"{s['file']}: {s['name']}")
+    return index
 
 
 def _source(target: Target, reads: list[tuple[Target | None, str]]) -> dict[str, Any] | None:
@@ -205,13 +208,13 @@ class Engine:
             yield from self.evaluate_target(target)
 
     def evaluate_target(self, target: Target) -> Iterator[Result]:
-        for check, (applies, reason, message) in zip(self.selection.checks, self._plan(target), strict=True):
+        for check, (applies, reason, message) in zip(self.selection.checks, self.plan(target), strict=True):
             if applies is False:
                 yield Result(check, target, "notapplicable", message)
             else:
                 yield self.evaluate(check, target, (applies, reason))
 
-    def _plan(self, target: Target) -> list[tuple[bool | None, str, dict[str, str] | None]]:
+    def plan(self, target: Target) -> list[tuple[bool | None, str, dict[str, str] | None]]:
         """Which checks apply to a target, decided once per (kind, segment, labels, OS) signature: a
         fleet is a few kinds of machine, and each check's ``applies_to`` reads nothing else."""
         family = target.os_family if target.kind == "endpoint" else None
@@ -246,32 +249,24 @@ class Engine:
         plan = self._read_plans.get(check.id)
         if plan is None:
             plan = self._read_plans[check.id] = self._read_plan(check)
-        reads = [(org if in_org else target, inner) for in_org, inner, _ in plan.reads]
-        for (owner, _), (_, _, area) in zip(reads, plan.reads, strict=True):
-            if owner is not None and owner.pending:  # a lazily loaded area is checked when first read
-                owner.validate(area)
-        for in_org, area in plan.condition_areas:
-            owner = org if in_org else target
-            if owner is not None and owner.pending:
-                owner.validate(area)
+        if target.pending or (org is not None and org.pending):  # a lazily loaded area is checked when first read
+            for in_org, _, area in plan.reads:
+                owner = org if in_org else target
+                if owner is not None and owner.pending:
+                    owner.validate(area)
+            for in_org, area in plan.condition_areas:
+                owner = org if in_org else target
+                if owner is not None and owner.pending:
+                    owner.validate(area)
         memo = self._cache_for(target)
-        cited: list[str] = []
-        dates = []
-        for (owner, _), (in_org, _, area) in zip(reads, plan.reads, strict=True):
-            if owner is None:
-                continue
-            key = ("cited", in_org, area)
-            found = (self._lasting if in_org else memo).get(key)
-            if found is None:
-                found = (self._lasting if in_org else memo)[key] = _cited(owner, {area})
-            cited.extend(found)
-            if area in owner.area_date:
-                dates.append(owner.area_date[area])
-        evidence = list(dict.fromkeys(cited)) or [b.path for b in target.files]
+        read = memo.get(("evidence", plan.reads))  # the checks that read the same areas cite the same evidence
+        if read is None:
+            read = memo[("evidence", plan.reads)] = self._evidence(plan, target, memo)
+        evidence, newest = read
         root = target.root
         if root is None:  # once per target; an area found invalid later is taken out of it (Target.validate)
             root = target.root = {**target.facts, ORG: org.facts if org is not None else {}}
-        as_of = self.as_of or (max(dates) if dates else target.collected_on)  # collected_on parses every file's date
+        as_of = self.as_of or newest or target.collected_on  # collected_on parses every file's date
         ctx = Context(params=self.selection.params, as_of=as_of,
                       item_key=check.item, root=root, cache=memo, lasting=self._lasting,
                       lasting_lists=self._lasting_lists)
@@ -285,17 +280,21 @@ class Engine:
                                    "department": target.department, "labels": target.labels}}
                 if not conditions.holds(check.applies_if, scope, ctx):
                     return Result(check, target, "notapplicable", self._not_holding(check, ctx))
-            for (owner, path), full in zip(reads, check.reads, strict=True):
+            subject: Any = root
+            for (in_org, inner, area), full in zip(plan.reads, check.reads, strict=True):
+                owner = org if in_org else target
                 if owner is None:
-                    return self._error(check, target, NO_ORGANIZATION.format(path=full), not_supplied(_area(path)),
+                    return self._error(check, target, NO_ORGANIZATION.format(path=full), not_supplied(area),
                                        evidence, as_of)
-                if _area(path) in owner.area_problems:
-                    return self._error(check, target, owner.area_problems[_area(path)],
-                                       broken(*owner.area_problem_at.get(_area(path), (None, None))), evidence, as_of)
-                if conditions.get_path(owner.facts, path) is MISSING:
+                if area in owner.area_problems:
+                    return self._error(check, target, owner.area_problems[area],
+                                       broken(*owner.area_problem_at.get(area, (None, None))), evidence, as_of)
+                subject = conditions.get_path(owner.facts, inner)
+                if subject is MISSING:
                     raise MissingFact(full)
             single = len(check.reads) == 1
-            subject = conditions.get_path(root, check.reads[0]) if single else root
+            if not single:
+                subject = root
             outcome = conditions.evaluate(check.condition or {}, subject, ctx, check.reads[0] if single else "")
         except MissingFact as exc:
             label = exc.label.removeprefix("facts.")
@@ -306,7 +305,8 @@ class Engine:
             detail, cause = _why_missing(owner, path)
             return self._error(check, target, detail, cause, evidence, as_of)
         except EvaluationError as exc:
-            files = sorted({o.area_file[_area(p)] for o, p in reads if o is not None and _area(p) in o.area_file})
+            files = sorted({o.area_file[_area(p)] for o, p in self._reads(plan, target)
+                            if o is not None and _area(p) in o.area_file})
             return self._error(check, target, str(exc),
                                exc.cause or broken(", ".join(files) or None, ", ".join(check.reads)), evidence, as_of)
 
@@ -314,7 +314,32 @@ class Engine:
             shown = subject if single and not isinstance(subject, dict | list) else None
             return Result(check, target, "pass", self._passed(shown), evidence=evidence, as_of=as_of)
         return Result(check, target, "fail", self._fail_message(check, outcome.findings, ctx), outcome.findings,
-                      evidence, as_of=as_of, source=_source(target, reads))
+                      evidence, as_of=as_of, source=_source(target, self._reads(plan, target)))
+
+    def _reads(self, plan: _ReadPlan, target: Target) -> list[tuple[Target | None, str]]:
+        """Which evidence each path of a check reads, and the path there."""
+        return [(self.org if in_org else target, inner) for in_org, inner, _ in plan.reads]
+
+    def _evidence(self, plan: _ReadPlan, target: Target, memo: dict[Any, Any]) -> tuple[list[str], date | None]:
+        """What a check that reads ``plan``'s areas cites (the raw inputs behind them, else the target's
+        bundle files), and the newest collection date among them (None: none is dated)."""
+        cited: list[str] = []
+        dates = []
+        for in_org, _, area in plan.reads:
+            owner = self.org if in_org else target
+            if owner is None:
+                continue
+            where = self._lasting if in_org else memo
+            index = where.get("cited")
+            if index is None:
+                index = where["cited"] = _cited_index(owner)
+            found = index.get(area)
+            if found is None:
+                found = [owner.area_file[area]] if area in owner.area_file else []
+            cited.extend(found)
+            if area in owner.area_date:
+                dates.append(owner.area_date[area])
+        return list(dict.fromkeys(cited)) or [b.path for b in target.files], max(dates) if dates else None
 
     def _not_holding(self, check: Check, ctx: Context) -> dict[str, str]:
         """The message of a check whose ``applies_if`` does not hold: the same words for every target

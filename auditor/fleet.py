@@ -25,7 +25,7 @@ from auditor import bundles
 from auditor.bundles import BundleFile, Target
 from auditor.engine import Engine
 from auditor.memory import paused_gc
-from auditor.results import SliceBuilder, SliceOutcome
+from auditor.results import SliceBuilder, SliceOutcome, Unjudged
 from auditor.selection import Selection
 
 MIN_PARALLEL_TARGETS = 64  # below this, starting workers costs more than it saves
@@ -43,6 +43,7 @@ class Judging:
     stages: list[Any]  # decision stages (attestations, then waivers), applied to each result in order
     groups: dict[str, list[BundleFile]]
     folder: str  # where the spool files go
+    history: bool = False  # each target's history row spooled too (see auditor.results.history_rows)
 
 
 def default_jobs() -> int:
@@ -72,9 +73,11 @@ def slices(groups: dict[str, list[BundleFile]], count: int) -> list[list[str]]:
 def judge_slice(judging: Judging, ids: Iterable[str]) -> SliceOutcome:
     """The results of the targets ``ids`` (in order), written to spools as they are made."""
     engine = Engine(judging.selection, as_of=judging.as_of, org=judging.org)
-    builder = SliceBuilder(judging.selection, judging.lang, judging.folder)
+    builder = SliceBuilder(judging.selection, judging.lang, judging.folder, history=judging.history)
     org = judging.org
     stages = judging.stages
+    checks = judging.selection.checks
+    layouts: dict[int, list[int | Unjudged]] = {}
     with paused_gc():
         for target_id in ids:
             files = judging.groups[target_id]
@@ -83,11 +86,38 @@ def judge_slice(judging: Judging, ids: Iterable[str]) -> SliceOutcome:
             builder.begin(target)
             if not target.files:  # none of its files could be read: listed as unread, not judged
                 continue
-            for result in engine.evaluate_target(target):
-                for stage in stages:
-                    result = stage.apply(result)
-                builder.add(result)
+            plan = engine.plan(target)
+            layout = layouts.get(id(plan))  # the engine keeps one plan per kind of target for the run
+            if layout is None:
+                layout = layouts[id(plan)] = _layout(checks, plan, stages, builder, target)
+            for step in layout:
+                if type(step) is int:
+                    result = engine.evaluate(checks[step], target, plan[step][:2])
+                    for stage in stages:
+                        result = stage.apply(result)
+                    builder.add(result)
+                else:
+                    builder.add_unjudged(step, target)  # type: ignore[arg-type]
     return builder.outcome(stages)
+
+
+def _layout(checks: list[Any], plan: list[tuple[bool | None, str, dict[str, str] | None]], stages: list[Any],
+            builder: SliceBuilder, target: Target) -> list[int | Unjudged]:
+    """A kind of target's checks in order: the position of each to be judged, and the runs of those
+    that do not apply and that no stage looks at, as one step each (most of a fleet's results)."""
+    layout: list[int | Unjudged] = []
+    run: list[tuple[Any, dict[str, str]]] = []
+    for n, (check, (applies, _, message)) in enumerate(zip(checks, plan, strict=True)):
+        if applies is False and message is not None and all(stage.passes_over(check) for stage in stages):
+            run.append((check, message))
+            continue
+        if run:
+            layout.append(builder.unjudged(run, target))
+            run = []
+        layout.append(n)
+    if run:
+        layout.append(builder.unjudged(run, target))
+    return layout
 
 
 _JUDGING: Judging | None = None  # the forked workers' copy (see judge)

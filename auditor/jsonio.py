@@ -86,19 +86,41 @@ def decode(raw: bytes) -> Any:
     beyond MAX_JSON_DEPTH or an integer beyond MAX_INT_DIGITS.
     """
     body = raw[3:] if raw.startswith(_BOM) else raw
-    if _LONG_RUN not in raw.translate(_DIGITS):
-        try:
-            doc = orjson.loads(body)
-        except orjson.JSONDecodeError as exc:
-            if "depth" in str(exc):  # orjson stops at 1,024 levels
-                raise Refused(f"nested more than {MAX_JSON_DEPTH} levels deep", _deep_line(body)) from None
-        else:
-            if depth(doc) > MAX_JSON_DEPTH:
-                raise Refused(f"nested more than {MAX_JSON_DEPTH} levels deep", _deep_line(body))
-            if not _surely_unique(body, doc):
-                _strict(body)
-            return doc
-    return _strict(body)
+    try:
+        doc = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        if "depth" in str(exc):  # orjson stops at 1,024 levels
+            raise Refused(f"nested more than {MAX_JSON_DEPTH} levels deep", _deep_line(body)) from None
+        return _strict(body)  # the standard library's message for what is not JSON
+    if _canonical(body, doc):
+        return doc
+    if _LONG_RUN in body.translate(_DIGITS):
+        return _strict(body)
+    if depth(doc) > MAX_JSON_DEPTH:
+        raise Refused(f"nested more than {MAX_JSON_DEPTH} levels deep", _deep_line(body))
+    if not _surely_unique(body, doc):
+        _strict(body)
+    return doc
+
+
+_DEEP_INDENT = b"\n" + b" " * (2 * MAX_JSON_DEPTH - 1)
+
+
+def _canonical(body: bytes, doc: Any) -> bool:
+    """True only if ``body`` is exactly what :func:`encode` writes of ``doc`` (with or without the final
+    newline), as the collectors and importers write bundles: then no key was given twice (orjson
+    writes every key it kept, so a dropped one would make the texts differ), every integer was read
+    exactly (one read as a float is written otherwise), and the nesting shows in the indentation
+    (the items of a container at depth d are indented 2d columns; an empty one is written inline):
+    no line indented 2 * MAX_JSON_DEPTH - 1 columns or more means no deeper nesting than allowed.
+    A cheap test for the usual bundle; any other text is checked the slow way."""
+    try:
+        again = orjson.dumps(doc, option=orjson.OPT_INDENT_2)
+    except TypeError:
+        return False
+    extra = len(body) - len(again)
+    return (extra == 0 or (extra == 1 and body.endswith(b"\n"))) and body.startswith(again) \
+        and _DEEP_INDENT not in body
 
 
 def _strict(body: bytes) -> Any:

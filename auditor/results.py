@@ -68,12 +68,13 @@ class Spool:
         self.stream.write(jsonio.encode_item(item, self.indent))
         self.count += 1
 
-    def add_encoded(self, item: bytes) -> None:
-        """An item already encoded as :func:`auditor.jsonio.encode_item` would at this spool's indent."""
+    def add_encoded(self, item: bytes, count: int = 1) -> None:
+        """``count`` items already encoded as :func:`auditor.jsonio.encode_item` would at this spool's
+        indent (and joined by ``,\\n``)."""
         if self.count:
             self.stream.write(b",\n")
         self.stream.write(item)
-        self.count += 1
+        self.count += count
 
     def close(self) -> SpoolPart:
         self.stream.close()
@@ -115,7 +116,43 @@ class SpooledList(Sequence[dict[str, Any]]):
             if n:
                 stream.write(b",\n")
             with open(part.path, "rb") as source:
-                shutil.copyfileobj(source, stream, 1 << 20)
+                _copy(source, stream)
+
+
+def _copy(source: BinaryIO, stream: BinaryIO) -> None:
+    """A spool's bytes appended to ``stream``: by the kernel where both are files (gigabytes of
+    results, not copied through this process), else read and written."""
+    target = _file_descriptor(stream)
+    if target is not None and hasattr(os, "copy_file_range"):
+        stream.flush()
+        size = os.fstat(source.fileno()).st_size
+        done = 0
+        try:
+            while done < size:
+                copied = os.copy_file_range(source.fileno(), target, size - done)
+                if not copied:
+                    break
+                done += copied
+        except OSError:
+            pass
+        source.seek(done)
+    shutil.copyfileobj(source, stream, 1 << 20)  # whatever the kernel did not copy
+
+
+def _file_descriptor(stream: BinaryIO) -> int | None:
+    """The descriptor of a regular file opened for appending at its end, else None (a pipe, memory)."""
+    try:
+        fd = stream.fileno()
+    except (AttributeError, OSError, ValueError):
+        return None
+    import stat
+
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+    except OSError:
+        return None
+    return fd
 
 
 SPOOL_READ_BYTES = 1 << 22
@@ -190,6 +227,19 @@ def _plain(result: Result) -> bool:
 TallyKey = tuple[str | None, str | None, str, str, str, str | None, str | None]
 
 
+@dataclass(frozen=True)
+class Unjudged:
+    """A run of consecutive checks that do not apply to a kind of target, and that no decision stage
+    looks at (see :meth:`SliceBuilder.unjudged`): their entries are the same for every such target
+    but for its id, so each target gets them as one piece of bytes."""
+
+    number: int  # its place in the builder's list (what the counts are kept under)
+    checks: tuple[Any, ...]  # (check, message) pairs, in the selection's order
+    pieces: tuple[bytes, ...]  # the entries, encoded and joined, cut where the target's id goes
+    tally: tuple[tuple[tuple[str, str, None, None], int], ...]  # what they add to the target's tally
+    codes: str  # their letters in the target's history row
+
+
 @dataclass
 class SliceOutcome:
     """What judging one slice of the fleet's targets made: its spools, counts and lists, in target order."""
@@ -202,13 +252,14 @@ class SliceOutcome:
     waived_critical: SpoolPart
     unread: list[Unread]
     stages: list[Any]  # each decision stage's counters (see Waivers.counters)
+    history: SpoolPart | None = None  # each target's history row (see history_rows), when recorded
 
 
 class SliceBuilder:
     """Consumes one slice's results one by one (the engine streams) and writes them out as it goes,
     keeping only counts: memory does not grow with the fleet."""
 
-    def __init__(self, selection: Selection, lang: str, folder: str) -> None:
+    def __init__(self, selection: Selection, lang: str, folder: str, history: bool = False) -> None:
         self.selection = selection
         self.lang = lang
         self.results = Spool(folder, RESULTS_INDENT)
@@ -221,6 +272,12 @@ class SliceBuilder:
         self.sentences: dict[str, dict[str, str]] = {}  # expected_text by check id
         self._target: tuple[dict[str, Any], dict[tuple[Any, ...], int]] | None = None  # head, counts
         self._encoded: dict[tuple[str, str], tuple[bytes, bytes]] = {}  # not-applicable entries, around the id
+        self._runs: list[Unjudged] = []
+        self._run_counts: dict[tuple[str | None, str | None, int], int] = defaultdict(int)
+        # The history's row of each target (auditor.history.pack): its letters and findings' digests.
+        self.history = Spool(folder, 0) if history else None
+        self._codes: list[str] = []
+        self._digests: list[bytes] = []
 
     def begin(self, target: Any) -> None:
         """A target's files (its evidence) and those of them that could not be read."""
@@ -238,19 +295,65 @@ class SliceBuilder:
             tally = Tally()
             for (status, severity, waived, cause), n in counted.items():
                 tally.add(status, severity, waived, cause, n)
-            self.targets.add({**head, **_tallied(tally)})
+            entry = {**head, **_tallied(tally)}
+            self.targets.add(entry)
             self._target = None
+            if self.history is not None:
+                row = [entry["id"], entry["kind"], entry["segment"], entry["department"], entry["score"],
+                       entry["grade"], "".join(self._codes), b"".join(self._digests).hex()]
+                self.history.add_encoded(jsonio.compact(row))
+                self._codes, self._digests = [], []
+
+    def _start(self, target: Any) -> dict[tuple[Any, ...], int]:
+        """The counts of the target's tally, begun with its first result."""
+        if self._target is None:
+            self._target = ({"id": target.id, "kind": target.kind, "segment": target.segment,
+                             "department": target.department}, defaultdict(int))
+        return self._target[1]
+
+    def unjudged(self, checks: list[tuple[Any, dict[str, str]]], target: Any) -> Unjudged:
+        """A run of not-applicable checks (with their messages) for every target like ``target``: their
+        entries encoded once (see :meth:`add_unjudged`)."""
+        from auditor.history.pack import CODES
+
+        entries = []
+        tally: dict[tuple[str, str, None, None], int] = defaultdict(int)
+        for check, message in checks:
+            entry = self._entry(Result(check, target, "notapplicable", message))
+            entry["target"] = _TARGET_MARK
+            entries.append(jsonio.encode_item(entry, RESULTS_INDENT))
+            tally[("notapplicable", check.severity, None, None)] += 1
+        run = Unjudged(number=len(self._runs), checks=tuple(checks),
+                       pieces=tuple(b",\n".join(entries).split(orjson.dumps(_TARGET_MARK))),
+                       tally=tuple(tally.items()), codes=CODES["notapplicable"] * len(checks))
+        self._runs.append(run)
+        return run
+
+    def add_unjudged(self, run: Unjudged, target: Any) -> None:
+        """The run's results for ``target``: what :meth:`add` makes of each, in one piece."""
+        try:
+            encoded = orjson.dumps(target.id)
+        except TypeError:  # not encodable by orjson (a lone surrogate): one by one, the usual way
+            for check, message in run.checks:
+                self.add(Result(check, target, "notapplicable", message))
+            return
+        counted = self._start(target)
+        self._run_counts[(target.segment, target.department, run.number)] += 1
+        for key, n in run.tally:
+            counted[key] += n
+        self.results.add_encoded(encoded.join(run.pieces), len(run.checks))
+        if self.history is not None:
+            self._codes.append(run.codes)
 
     def add(self, result: Result) -> None:
         check, target, status, severity = result.check, result.target, result.status, result.check.severity
         cause = result.cause["kind"] if result.cause else None
         self.counts[(target.segment, target.department, check.id, status, severity, result.waived_status,
                      cause)] += 1
-        if self._target is None:
-            self._target = ({"id": target.id, "kind": target.kind, "segment": target.segment,
-                             "department": target.department}, defaultdict(int))
-        self._target[1][(status, severity, result.waived_status, cause)] += 1
+        self._start(target)[(status, severity, result.waived_status, cause)] += 1
         if status == "notapplicable" and _plain(result):
+            if self.history is not None:
+                self._codes.append("n")
             self._add_notapplicable(result)
             return
         if severity == "critical" and status in ("fail", "error"):
@@ -259,7 +362,16 @@ class SliceBuilder:
         elif severity == "critical" and status == "waived":
             self.waived_critical.add({"check": check.id, "target": target.id, "status": result.waived_status,
                                          "controls": list(check.controls), "waiver": result.waiver["id"]})
-        self.results.add(self._entry(result))
+        entry = self._entry(result)
+        self.results.add(entry)
+        if self.history is not None:
+            from auditor.history.pack import CODES, findings_digest
+
+            code = CODES[status]
+            if entry["findings"]:
+                code = code.upper()
+                self._digests.append(findings_digest(entry["findings"]))
+            self._codes.append(code)
 
     def _entry(self, result: Result) -> dict[str, Any]:
         check, status = result.check, result.status
@@ -325,11 +437,16 @@ class SliceBuilder:
 
     def outcome(self, stages: list[Any]) -> SliceOutcome:
         self.end()
+        counts = self.counts
+        for (segment, department, number), n in self._run_counts.items():
+            for check, _ in self._runs[number].checks:
+                counts[(segment, department, check.id, "notapplicable", check.severity, None, None)] += n
         return SliceOutcome(results=self.results.close(), targets=self.targets.close(),
-                            evidence=self.evidence.close(), counts=dict(self.counts),
+                            evidence=self.evidence.close(), counts=dict(counts),
                             blockers=self.blockers.close(), waived_critical=self.waived_critical.close(),
                             unread=self.unread,
-                            stages=[stage.counters() for stage in stages])
+                            stages=[stage.counters() for stage in stages],
+                            history=self.history.close() if self.history is not None else None)
 
 
 @dataclass

@@ -92,15 +92,23 @@ class Waivers:
     latest: date | None = None  # the newest evaluation date seen: the run's date for the summary
     _by_check: dict[str, list[Waiver]] = field(default_factory=dict)  # check id -> the waivers naming it
 
+    def _in_scope(self, check: Any) -> list[Waiver]:
+        in_scope = self._by_check.get(check.id)
+        if in_scope is None:  # per check, not per result: a fleet's results are millions
+            in_scope = self._by_check[check.id] = [w for w in self.items if w.in_scope(check.id, check.controls)]
+        return in_scope
+
+    def passes_over(self, check: Any) -> bool:
+        """Whether applying to an unjudged result of the check (not applicable, no day) changes nothing:
+        no waiver names it, so none counts a match."""
+        return not self._in_scope(check)
+
     def apply(self, result: Result) -> Result:
         """The result, waived where a waiver in force covers it (see the module)."""
         day = result.as_of
         if day is not None and (self.latest is None or day > self.latest):
             self.latest = day
-        in_scope = self._by_check.get(result.check.id)
-        if in_scope is None:  # per check, not per result: a fleet's results are millions
-            in_scope = self._by_check[result.check.id] = [w for w in self.items
-                                                          if w.in_scope(result.check.id, result.check.controls)]
+        in_scope = self._in_scope(result.check)
         if not in_scope:
             return result
         covering = [w for w in in_scope if w.covers_target(result.target.id)]

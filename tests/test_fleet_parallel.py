@@ -120,7 +120,7 @@ def spooled_doc(tmp_path_factory):
 
 
 @pytest.mark.parametrize("name", sorted(formats()))
-def test_a_streaming_format_renders_the_spooled_document_as_the_whole_one(spooled_doc, name):
+def test_a_streaming_format_renders_the_spooled_document_as_the_whole_one(spooled_doc, name, tmp_path):
     doc, whole = spooled_doc
     if not streams(name):
         pytest.skip(f"{name} is given the document read into memory")
@@ -131,7 +131,12 @@ def test_a_streaming_format_renders_the_spooled_document_as_the_whole_one(spoole
 
         held = io.BytesIO()
         rendered.write_to(held)
+        with open(tmp_path / "out", "wb") as file:  # a file: the spools are copied by the kernel
+            file.write(b"before\n")
+            rendered.write_to(file)
+            file.write(b"after\n")
         rendered = held.getvalue()
+        assert (tmp_path / "out").read_bytes() == b"before\n" + rendered + b"after\n"
     expected = formats()[name](whole, options)
     assert rendered == expected
     assert len(rendered) > 1000

@@ -55,6 +55,29 @@ def test_long_integers_are_refused_not_a_traceback():
     assert jsonio.decode(b'{"n": ' + b"9" * MAX_INT_DIGITS + b"}")["n"] == int("9" * MAX_INT_DIGITS)
 
 
+def _nested(depth: int) -> dict:
+    doc: dict = {"leaf": 1}
+    for _ in range(depth - 1):
+        doc = {"a": doc}
+    return doc
+
+
+def test_files_as_this_program_writes_them_are_checked_as_strictly():
+    """Bundles as the collectors write them (jsonio.encode) take a cheaper test: the same verdicts."""
+    assert jsonio.decode(jsonio.encode(_nested(MAX_JSON_DEPTH))) == _nested(MAX_JSON_DEPTH)
+    deep = jsonio.encode(_nested(MAX_JSON_DEPTH + 1))
+    assert "nested more than" in refused(deep).problem
+    assert "nested more than" in refused(deep[:-1]).problem  # without the final newline
+    assert "nested more than" in refused(jsonio.encode([[[_nested(MAX_JSON_DEPTH - 2)]]])).problem
+    assert jsonio.decode(jsonio.encode({"n": [[], {}, [[]]]})) == {"n": [[], {}, [[]]]}
+    top = 2**64 - 1
+    assert jsonio.decode(jsonio.encode({"n": top})) == {"n": top}
+    beyond = jsonio.encode({"n": 1}).replace(b"1", str(2**64 + 1).encode())  # read exactly, not as a float
+    assert jsonio.decode(beyond) == {"n": 2**64 + 1}
+    twice = b'{\n  "a": 1,\n  "a": 1\n}\n'  # laid out as encode lays out, but no encoding writes it
+    assert "duplicate key" in refused(twice).problem
+
+
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False)
     | st.text(alphabet=st.sampled_from('ab:" \\\u3042\n')),
@@ -80,7 +103,7 @@ def _strict_has_duplicate(text: str) -> bool:
 def test_fuzz_duplicates_are_found_exactly(value, data):
     """Every way of writing a document, with a key repeated or not, gives the standard library's
     verdict on duplicates, and otherwise the standard library's document."""
-    text = json.dumps(value, ensure_ascii=data.draw(st.booleans()), indent=data.draw(st.sampled_from([None, 1])),
+    text = json.dumps(value, ensure_ascii=data.draw(st.booleans()), indent=data.draw(st.sampled_from([None, 1, 2])),
                       separators=data.draw(st.sampled_from([None, (",", ":"), (", ", " : ")])))
     if data.draw(st.booleans()) and "{" in text:
         at = text.index("{") + 1
