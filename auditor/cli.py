@@ -345,13 +345,16 @@ def cmd_audit(args: argparse.Namespace) -> int:
             org = inventory.attach(bundles.organization(groups), groups)  # + the run's targets (GL-C15)
             # attestations decide manual checks, then waivers except failures
             judging = fleet.Judging(selection=selection, lang=args.lang, as_of=args.as_of, org=org,
-                                    stages=list(decisions.values()), groups=groups, folder=folder)
-            doc = record.assemble(fleet.judge(judging, args.jobs or fleet.default_jobs()))
+                                    stages=list(decisions.values()), groups=groups, folder=folder,
+                                    history=not args.no_history)
+            outcomes = fleet.judge(judging, args.jobs or fleet.default_jobs())
+            doc = record.assemble(outcomes)
             doc["trend"] = []
             if not args.no_history:
                 from auditor.history import record_run  # SQLAlchemy: imported only when a run is recorded
+                from auditor.results import packed_history
 
-                doc["trend"] = record_run(args.history, doc, doc["results"])
+                doc["trend"] = record_run(args.history, doc, packed_history(outcomes, selection, args.lang))
             _write(_render(doc, args.format, _report_options(args)), args.out)
             _leave_for_exit(groups, org, doc)
             gc.freeze()

@@ -449,6 +449,41 @@ class SliceBuilder:
                             history=self.history.close() if self.history is not None else None)
 
 
+def packed_history(slices: list[SliceOutcome], selection: Selection, lang: str) -> Any:
+    """The run's targets as the history records them (:class:`auditor.history.record.PackedRun`), read
+    from the rows the slices spooled: the history is written without reading the results again."""
+    from auditor.history.record import Packed, PackedRun
+
+    checks = tuple(c.id for c in selection.checks)
+    meta = {c.id: {"severity": c.severity, "controls": list(c.controls), "title": c.title[lang]}
+            for c in selection.checks}
+
+    def rows() -> Iterator[Packed]:
+        for part in slices:
+            if part.history is None:
+                raise ValueError("a slice was judged without its history rows")
+            with open(part.history.path, "rb") as stream:
+                rest = b""
+                while chunk := stream.read(SPOOL_READ_BYTES):
+                    lines = (rest + chunk).split(b",\n")  # compact JSON rows hold no raw newline
+                    rest = lines.pop()
+                    for line in lines:
+                        yield _packed(line, checks)
+                if rest:
+                    yield _packed(rest, checks)
+
+    return PackedRun(rows=rows(), checks=meta)
+
+
+def _packed(line: bytes, checks: tuple[str, ...]) -> Any:
+    from auditor.history.record import Packed
+
+    target, kind, segment, department, score, grade, statuses, digests = _decoded(line)
+    if len(statuses) != len(checks):  # every judged target has one result per selected check
+        raise ValueError(f"target {target!r}: {len(statuses)} results for {len(checks)} checks")
+    return Packed(target, kind, segment, department, score, grade, checks, statuses, bytes.fromhex(digests))
+
+
 @dataclass
 class RunTallies:
     """The run's, segments', departments', families' and controls' tallies, rolled up from the slices' counts."""

@@ -21,14 +21,16 @@ from typing import Any
 from auditor.errors import InputError
 
 
-def record_run(url: str | None, doc: Mapping[str, Any], results: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+def record_run(url: str | None, doc: Mapping[str, Any], results: Iterable[dict[str, Any]] | Any
+               ) -> list[dict[str, Any]]:
     """Record one audit run; return the score trend of the runs up to it, for the report.
 
     ``url``: the ``--history`` value; None takes ``$AUDITOR_HISTORY``, else the default SQLite file in the
     user's data directory; ``off`` (either way) records nothing and returns ``[]``.
     ``doc``: the run's ``auditor-results/1`` document; its ``results`` key is not read (it may be absent).
     ``results``: the result entries (the dicts of ``doc["results"]``), consumed once, in the document's
-    order: targets by id, then checks by id.
+    order: targets by id, then checks by id; or the run's targets already packed by the workers that
+    judged them (:class:`auditor.history.record.PackedRun`, see ``auditor.results.packed_history``).
 
     Returns the trend, oldest first and this run last (at most 12 runs): ``run`` (the history's run
     number), ``id``, ``finished_at``, ``as_of``, ``score``, ``grade``, ``gate_passed``, ``targets``; the
@@ -39,14 +41,14 @@ def record_run(url: str | None, doc: Mapping[str, Any], results: Iterable[dict[s
     the audit: a warning goes to standard error, the results are consumed all the same, and the
     trend is empty.
     """
-    from auditor.history.record import record
+    from auditor.history.record import PackedRun, record
     from auditor.history.store import locate, open_store
 
     location = locate(url)
-    results = iter(results)
+    if not isinstance(results, PackedRun):
+        results = iter(results)
     if location is None:
-        for _ in results:
-            pass
+        _drain(results)
         return []
     try:
         store = open_store(location, create=True)
@@ -57,7 +59,15 @@ def record_run(url: str | None, doc: Mapping[str, Any], results: Iterable[dict[s
     except InputError as exc:
         if not location.default:
             raise
-        for _ in results:
-            pass
+        _drain(results)
         print(f"auditor: warning: this run was not recorded in the history: {exc}", file=sys.stderr)
         return []
+
+
+def _drain(results: Any) -> None:
+    """Consume a stream of results that is not recorded (whoever made it may be waiting on it)."""
+    from auditor.history.record import PackedRun
+
+    if not isinstance(results, PackedRun):
+        for _ in results:
+            pass

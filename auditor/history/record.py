@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from itertools import chain, compress, groupby, islice
 from operator import itemgetter
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -71,22 +72,54 @@ def reference_day(doc: Mapping[str, Any], newest_evidence: str = "") -> str | No
     return newest_evidence or str(run.get("finished_at") or "")[:10] or None
 
 
-def record(store: Store, doc: Mapping[str, Any], results: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+class Packed(NamedTuple):
+    """One target's history row before it is numbered: its head (from the document's ``targets``), the
+    check ids its results came in, and its results packed (see :mod:`auditor.history.pack`)."""
+
+    target: str
+    kind: Any
+    segment: Any
+    department: Any
+    score: Any
+    grade: Any
+    checks: tuple[str, ...]
+    statuses: str
+    digests: bytes
+
+
+@dataclass
+class PackedRun:
+    """A run's targets already packed, in target order (a fleet's workers pack their own slices), and
+    what the history keeps of each check (``severity``, ``controls``, ``title``)."""
+
+    rows: Iterable[Packed]
+    checks: Mapping[str, Mapping[str, Any]]
+
+
+def record(store: Store, doc: Mapping[str, Any], results: Iterable[dict[str, Any]] | PackedRun
+           ) -> list[dict[str, Any]]:
     """Record the run; the trend of its chain (oldest first, this run last, at most TREND_RUNS).
 
-    The document's ``targets`` (a list, or a fleet's spooled list) are read once, in step with the results.
+    ``results``: the result entries in the document's order, or the run already packed. The document's
+    ``targets`` (a list, or a fleet's spooled list) are read once, in step with the results.
     """
-    results = iter(results)
     with store.write() as conn:
         sample = [t["id"] for t in islice(doc.get("targets") or [], SAMPLE_TARGETS)]
-        if not sample:  # a document without its targets' summary: the first result names one
-            first = next(results, None)
-            if first is not None:
-                sample = [first["target"]]
-                results = chain([first], results)
+        if isinstance(results, PackedRun):
+            meta: Mapping[str, Mapping[str, Any]] = results.checks
+            rows: Iterator[Packed] = iter(results.rows)
+        else:
+            entries = iter(results)
+            if not sample:  # a document without its targets' summary: the first result names one
+                first = next(entries, None)
+                if first is not None:
+                    sample = [first["target"]]
+                    entries = chain([first], entries)
+            meta = {}
+            rows = packed(entries, doc.get("targets") or [], meta)
         previous = _predecessor(store, conn, sample)
         run_id = _insert_run(store, conn, doc, previous)
-        count = _Targets(store, conn, run_id, previous, doc.get("targets") or []).write(results)
+        count = _Targets(store, conn, run_id, previous).write(rows, meta)
         values: dict[str, Any] = {"target_count": count}
         if previous is None:
             values["previous"] = _predecessor_of(store, conn, run_id)
@@ -240,14 +273,43 @@ class _BulkInsert:
             self.conn.exec_driver_sql(self.sql, [dict(zip(names, row, strict=True)) for row in rows])
 
 
-class _Targets:
-    """Writes a run's target rows as the results stream by, with the predecessor's rows read in step."""
+def packed(results: Iterable[dict[str, Any]], heads: Iterable[dict[str, Any]],
+           meta: dict[str, Mapping[str, Any]]) -> Iterator[Packed]:
+    """Each target's row packed from its result entries (in the document's order), its head read from
+    the document's ``targets`` in step; ``meta`` gets each check's first entry."""
+    heads = iter(heads)
+    head: dict[str, Any] | None = next(heads, None)
+    empty: dict[str, Any] = {}
+    last_checks: tuple[str, ...] = ()
+    for target, rows in by_target(results):
+        checks = tuple(map(_CHECK, rows))
+        if checks != last_checks:
+            last_checks = checks
+            for r in rows:
+                meta.setdefault(r["check"], r)
+        try:
+            codes = list(map(CODES.__getitem__, map(_STATUS, rows)))
+        except KeyError as exc:
+            raise ValueError(f"unknown status {exc.args[0]!r} of target {target!r}") from None
+        found = list(compress(range(len(rows)), map(_FINDINGS, rows)))
+        digests = b""
+        if found:
+            for i in found:
+                codes[i] = codes[i].upper()
+            digests = b"".join([findings_digest(rows[i]["findings"]) for i in found])
+        while head is not None and str(head.get("id")) < target:  # the document's targets, read in step
+            head = next(heads, None)
+        this = head if head is not None and head.get("id") == target else empty
+        yield Packed(target, this.get("kind"), this.get("segment"), this.get("department"), this.get("score"),
+                     this.get("grade"), checks, "".join(codes), digests)
 
-    def __init__(self, store: Store, conn: Any, run_id: int, previous: int | None,
-                 heads: Iterable[dict[str, Any]]) -> None:
-        self.store, self.conn, self.run_id, self.heads = store, conn, run_id, iter(heads)
+
+class _Targets:
+    """Writes a run's target rows as they stream by, with the predecessor's rows read in step."""
+
+    def __init__(self, store: Store, conn: Any, run_id: int, previous: int | None) -> None:
+        self.store, self.conn, self.run_id = store, conn, run_id
         self.sets: dict[tuple[str, ...], int] = {}
-        self.meta: dict[str, dict[str, Any]] = {}
         self.before_sets: dict[int, tuple[str, ...]] = {}
         self.aligned: dict[tuple[int, int], list[int]] = {}
         self.before: Iterator[Any] = iter(())
@@ -263,7 +325,7 @@ class _Targets:
                 select(t.c.target, t.c.checkset, t.c.statuses, t.c.streaks).where(t.c.run == previous)
                 .order_by(t.c.seq).execution_options(stream_results=True, yield_per=BATCH_ROWS)))
 
-    def write(self, results: Iterator[dict[str, Any]]) -> int:
+    def write(self, rows: Iterable[Packed], meta: Mapping[str, Mapping[str, Any]]) -> int:
         insert = _BulkInsert(self.conn, self.store.targets)
         batch: list[tuple[Any, ...]] = []
         texts: dict[Any, Any] = {}  # kind, segment, department: few values, each checked once
@@ -272,32 +334,18 @@ class _Targets:
         seq = -1
         last_checks: tuple[str, ...] = ()
         number = -1
-        run_id, heads, empty = self.run_id, self.heads, {}
-        head: dict[str, Any] | None = next(heads, None)
-        for seq, (target, rows) in enumerate(by_target(results)):  # noqa: B007 - seq is the count after
+        run_id = self.run_id
+        for seq, row in enumerate(rows):  # noqa: B007 - seq is the count after
+            target, checks, statuses = row.target, row.checks, row.statuses
             if last is not None and not target > last:
                 raise ValueError(f"results out of order: target {target!r} after {last!r} (expected targets by id)")
             last = target
-            checks = tuple(map(_CHECK, rows))
             if checks != last_checks:
                 last_checks = checks
                 known = self.sets.get(checks)
                 if known is None:
                     known = self.sets[checks] = len(self.sets)
-                    for r in rows:
-                        self.meta.setdefault(r["check"], r)
                 number = known
-            try:
-                codes = list(map(CODES.__getitem__, map(_STATUS, rows)))
-            except KeyError as exc:
-                raise ValueError(f"unknown status {exc.args[0]!r} of target {target!r}") from None
-            found = list(compress(range(len(rows)), map(_FINDINGS, rows)))
-            digests = b""
-            if found:
-                for i in found:
-                    codes[i] = codes[i].upper()
-                digests = b"".join([findings_digest(rows[i]["findings"]) for i in found])
-            statuses = "".join(codes)
             stored = db_text(target)
             while before is not None and before.target < stored:
                 before = next(self.before, None)
@@ -308,21 +356,18 @@ class _Targets:
                     streaks = self._streaks(fails, number, checks, before, statuses)
                 else:
                     streaks = first_streaks(len(fails))
-            while head is not None and str(head.get("id")) < target:  # the document's targets, read in step
-                head = next(heads, None)
-            this = head if head is not None and head.get("id") == target else empty
-            kind, segment, department = this.get("kind"), this.get("segment"), this.get("department")
+            kind, segment, department = row.kind, row.segment, row.department
             for value in (kind, segment, department):
                 if value not in texts:
                     texts[value] = db_text(value)
-            batch.append((run_id, seq, stored, texts[kind], texts[segment], texts[department], this.get("score"),
-                          this.get("grade"), number, statuses, digests, streaks))
+            batch.append((run_id, seq, stored, texts[kind], texts[segment], texts[department], row.score,
+                          row.grade, number, statuses, row.digests, streaks))
             if len(batch) >= BATCH_ROWS:
                 insert(batch)
                 batch = []
         if batch:
             insert(batch)
-        self._write_checks()
+        self._write_checks(meta)
         return seq + 1
 
     def _streaks(self, fails: list[int], number: int, checks: tuple[str, ...], before: Any,
@@ -347,16 +392,17 @@ class _Targets:
         streak_at = dict(zip(earlier, unpack_streaks(before.streaks), strict=False))
         return pack_streaks([streak_at.get(align[i], 0) + 1 for i in fails])
 
-    def _write_checks(self) -> None:
+    def _write_checks(self, meta: Mapping[str, Mapping[str, Any]]) -> None:
         sets = [{"run": self.run_id, "number": n, "checks": "\n".join(db_text(c) for c in checks)}
                 for checks, n in self.sets.items()]
         if sets:
             self.conn.execute(self.store.checksets.insert(), sets)
-        meta = [{"run": self.run_id, "check_id": db_text(c), "severity": r.get("severity"),
+        used = set(chain.from_iterable(self.sets))  # the checks of the run's targets
+        rows = [{"run": self.run_id, "check_id": db_text(c), "severity": r.get("severity"),
                  "controls": db_text(",".join(r.get("controls") or [])), "title": db_text(r.get("title"))}
-                for c, r in self.meta.items()]
-        if meta:
-            self.conn.execute(self.store.checks.insert(), meta)
+                for c, r in meta.items() if c in used]
+        if rows:
+            self.conn.execute(self.store.checks.insert(), rows)
 
 
 def trend(store: Store, conn: Any, run_id: int, runs: int = TREND_RUNS) -> list[dict[str, Any]]:
