@@ -62,14 +62,6 @@ def broken(file: str | None, field: str | None) -> dict[str, Any]:
     return {"kind": "broken", "file": file, "field": field}
 
 
-def _render(template: str, values: dict[str, Any]) -> str:
-    """Fill ``{name}`` placeholders from ``values``; unknown names stay as written.
-
-    Deliberately not str.format, which would let a policy file reach attributes.
-    """
-    return PLACEHOLDER.sub(lambda m: show(values[m.group(1)]) if m.group(1) in values else m.group(0), template)
-
-
 def _applies(check: Check, target: Target) -> tuple[bool | None, str]:
     """(applies?, reason); None when it cannot be told from the evidence."""
     rule = check.applies_to
@@ -177,6 +169,7 @@ class Engine:
         self._plans: dict[Any, list[tuple[bool | None, str, dict[str, str] | None]]] = {}
         self._read_plans: dict[str, _ReadPlan] = {}  # what each check reads, worked out once
         self._said: dict[Any, dict[str, str]] = {}  # messages that are the same for many results
+        self._cut: dict[str, list[tuple[str, list[tuple[str, str | None]]]]] = {}  # message templates, cut
         self._lasting_lists = frozenset(id(v) for v in (org.facts.values() if org else ()) if isinstance(v, list))
 
     def _read_plan(self, check: Check) -> _ReadPlan:
@@ -313,8 +306,11 @@ class Engine:
         if outcome.passed:
             shown = subject if single and not isinstance(subject, dict | list) else None
             return Result(check, target, "pass", self._passed(shown), evidence=evidence, as_of=as_of)
+        source = memo.get(("source", plan.reads))
+        if source is None:  # the same for every failure of the target that reads these areas
+            source = memo[("source", plan.reads)] = _source(target, self._reads(plan, target)) or {}
         return Result(check, target, "fail", self._fail_message(check, outcome.findings, ctx), outcome.findings,
-                      evidence, as_of=as_of, source=_source(target, self._reads(plan, target)))
+                      evidence, as_of=as_of, source=source or None)
 
     def _reads(self, plan: _ReadPlan, target: Target) -> list[tuple[Target | None, str]]:
         """Which evidence each path of a check reads, and the path there."""
@@ -363,14 +359,47 @@ class Engine:
         return found
 
     def _fail_message(self, check: Check, findings: list[Finding], ctx: Context) -> dict[str, str]:
+        """The check's message with its ``{name}`` placeholders filled (the findings' count, items, first
+        actual and expected, the check's title, the run's parameters); unknown names stay as written.
+        Deliberately not str.format, which would let a policy file reach attributes."""
+        if not check.message:
+            return text("status_fail", count=len(findings))
         items = [f.item for f in findings]
         listed = ", ".join(items[:MAX_LISTED]) + (" …" if len(items) > MAX_LISTED else "")
-        values: dict[str, Any] = {**self.selection.params, "count": len(findings), "items": listed,
+        values: dict[str, Any] = {"count": len(findings), "items": listed,
                                   "actual": findings[0].actual if findings else None,
                                   "expected": findings[0].expected if findings else None,
                                   "item": items[0] if items else None}
-        if check.message:
-            return {lang: _render(tpl, {**values, "title": check.title[lang]}) for lang, tpl in check.message.items()}
-        return text("status_fail", count=len(findings))
+        params = self.selection.params
+        said = {}
+        for lang, pieces in self._templates(check):
+            out = []
+            for literal, name in pieces:
+                out.append(literal)
+                if name is None:
+                    continue
+                if name == "title":
+                    out.append(show(check.title[lang]))
+                elif name in values:
+                    out.append(show(values[name]))
+                elif name in params:
+                    out.append(show(params[name]))
+                else:  # unknown names stay as written
+                    out.append("{" + name + "}")
+            said[lang] = "".join(out)
+        return said
 
-
+    def _templates(self, check: Check) -> list[tuple[str, list[tuple[str, str | None]]]]:
+        """The check's message templates cut into (text, placeholder) pieces, once per check."""
+        found = self._cut.get(check.id)
+        if found is None:
+            found = self._cut[check.id] = []
+            for lang, template in check.message.items():
+                pieces: list[tuple[str, str | None]] = []
+                at = 0
+                for match in PLACEHOLDER.finditer(template):
+                    pieces.append((template[at:match.start()], match.group(1)))
+                    at = match.end()
+                pieces.append((template[at:], None))
+                found.append((lang, pieces))
+        return found

@@ -28,6 +28,7 @@ from auditor import __version__, jsonio
 from auditor.bundles import Unread
 from auditor.clock import now_iso
 from auditor.engine import Result
+from auditor.history.pack import CODES, findings_digest
 from auditor.scoring import Tally
 from auditor.selection import Selection
 
@@ -213,13 +214,17 @@ def materialized(doc: dict[str, Any]) -> dict[str, Any]:
     return doc
 
 
-_TARGET_MARK = "\x00target\x00"  # where a not-applicable entry's target id goes (no id has a NUL)
+# Where a templated entry's target id and evidence list go (see SliceBuilder._templated).
+_TARGET_MARK = "\x00target\x00"
+_EVIDENCE_MARK = "\x00evidence\x00"
+_TARGET_TOKEN, _EVIDENCE_TOKEN = orjson.dumps(_TARGET_MARK), orjson.dumps(_EVIDENCE_MARK)
+_EVIDENCE_PAD = b"\n" + b" " * (RESULTS_INDENT + 2)  # the entry's keys' column
+MAX_TEMPLATES = 4096  # entries' templates kept at once (then begun again): shared messages come back
 
 
 def _plain(result: Result) -> bool:
-    """A result whose entry depends on its check, message and target alone."""
-    return not (result.findings or result.evidence or result.cause or result.waiver or result.attestation
-                or result.notes)
+    """A result whose entry is its check's, status's, message's and cause's but for its target and evidence."""
+    return not (result.findings or result.waiver or result.attestation or result.notes)
 
 
 # A result's tally key: what the run, segment, department, family and control tallies are rolled up
@@ -271,7 +276,8 @@ class SliceBuilder:
         self.unread: list[Unread] = []
         self.sentences: dict[str, dict[str, str]] = {}  # expected_text by check id
         self._target: tuple[dict[str, Any], dict[tuple[Any, ...], int]] | None = None  # head, counts
-        self._encoded: dict[tuple[str, str], tuple[bytes, bytes]] = {}  # not-applicable entries, around the id
+        self._templates: dict[tuple[Any, ...], tuple[bytes, bytes, bytes]] = {}  # see _templated
+        self._evidence: tuple[Any, bytes] = (None, b"")  # the last evidence list encoded, and its bytes
         self._runs: list[Unjudged] = []
         self._run_counts: dict[tuple[str | None, str | None, int], int] = defaultdict(int)
         # The history's row of each target (auditor.history.pack): its letters and findings' digests.
@@ -314,8 +320,6 @@ class SliceBuilder:
     def unjudged(self, checks: list[tuple[Any, dict[str, str]]], target: Any) -> Unjudged:
         """A run of not-applicable checks (with their messages) for every target like ``target``: their
         entries encoded once (see :meth:`add_unjudged`)."""
-        from auditor.history.pack import CODES
-
         entries = []
         tally: dict[tuple[str, str, None, None], int] = defaultdict(int)
         for check, message in checks:
@@ -323,8 +327,9 @@ class SliceBuilder:
             entry["target"] = _TARGET_MARK
             entries.append(jsonio.encode_item(entry, RESULTS_INDENT))
             tally[("notapplicable", check.severity, None, None)] += 1
+        pieces = tuple(b",\n".join(entries).split(_TARGET_TOKEN))
         run = Unjudged(number=len(self._runs), checks=tuple(checks),
-                       pieces=tuple(b",\n".join(entries).split(orjson.dumps(_TARGET_MARK))),
+                       pieces=pieces if len(pieces) == len(checks) + 1 else (),  # () : a reason holding the mark
                        tally=tuple(tally.items()), codes=CODES["notapplicable"] * len(checks))
         self._runs.append(run)
         return run
@@ -334,6 +339,8 @@ class SliceBuilder:
         try:
             encoded = orjson.dumps(target.id)
         except TypeError:  # not encodable by orjson (a lone surrogate): one by one, the usual way
+            encoded = b""
+        if not encoded or not run.pieces:
             for check, message in run.checks:
                 self.add(Result(check, target, "notapplicable", message))
             return
@@ -351,22 +358,22 @@ class SliceBuilder:
         self.counts[(target.segment, target.department, check.id, status, severity, result.waived_status,
                      cause)] += 1
         self._start(target)[(status, severity, result.waived_status, cause)] += 1
-        if status == "notapplicable" and _plain(result):
-            if self.history is not None:
-                self._codes.append("n")
-            self._add_notapplicable(result)
-            return
         if severity == "critical" and status in ("fail", "error"):
             self.blockers.add({"check": check.id, "target": target.id, "status": status,
                                   "controls": list(check.controls)})
         elif severity == "critical" and status == "waived":
             self.waived_critical.add({"check": check.id, "target": target.id, "status": result.waived_status,
                                          "controls": list(check.controls), "waiver": result.waiver["id"]})
+        if _plain(result):
+            encoded = self._templated(result)
+            if encoded is not None:
+                self.results.add_encoded(encoded)
+                if self.history is not None:
+                    self._codes.append(CODES[status])
+                return
         entry = self._entry(result)
         self.results.add(entry)
         if self.history is not None:
-            from auditor.history.pack import CODES, findings_digest
-
             code = CODES[status]
             if entry["findings"]:
                 code = code.upper()
@@ -399,22 +406,43 @@ class SliceBuilder:
             entry["remediation"] = check.remediation[self.lang]
         return entry
 
-    def _add_notapplicable(self, result: Result) -> None:
-        """Most of a fleet's results: the same entry for every target of a kind but for its id, so
-        encoded once per check and reason, and the target's id put in."""
+    def _templated(self, result: Result) -> bytes | None:
+        """The entry of a result without findings, waiver, attestation or notes, from a template: most of a
+        fleet's entries (passes, not applicable, evidence not supplied) are the same for every target of a
+        kind but for its id and its evidence, so each is encoded once per check, status, message and
+        cause, and the id and evidence are put in. None where orjson cannot encode them (a lone
+        surrogate): that result is encoded whole, the usual way."""
         try:
             target = orjson.dumps(result.target.id)
-        except TypeError:  # not encodable by orjson (a lone surrogate): encoded whole, the usual way
-            self.results.add(self._entry(result))
-            return
-        key = (result.check.id, result.message[self.lang])
-        around = self._encoded.get(key)
-        if around is None:
+            cause = orjson.dumps(result.cause) if result.cause is not None else None
+            evidence = self._evidence_bytes(result.evidence)
+        except TypeError:
+            return None
+        key = (result.check.id, result.status, result.message[self.lang], cause)
+        pieces = self._templates.get(key)
+        if pieces is None:
             entry = self._entry(result)
-            entry["target"] = _TARGET_MARK
-            before, _, after = jsonio.encode_item(entry, RESULTS_INDENT).partition(orjson.dumps(_TARGET_MARK))
-            around = self._encoded[key] = (before, after)
-        self.results.add_encoded(around[0] + target + around[1])
+            entry["target"], entry["evidence"] = _TARGET_MARK, _EVIDENCE_MARK
+            data = jsonio.encode_item(entry, RESULTS_INDENT)
+            if data.count(_TARGET_TOKEN) != 1 or data.count(_EVIDENCE_TOKEN) != 1:  # a message holding a mark
+                return None
+            before, rest = data.split(_TARGET_TOKEN)
+            if _EVIDENCE_TOKEN not in rest:
+                return None
+            middle, after = rest.split(_EVIDENCE_TOKEN)
+            if len(self._templates) >= MAX_TEMPLATES:
+                self._templates.clear()
+            pieces = self._templates[key] = (before, middle, after)
+        return b"".join((pieces[0], target, pieces[1], evidence, pieces[2]))
+
+    def _evidence_bytes(self, evidence: list[str]) -> bytes:
+        """An evidence list as it is written in an entry; the checks of a target that read the same areas
+        share one list (see Engine._evidence), so the last one encoded is kept."""
+        last, data = self._evidence
+        if last is not evidence:
+            data = orjson.dumps(evidence, option=orjson.OPT_INDENT_2).replace(b"\n", _EVIDENCE_PAD)
+            self._evidence = (evidence, data)
+        return data
 
     def _findings(self, result: Result) -> list[dict[str, Any]]:
         """The findings, each with what was expected as sentences (``expected_text``, ja and en) and

@@ -275,7 +275,7 @@ def compile_schema(schema: Mapping[str, Any], allow_unknown: bool = False) -> Ca
 
 # ---------------------------------------------------------------- whole columns
 
-COLUMN_MIN_ITEMS = 32  # below this, checking item by item is as fast
+COLUMN_MIN_ITEMS = 6  # below this, checking item by item is faster (measured: 4 to 5 records of the fact areas)
 ColumnCheck = Callable[[Sequence[Any]], bool]
 
 # Exact Python types that pass each type rule. JSON gives exactly these types, and a value of
