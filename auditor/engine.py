@@ -141,6 +141,27 @@ def _fact_paths(condition: Any) -> list[str]:
     return found
 
 
+def _by_signature(condition: Any) -> bool:
+    """Whether a condition reads only what a target's signature fixes (``target.kind``, ``.segment``,
+    ``.labels``) and the parameters, with local operators: then it is the same for every target of
+    the signature."""
+    if not isinstance(condition, dict):
+        return False
+    fld, name, arg = conditions.split(condition)
+    operator = conditions.REGISTRY.get(name)
+    if operator is None or not operator.local:
+        return False
+    if name in ("all_of", "any_of"):
+        return fld is None and isinstance(arg, list) and all(_by_signature(part) for part in arg)
+    if name == "not":
+        return fld is None and _by_signature(arg)
+    if not isinstance(fld, str):
+        return False
+    head = fld.split(".", 2)
+    return (head[0] == "params") or (head[0] == "target" and len(head) > 1
+                                     and head[1] in ("kind", "segment", "labels"))
+
+
 def _is_file_name(name: str) -> bool:
     """Whether a source's name is a file's (collectors also name commands and calls: ``os.uname()``)."""
     return bool(name) and "(" not in name and not name.startswith("command:") and " " not in name.strip()
@@ -153,6 +174,8 @@ class _ReadPlan:
 
     reads: tuple[tuple[bool, str, str], ...]
     condition_areas: tuple[tuple[bool, str], ...]
+    evidence_key: tuple[str, tuple[tuple[bool, str], ...]]  # the areas read, each once: what evidence depends on
+    source_key: tuple[str, tuple[tuple[bool, str], ...]]
 
 
 class Engine:
@@ -167,6 +190,7 @@ class Engine:
         # roster) and by its own: what is worked out from them is kept for the run.
         self._lasting: dict[Any, Any] = {}
         self._plans: dict[Any, list[tuple[bool | None, str, dict[str, str] | None]]] = {}
+        self._decided: dict[Any, list[tuple[bool | None, str, dict[str, str] | None]]] = {}  # see decided
         self._read_plans: dict[str, _ReadPlan] = {}  # what each check reads, worked out once
         self._said: dict[Any, dict[str, str]] = {}  # messages that are the same for many results
         self._cut: dict[str, list[tuple[str, list[tuple[str, str | None]]]]] = {}  # message templates, cut
@@ -182,7 +206,9 @@ class Engine:
         for path in _fact_paths(check.applies_if) if check.applies_if is not None else ():
             in_org = path == ORG or path.startswith(ORG + ".")
             condition_areas.append((in_org, _area(path[len(ORG) + 1:] if in_org else path)))
-        return _ReadPlan(reads=tuple(reads), condition_areas=tuple(dict.fromkeys(condition_areas)))
+        areas = tuple(dict.fromkeys((in_org, area) for in_org, _, area in reads))
+        return _ReadPlan(reads=tuple(reads), condition_areas=tuple(dict.fromkeys(condition_areas)),
+                         evidence_key=("evidence", areas), source_key=("source", areas))
 
     def _locate(self, target: Target, path: str) -> tuple[Target | None, str]:
         """Which evidence a fact path reads: ``org.*`` the organisation's, anything else the target's."""
@@ -207,11 +233,49 @@ class Engine:
             else:
                 yield self.evaluate(check, target, (applies, reason))
 
+    def _signature(self, target: Target) -> tuple[Any, ...]:
+        family = target.os_family if target.kind == "endpoint" else None
+        return (target.kind, target.segment, tuple(sorted(target.labels.items())), family)
+
+    def decided(self, target: Target) -> list[tuple[bool | None, str, dict[str, str] | None]]:
+        """:meth:`plan`, and the checks whose ``applies_if`` reads only the target's kind, segment and
+        labels and the run's parameters, with local operators (see Operator.local), and does not hold
+        for this signature, also not applicable: decided once, as :meth:`evaluate` would for each such
+        target (reason and message alike). For a target whose bundles are sound: :meth:`evaluate` tells
+        a broken target's checks ``error`` before it looks at ``applies_if``."""
+        signature = self._signature(target)
+        found = self._decided.get(signature)
+        if found is not None:
+            return found
+        found = self._decided[signature] = list(self.plan(target))
+        scope = {"params": self.selection.params,
+                 "target": {"kind": target.kind, "segment": target.segment, "department": None,
+                            "labels": target.labels}}
+        ctx = Context(params=self.selection.params, as_of=self.as_of or date.min)
+        for n, (check, (applies, _, _)) in enumerate(zip(self.selection.checks, found, strict=True)):
+            if applies is not True or check.manual or check.applies_if is None or not _by_signature(check.applies_if):
+                continue
+            try:
+                holding = conditions.holds(check.applies_if, scope, ctx)
+            except Exception:  # noqa: BLE001, S112 - left to evaluate, target by target, which reports it as it must
+                continue
+            if not holding:
+                reason = conditions.describe(check.applies_if, ctx) + " does not hold"
+                found[n] = (False, reason, text("status_notapplicable", reason=reason))
+        return found
+
+    def areas_read(self, check: Check) -> tuple[tuple[bool, str], ...]:
+        """The areas a check reads, each as (in the organisation's evidence?, area), as :meth:`evaluate`
+        checks them against their schemas before it looks at ``applies_if``."""
+        plan = self._read_plans.get(check.id)
+        if plan is None:
+            plan = self._read_plans[check.id] = self._read_plan(check)
+        return plan.evidence_key[1]
+
     def plan(self, target: Target) -> list[tuple[bool | None, str, dict[str, str] | None]]:
         """Which checks apply to a target, decided once per (kind, segment, labels, OS) signature: a
         fleet is a few kinds of machine, and each check's ``applies_to`` reads nothing else."""
-        family = target.os_family if target.kind == "endpoint" else None
-        signature = (target.kind, target.segment, tuple(sorted(target.labels.items())), family)
+        signature = self._signature(target)
         plan = self._plans.get(signature)
         if plan is None:
             plan = self._plans[signature] = []
@@ -245,16 +309,16 @@ class Engine:
         if target.pending or (org is not None and org.pending):  # a lazily loaded area is checked when first read
             for in_org, _, area in plan.reads:
                 owner = org if in_org else target
-                if owner is not None and owner.pending:
+                if owner is not None and area in owner.pending:
                     owner.validate(area)
             for in_org, area in plan.condition_areas:
                 owner = org if in_org else target
-                if owner is not None and owner.pending:
+                if owner is not None and area in owner.pending:
                     owner.validate(area)
-        memo = self._cache_for(target)
-        read = memo.get(("evidence", plan.reads))  # the checks that read the same areas cite the same evidence
+        memo = self._cache[1] if self._cache[0] == target.id else self._cache_for(target)
+        read = memo.get(plan.evidence_key)  # the checks that read the same areas cite the same evidence
         if read is None:
-            read = memo[("evidence", plan.reads)] = self._evidence(plan, target, memo)
+            read = memo[plan.evidence_key] = self._evidence(plan, target, memo)
         evidence, newest = read
         root = target.root
         if root is None:  # once per target; an area found invalid later is taken out of it (Target.validate)
@@ -306,9 +370,9 @@ class Engine:
         if outcome.passed:
             shown = subject if single and not isinstance(subject, dict | list) else None
             return Result(check, target, "pass", self._passed(shown), evidence=evidence, as_of=as_of)
-        source = memo.get(("source", plan.reads))
+        source = memo.get(plan.source_key)
         if source is None:  # the same for every failure of the target that reads these areas
-            source = memo[("source", plan.reads)] = _source(target, self._reads(plan, target)) or {}
+            source = memo[plan.source_key] = _source(target, self._reads(plan, target)) or {}
         return Result(check, target, "fail", self._fail_message(check, outcome.findings, ctx), outcome.findings,
                       evidence, as_of=as_of, source=source or None)
 
@@ -321,7 +385,7 @@ class Engine:
         bundle files), and the newest collection date among them (None: none is dated)."""
         cited: list[str] = []
         dates = []
-        for in_org, _, area in plan.reads:
+        for in_org, area in plan.evidence_key[1]:
             owner = self.org if in_org else target
             if owner is None:
                 continue

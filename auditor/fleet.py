@@ -77,7 +77,7 @@ def judge_slice(judging: Judging, ids: Iterable[str]) -> SliceOutcome:
     org = judging.org
     stages = judging.stages
     checks = judging.selection.checks
-    layouts: dict[int, list[int | Unjudged]] = {}
+    layouts: dict[int, list[int | Unjudged | _Validate]] = {}
     with paused_gc():
         for target_id in ids:
             files = judging.groups[target_id]
@@ -86,37 +86,67 @@ def judge_slice(judging: Judging, ids: Iterable[str]) -> SliceOutcome:
             builder.begin(target)
             if not target.files:  # none of its files could be read: listed as unread, not judged
                 continue
-            plan = engine.plan(target)
+            # A broken target's checks are errors whatever their applies_if says (see Engine.decided).
+            plan = engine.plan(target) if target.problem else engine.decided(target)
             layout = layouts.get(id(plan))  # the engine keeps one plan per kind of target for the run
             if layout is None:
-                layout = layouts[id(plan)] = _layout(checks, plan, stages, builder, target)
+                layout = layouts[id(plan)] = _layout(checks, engine.plan(target), plan, stages, builder, engine,
+                                                     target)
             for step in layout:
                 if type(step) is int:
                     result = engine.evaluate(checks[step], target, plan[step][:2])
                     for stage in stages:
                         result = stage.apply(result)
                     builder.add(result)
+                elif type(step) is _Validate:
+                    step.apply(target, org)
                 else:
                     builder.add_unjudged(step, target)  # type: ignore[arg-type]
     return builder.outcome(stages)
 
 
-def _layout(checks: list[Any], plan: list[tuple[bool | None, str, dict[str, str] | None]], stages: list[Any],
-            builder: SliceBuilder, target: Target) -> list[int | Unjudged]:
+@dataclass(frozen=True)
+class _Validate:
+    """The areas that evaluating the next checks would have checked against their schemas (those
+    whose ``applies_if`` was decided for their kind of target: Engine.decided), as (organisation's?,
+    area): checked at the same place, so that what a later check sees of the evidence is the same."""
+
+    areas: tuple[tuple[bool, str], ...]
+
+    def apply(self, target: Target, org: Target | None) -> None:
+        for in_org, area in self.areas:
+            owner = org if in_org else target
+            if owner is not None and area in owner.pending:
+                owner.validate(area)
+
+
+def _layout(checks: list[Any], base: list[tuple[bool | None, str, dict[str, str] | None]],
+            plan: list[tuple[bool | None, str, dict[str, str] | None]], stages: list[Any],
+            builder: SliceBuilder, engine: Engine, target: Target) -> list[int | Unjudged | _Validate]:
     """A kind of target's checks in order: the position of each to be judged, and the runs of those
-    that do not apply and that no stage looks at, as one step each (most of a fleet's results)."""
-    layout: list[int | Unjudged] = []
+    that do not apply and that no stage looks at, as one step each (most of a fleet's results);
+    ``base``: the plan by ``applies_to`` alone, ``plan`` the one followed."""
+    layout: list[int | Unjudged | _Validate] = []
     run: list[tuple[Any, dict[str, str]]] = []
+    validated: list[tuple[bool, str]] = []
+
+    def close_run() -> None:
+        if validated:
+            layout.append(_Validate(tuple(dict.fromkeys(validated))))
+            validated.clear()
+        if run:
+            layout.append(builder.unjudged(run, target))
+            run.clear()
+
     for n, (check, (applies, _, message)) in enumerate(zip(checks, plan, strict=True)):
+        if applies is False and base[n][0] is not False:  # decided by applies_if: evaluate reads its areas
+            validated.extend(engine.areas_read(check))
         if applies is False and message is not None and all(stage.passes_over(check) for stage in stages):
             run.append((check, message))
             continue
-        if run:
-            layout.append(builder.unjudged(run, target))
-            run = []
+        close_run()
         layout.append(n)
-    if run:
-        layout.append(builder.unjudged(run, target))
+    close_run()
     return layout
 
 

@@ -144,3 +144,33 @@ def test_a_streaming_format_renders_the_spooled_document_as_the_whole_one(spoole
 
 def test_the_formats_that_hold_the_document_are_few():
     assert {name for name in formats() if streams(name)} >= {"json", "table", "csv"}
+
+
+def test_the_shortcuts_give_the_entries_that_judging_every_check_gives(tmp_path, monkeypatch):
+    """Runs of not-applicable checks written as one piece, applies_if decided per kind of target,
+    entries from templates: the same bytes as evaluating every check and encoding every entry whole,
+    with waivers on checks that the shortcuts would otherwise skip (one decided by applies_if)."""
+    from auditor.engine import Engine
+    from auditor.results import SliceBuilder
+
+    generate(tmp_path / "fleet", 70, unreadable=True)
+    waivers = tmp_path / "waivers.yaml"
+    waivers.write_text(
+        "format: auditor-waivers/1\nwaivers:\n"
+        "  - id: W-1\n    checks: [server-default-umask, listening-ports-allowed]\n    targets: [\"*\"]\n"
+        "    reason: 検証\n    approver: 情報政策課長\n    approval_number: 石情第2026-001号\n"
+        "    granted: 2026-10-01\n    expires: 2027-03-31\n", encoding="utf-8")
+    args = (str(tmp_path / "fleet"), "--waivers", str(waivers), "--jobs", "1")
+    fast = audit_bytes(tmp_path, "fast", *args)
+    monkeypatch.setattr(fleet, "_layout", lambda checks, base, plan, *rest: list(range(len(checks))))
+    monkeypatch.setattr(Engine, "decided", Engine.plan)
+    monkeypatch.setattr(SliceBuilder, "_templated", lambda self, result: None)
+    reference = audit_bytes(tmp_path, "reference", *args)
+    assert fast == reference
+    doc = json.loads(fast)
+    umask = [r for r in doc["results"] if r["check"] == "server-default-umask"]
+    assert {r["status"] for r in umask} >= {"notapplicable"} and len(umask) > 70
+    assert any("does not hold" in r["message"] for r in umask)
+    assert [w["matched"] for w in doc["waivers"]] == [sum(1 for r in doc["results"]
+                                                          if r["check"] in ("server-default-umask",
+                                                                            "listening-ports-allowed"))]

@@ -106,6 +106,10 @@ class Operator:
     """One operator of the check language. Subclasses register with :func:`register`."""
 
     name: ClassVar[str]
+    # True for an operator that judges its subject against its argument and the run's parameters alone
+    # (not the day judged as of, nor any other evidence): a condition made only of such operators on
+    # fields that are the same for many targets is the same for all of them (see Engine.decided).
+    local: ClassVar[bool] = False
 
     def validate(self, arg: Any, path: Path) -> Iterator[Problem]:
         """Yield (path, problem) for a malformed argument; called once when checks load."""

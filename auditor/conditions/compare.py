@@ -48,6 +48,8 @@ _UNSET: Any = object()  # a memo not filled yet (None is a value a parameter can
 class _Binary(Operator):
     """A comparison of the subject with one value (literal or parameter)."""
 
+    local = True
+
     symbol: str
     fn: Callable[[Any, Any], bool]
 
@@ -425,6 +427,8 @@ class Regex(_Binary):
 
 class _Flag(Operator):
     """An operator whose argument is true or false: `exists: true`, `empty: false`."""
+
+    local = True
 
     def validate(self, arg: Any, path: Path) -> Iterator[Problem]:
         if not isinstance(arg, bool):

@@ -39,6 +39,7 @@ def _fields(judges: list[ListJudge]) -> tuple[str, ...]:
 
 
 class _Many(Operator):
+    local = True  # of its parts: see Engine.decided, which looks at each
     joiner: str
     decisive: bool  # the part value that decides the whole: False for all_of, True for any_of
 
@@ -172,6 +173,7 @@ class AnyOf(_Many):
 @register
 class Not(Operator):
     name = "not"
+    local = True  # of its part
 
     def validate(self, arg: Any, path: Path) -> Iterator[Problem]:
         yield from validate(arg, path)
