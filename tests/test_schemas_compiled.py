@@ -276,3 +276,37 @@ def test_a_check_item_is_a_field_name_or_a_template_for_both():
         bad = {**doc, "item": item}
         assert (not compile_schema(D.CHECK)(bad)) is valid
         assert cerberus.Validator(D.CHECK).validate(bad, normalize=False) is valid
+
+
+ENTRY_RULES = {"settings": FACT_SCHEMAS["ssh_server"]["schema"]["settings"], "facts": B.BODY["facts"]}
+
+
+@settings(max_examples=300, deadline=None)
+@given(which=st.sampled_from(sorted(ENTRY_RULES)),
+       value=st.dictionaries(st.sampled_from(["maxauthtries", "permitrootlogin", "os", "time_sync", "org",
+                                              "Bad-Key", "9lives", "x_1", "a", "b", "c", "d", "e", "f"]),
+                             st.one_of(st.sampled_from(["yes", "no", "3", ""]), st.integers(0, 9), st.none(),
+                                       st.lists(st.integers(0, 3), max_size=2)),
+                             min_size=compiled.COLUMN_MIN_ITEMS, max_size=14))
+def test_long_mappings_checked_key_by_key_or_at_once_get_the_same_problems(which, value):
+    """A mapping with keysrules/valuesrules (sshd settings, the bundle's fact areas) is first checked all
+    at once; the verdict and the problems reported are Cerberus's and the item checker's."""
+    rules = ENTRY_RULES[which]
+    found: list = []
+    compile_rules(rules)(value, ("v",), found)
+    with patch.object(compiled, "COLUMN_MIN_ITEMS", 10**9):
+        one_by_one: list = []
+        compile_rules(rules)(value, ("v",), one_by_one)
+    assert found == one_by_one
+    assert (not found) == cerberus_ok(value, rules)
+
+
+def test_a_long_valid_mapping_passes_at_once_and_one_bad_entry_is_still_named():
+    rules = ENTRY_RULES["settings"]
+    value = {f"option{n}": str(n) for n in range(12)}
+    found: list = []
+    compile_rules(rules)(value, ("v",), found)
+    assert found == [] and cerberus_ok(value, rules)
+    value["option7"] = 7
+    compile_rules(rules)(value, ("v",), found)
+    assert found == [(("v", "option7"), "expected string, got int")]

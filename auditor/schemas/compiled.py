@@ -140,9 +140,14 @@ def compile_rules(rules: Mapping[str, Any]) -> Checker:
     if "keysrules" in rules or "valuesrules" in rules:
         keys = compile_rules(rules["keysrules"]) if "keysrules" in rules else None
         values = compile_rules(rules["valuesrules"]) if "valuesrules" in rules else None
+        keys_valid = compile_column(rules["keysrules"]) if "keysrules" in rules else None
+        values_valid = compile_column(rules["valuesrules"]) if "valuesrules" in rules else None
 
         def check_entries(value: Any, path: tuple[Any, ...], out: list[Problem]) -> None:
             if isinstance(value, Mapping):
+                if (len(value) >= COLUMN_MIN_ITEMS and (keys_valid is None or keys_valid(list(value)))
+                        and (values_valid is None or _without_cycle_collection(values_valid, list(value.values())))):
+                    return  # every key and value valid: nothing to report
                 for k, v in value.items():
                     if keys is not None:
                         keys(k, (*path, k), out)
