@@ -28,7 +28,7 @@ from auditor import __version__, jsonio
 from auditor.bundles import Unread
 from auditor.clock import now_iso
 from auditor.engine import Result
-from auditor.history.pack import CODES, findings_digest
+from auditor.history.pack import CODES, findings_digest, findings_digest_chunked
 from auditor.scoring import Tally
 from auditor.selection import Selection
 
@@ -76,6 +76,14 @@ class Spool:
             self.stream.write(b",\n")
         self.stream.write(item)
         self.count += count
+
+    def add_pieces(self, pieces: Iterator[bytes]) -> None:
+        """One item given in pieces (already encoded, in order), written as they come."""
+        if self.count:
+            self.stream.write(b",\n")
+        for piece in pieces:
+            self.stream.write(piece)
+        self.count += 1
 
     def close(self) -> SpoolPart:
         self.stream.close()
@@ -219,6 +227,10 @@ _TARGET_MARK = "\x00target\x00"
 _EVIDENCE_MARK = "\x00evidence\x00"
 _TARGET_TOKEN, _EVIDENCE_TOKEN = orjson.dumps(_TARGET_MARK), orjson.dumps(_EVIDENCE_MARK)
 _EVIDENCE_PAD = b"\n" + b" " * (RESULTS_INDENT + 2)  # the entry's keys' column
+_FINDINGS_MARK = "\x00findings\x00"
+_FINDINGS_TOKEN = orjson.dumps(_FINDINGS_MARK)
+_FINDING_INDENT = RESULTS_INDENT + 4  # an entry's findings' column
+FINDINGS_CHUNK = 2000  # a result with more findings is written this many at a time (see _add_large)
 MAX_TEMPLATES = 4096  # entries' templates kept at once (then begun again): shared messages come back
 
 
@@ -364,6 +376,8 @@ class SliceBuilder:
         elif severity == "critical" and status == "waived":
             self.waived_critical.add({"check": check.id, "target": target.id, "status": result.waived_status,
                                          "controls": list(check.controls), "waiver": result.waiver["id"]})
+        if len(result.findings) > FINDINGS_CHUNK and self._add_large(result):
+            return
         if _plain(result):
             encoded = self._templated(result)
             if encoded is not None:
@@ -380,7 +394,7 @@ class SliceBuilder:
                 self._digests.append(findings_digest(entry["findings"]))
             self._codes.append(code)
 
-    def _entry(self, result: Result) -> dict[str, Any]:
+    def _entry(self, result: Result, findings: bool = True) -> dict[str, Any]:
         check, status = result.check, result.status
         entry: dict[str, Any] = {
             "check": check.id,
@@ -390,7 +404,7 @@ class SliceBuilder:
             "severity": check.severity,
             "title": check.title[self.lang],
             "message": result.message[self.lang],
-            "findings": self._findings(result),
+            "findings": self._findings(result) if findings else [],
             "evidence": result.evidence,
         }
         if result.cause is not None:
@@ -444,9 +458,10 @@ class SliceBuilder:
             self._evidence = (evidence, data)
         return data
 
-    def _findings(self, result: Result) -> list[dict[str, Any]]:
-        """The findings, each with what was expected as sentences (``expected_text``, ja and en) and
-        where its item is written (``source``: file, and row or line where the evidence records it)."""
+    def _findings(self, result: Result, start: int = 0, stop: int | None = None) -> list[dict[str, Any]]:
+        """The findings (``start:stop`` of them), each with what was expected as sentences
+        (``expected_text``, ja and en) and where its item is written (``source``: file, and row or
+        line where the evidence records it)."""
         if not result.findings:
             return []
         check = result.check
@@ -461,7 +476,38 @@ class SliceBuilder:
         if result.attestation is not None:
             fallback = {"file": result.attestation["file"], "line": result.attestation["line"]}
         return [{**f.as_dict(), "expected_text": dict(said), "source": dict(f.source or fallback or {})}
-                for f in result.findings]
+                for f in result.findings[start:stop]]
+
+    def _add_large(self, result: Result) -> bool:
+        """The entry of a result with many findings (a directory's or a register's: 100,000 of them),
+        written a chunk of findings at a time, in the bytes of the entry encoded whole; and its history
+        letter and digest. False where it cannot be (a message holding the mark): encoded whole."""
+        entry = self._entry(result, findings=False)
+        entry["findings"] = _FINDINGS_MARK
+        data = jsonio.encode_item(entry, RESULTS_INDENT)
+        if data.count(_FINDINGS_TOKEN) != 1:
+            return False
+        before, after = data.split(_FINDINGS_TOKEN)
+        count = len(result.findings)
+
+        def chunks() -> Iterator[list[dict[str, Any]]]:
+            for start in range(0, count, FINDINGS_CHUNK):
+                yield self._findings(result, start, start + FINDINGS_CHUNK)
+
+        def pieces() -> Iterator[bytes]:
+            yield before + b"[\n"
+            for n, chunk in enumerate(chunks()):
+                yield (b",\n" if n else b"") + b",\n".join(jsonio.encode_item(f, _FINDING_INDENT) for f in chunk)
+            yield b"\n" + b" " * (RESULTS_INDENT + 2) + b"]" + after
+
+        self.results.add_pieces(pieces())
+        if self.history is not None:
+            digest = findings_digest_chunked(chunks())
+            if digest is None:
+                digest = findings_digest([f.as_dict() for f in result.findings])
+            self._digests.append(digest)
+            self._codes.append(CODES[result.status].upper())
+        return True
 
     def outcome(self, stages: list[Any]) -> SliceOutcome:
         self.end()

@@ -8,6 +8,8 @@ one run of a fresh process writing the results JSON (printed, not asserted):
     python benchmarks/bench_fleet.py                       # 1,000, 10,000 and 100,000 bundles
     python benchmarks/bench_fleet.py --sizes 10000 --jobs 1 2
 
+Each audit records its run in a new SQLite history (as every audit records one), not the user's.
+
 Memory: ``peak RSS`` is the largest single process (the main one or a worker, from wait4);
 ``tree`` is the largest sum of the RSS of the main process and its workers, sampled every 20 ms
 (an upper bound: pages a forked worker shares with the main process are counted in both).
@@ -52,9 +54,12 @@ def tree_rss(pid: int, stop: threading.Event, peak: list[int]) -> None:
         time.sleep(0.02)
 
 
-def audit(folder: Path, out: Path, jobs: int) -> dict[str, float]:
+def audit(folder: Path, out: Path, jobs: int, history: Path) -> dict[str, float]:
+    """One audit as an administrator runs it (recorded in a history: a new SQLite file, so that the
+    figures do not depend on earlier runs and the user's own history is left alone)."""
+    history.unlink(missing_ok=True)
     argv = [sys.executable, "-m", "auditor", "audit", str(folder), "--format", "json", "--out", str(out),
-            "--as-of", AS_OF, "--jobs", str(jobs)]
+            "--as-of", AS_OF, "--jobs", str(jobs), "--history", str(history)]
     start = time.perf_counter()
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     stop, peak = threading.Event(), [0]
@@ -90,7 +95,7 @@ def main() -> None:
             bundles = sum(1 for _ in folder.iterdir())
             for jobs in args.jobs:
                 out = base / f"results-{size}-{jobs}.json"
-                m = audit(folder, out, jobs)
+                m = audit(folder, out, jobs, base / "history.sqlite")
                 out.unlink()
                 print(f"{bundles:>8,} {jobs:>4} {m['wall']:>8.2f} {bundles / m['wall']:>10,.0f} "
                       f"{m['cpu'] / m['wall']:>6.2f} {m['rss']:>12.0f} {m['tree']:>8.0f} {m['out']:>11,.0f}")

@@ -148,8 +148,9 @@ def test_the_formats_that_hold_the_document_are_few():
 
 def test_the_shortcuts_give_the_entries_that_judging_every_check_gives(tmp_path, monkeypatch):
     """Runs of not-applicable checks written as one piece, applies_if decided per kind of target,
-    entries from templates: the same bytes as evaluating every check and encoding every entry whole,
-    with waivers on checks that the shortcuts would otherwise skip (one decided by applies_if)."""
+    entries from templates, many findings written a chunk at a time: the same bytes as evaluating every
+    check and encoding every entry whole, with waivers on checks that the shortcuts would otherwise skip
+    (one decided by applies_if)."""
     from auditor.engine import Engine
     from auditor.results import SliceBuilder
 
@@ -161,7 +162,11 @@ def test_the_shortcuts_give_the_entries_that_judging_every_check_gives(tmp_path,
         "    reason: 検証\n    approver: 情報政策課長\n    approval_number: 石情第2026-001号\n"
         "    granted: 2026-10-01\n    expires: 2027-03-31\n", encoding="utf-8")
     args = (str(tmp_path / "fleet"), "--waivers", str(waivers), "--jobs", "1")
+    from auditor import results
+
+    monkeypatch.setattr(results, "FINDINGS_CHUNK", 3)  # the register's ~80 findings written 3 at a time
     fast = audit_bytes(tmp_path, "fast", *args)
+    monkeypatch.setattr(results, "FINDINGS_CHUNK", 10**9)
     monkeypatch.setattr(fleet, "_layout", lambda checks, base, plan, *rest: list(range(len(checks))))
     monkeypatch.setattr(Engine, "decided", Engine.plan)
     monkeypatch.setattr(SliceBuilder, "_templated", lambda self, result: None)
@@ -171,6 +176,7 @@ def test_the_shortcuts_give_the_entries_that_judging_every_check_gives(tmp_path,
     umask = [r for r in doc["results"] if r["check"] == "server-default-umask"]
     assert {r["status"] for r in umask} >= {"notapplicable"} and len(umask) > 70
     assert any("does not hold" in r["message"] for r in umask)
+    assert max(len(r["findings"]) for r in doc["results"]) > 3 * 10
     assert [w["matched"] for w in doc["waivers"]] == [sum(1 for r in doc["results"]
                                                           if r["check"] in ("server-default-umask",
                                                                             "listening-ports-allowed"))]
