@@ -300,7 +300,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
     from auditor import bundles, fleet, inventory
     from auditor.clock import now_iso
     from auditor.policy import load_policy
-    from auditor.results import ResultsDocument
+    from auditor.results import ResultsDocument, SpooledList
     from auditor.selection import load_tailoring, resolve
 
     started_at = now_iso()
@@ -355,6 +355,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
                 from auditor.results import packed_history
 
                 doc["trend"] = record_run(args.history, doc, packed_history(outcomes, selection, args.lang))
+            if isinstance(doc["results"], SpooledList):
+                doc["results"].written_last()  # the report is the results' last reader
             _write(_render(doc, args.format, _report_options(args)), args.out)
             _leave_for_exit(groups, org, doc)
             gc.freeze()

@@ -97,6 +97,13 @@ class SpooledList(Sequence[dict[str, Any]]):
     def __init__(self, parts: list[SpoolPart]) -> None:
         self.parts = [p for p in parts if p.count]
         self._count = sum(p.count for p in self.parts)
+        self.last_use = False  # see write_to
+
+    def written_last(self) -> None:
+        """Say that the next :meth:`write_to` is the list's last use: each spool file is deleted once it
+        is copied, while the next is copied (deleting a fleet's gigabyte of results takes as long as
+        copying it, and both are the kernel's work)."""
+        self.last_use = True
 
     def __len__(self) -> int:
         return self._count
@@ -121,11 +128,23 @@ class SpooledList(Sequence[dict[str, Any]]):
                     yield _decoded(rest)
 
     def write_to(self, stream: BinaryIO) -> None:
-        for n, part in enumerate(self.parts):
-            if n:
-                stream.write(b",\n")
-            with open(part.path, "rb") as source:
-                _copy(source, stream)
+        deleting = None
+        if self.last_use:
+            from concurrent.futures import ThreadPoolExecutor
+
+            deleting = ThreadPoolExecutor(max_workers=1)
+        try:
+            for n, part in enumerate(self.parts):
+                if n:
+                    stream.write(b",\n")
+                with open(part.path, "rb") as source:
+                    _copy(source, stream)
+                if deleting is not None:
+                    deleting.submit(os.unlink, part.path)
+        finally:
+            if deleting is not None:
+                deleting.shutdown(wait=True)
+                self.parts, self.last_use = [], False  # gone: nothing more to read
 
 
 def _copy(source: BinaryIO, stream: BinaryIO) -> None:

@@ -180,3 +180,24 @@ def test_the_shortcuts_give_the_entries_that_judging_every_check_gives(tmp_path,
     assert [w["matched"] for w in doc["waivers"]] == [sum(1 for r in doc["results"]
                                                           if r["check"] in ("server-default-umask",
                                                                             "listening-ports-allowed"))]
+
+
+def test_a_spooled_list_written_for_the_last_time_deletes_its_spools_as_it_copies_them(tmp_path):
+    from auditor.results import Spool
+
+    parts = []
+    for n in range(3):
+        spool = Spool(str(tmp_path), 4)
+        for i in range(5):
+            spool.add({"n": n, "i": i, "text": "端末" * i})
+        parts.append(spool.close())
+    listed = SpooledList(parts)
+    with open(tmp_path / "first", "wb") as out:
+        listed.write_to(out)
+    assert all(Path(p.path).exists() for p in parts)  # not the last use: kept for other readers
+    listed.written_last()
+    with open(tmp_path / "last", "wb") as out:
+        listed.write_to(out)
+    assert (tmp_path / "last").read_bytes() == (tmp_path / "first").read_bytes()
+    assert not any(Path(p.path).exists() for p in parts)
+    assert [item["i"] for item in SpooledList(parts[:0])] == []
