@@ -43,7 +43,7 @@ class Judging:
     stages: list[Any]  # decision stages (attestations, then waivers), applied to each result in order
     groups: dict[str, list[BundleFile]]
     folder: str  # where the spool files go
-    history: bool = False  # each target's history row spooled too (see auditor.results.history_rows)
+    history: bool = False  # each target's history row spooled too (see auditor.results.packed_history)
 
 
 def default_jobs() -> int:

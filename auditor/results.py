@@ -144,7 +144,7 @@ class SpooledList(Sequence[dict[str, Any]]):
         finally:
             if deleting is not None:
                 deleting.shutdown(wait=True)
-                self.parts, self.last_use = [], False  # gone: nothing more to read
+                self.parts, self._count, self.last_use = [], 0, False  # gone: nothing more to read
 
 
 def _copy(source: BinaryIO, stream: BinaryIO) -> None:
@@ -168,7 +168,7 @@ def _copy(source: BinaryIO, stream: BinaryIO) -> None:
 
 
 def _file_descriptor(stream: BinaryIO) -> int | None:
-    """The descriptor of a regular file opened for appending at its end, else None (a pipe, memory)."""
+    """The descriptor of a regular file (written at its current position), else None (a pipe, memory)."""
     try:
         fd = stream.fileno()
     except (AttributeError, OSError, ValueError):
@@ -288,7 +288,7 @@ class SliceOutcome:
     waived_critical: SpoolPart
     unread: list[Unread]
     stages: list[Any]  # each decision stage's counters (see Waivers.counters)
-    history: SpoolPart | None = None  # each target's history row (see history_rows), when recorded
+    history: SpoolPart | None = None  # each target's history row (see packed_history), when recorded
 
 
 class SliceBuilder:
@@ -561,20 +561,19 @@ def packed_history(slices: list[SliceOutcome], selection: Selection, lang: str) 
                     lines = (rest + chunk).split(b",\n")  # compact JSON rows hold no raw newline
                     rest = lines.pop()
                     for line in lines:
-                        yield _packed(line, checks)
+                        yield _packed(Packed, line, checks)
                 if rest:
-                    yield _packed(rest, checks)
+                    yield _packed(Packed, rest, checks)
 
     return PackedRun(rows=rows(), checks=meta)
 
 
-def _packed(line: bytes, checks: tuple[str, ...]) -> Any:
-    from auditor.history.record import Packed
-
+def _packed(packed: Any, line: bytes, checks: tuple[str, ...]) -> Any:
+    """One spooled history row as ``packed`` (history.record.Packed, imported once by the caller)."""
     target, kind, segment, department, score, grade, statuses, digests = _decoded(line)
     if len(statuses) != len(checks):  # every judged target has one result per selected check
         raise ValueError(f"target {target!r}: {len(statuses)} results for {len(checks)} checks")
-    return Packed(target, kind, segment, department, score, grade, checks, statuses, bytes.fromhex(digests))
+    return packed(target, kind, segment, department, score, grade, checks, statuses, bytes.fromhex(digests))
 
 
 @dataclass
