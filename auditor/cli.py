@@ -15,7 +15,7 @@ import marshal
 import os
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -347,7 +347,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
             judging = fleet.Judging(selection=selection, lang=args.lang, as_of=args.as_of, org=org,
                                     stages=list(decisions.values()), groups=groups, folder=folder,
                                     history=not args.no_history)
-            outcomes = fleet.judge(judging, args.jobs or fleet.default_jobs())
+            outcomes = fleet.judge(judging, args.jobs or fleet.default_jobs(), meanwhile=_preload(args))
             doc = record.assemble(outcomes)
             doc["trend"] = []
             if not args.no_history:
@@ -364,6 +364,21 @@ def cmd_audit(args: argparse.Namespace) -> int:
         gc.unfreeze()
     below = args.fail_under is not None and (doc["score"] is None or doc["score"] < args.fail_under)
     return EXIT_FINDINGS if below or not doc["gate"]["passed"] else EXIT_OK
+
+
+def _preload(args: argparse.Namespace) -> Callable[[], None]:
+    """What an audit imports after judging (uuid for the run's id, the history's SQLAlchemy),
+    imported while workers judge instead."""
+
+    def preload() -> None:
+        import uuid  # noqa: F401 - a slow import (platform)
+
+        if not args.no_history:
+            from auditor.history import preload as history
+
+            history()
+
+    return preload
 
 
 def _decisions(args: argparse.Namespace, policy: Any) -> tuple[dict[str, Any], dict[str, dict[str, str]]]:

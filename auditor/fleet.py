@@ -17,7 +17,7 @@ import copy
 import dataclasses
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,7 +29,8 @@ from auditor.results import SliceBuilder, SliceOutcome, Unjudged
 from auditor.selection import Selection
 
 MIN_PARALLEL_TARGETS = 64  # below this, starting workers costs more than it saves
-SLICES_PER_JOB = 4  # more slices than workers, so that one slow slice does not hold up the others
+SHARE_PER_JOB = 2  # each slice is 1/(2 x jobs) of what is left to cut (see slices)
+MIN_SLICE_FILES = 100  # about 0.2 s of a worker's time: below this, a slice's start costs more than it saves
 
 
 @dataclass
@@ -54,19 +55,26 @@ def default_jobs() -> int:
         return os.cpu_count() or 1
 
 
-def slices(groups: dict[str, list[BundleFile]], count: int) -> list[list[str]]:
-    """Target ids cut into ``count`` contiguous runs of about as many files each (ids stay in order)."""
+def slices(groups: dict[str, list[BundleFile]], jobs: int) -> list[list[str]]:
+    """Target ids cut into contiguous runs for ``jobs`` workers (ids stay in order), each run about
+    1 / (SHARE_PER_JOB * jobs) of the files not yet cut, and no smaller than MIN_SLICE_FILES (or a
+    small fleet's 1 / (4 * SHARE_PER_JOB * jobs)): large runs first (few spools, few starts), small
+    ones last, so that the workers finish together instead of one waiting on the other's last large
+    run."""
     ids = list(groups)
-    if count <= 1 or len(ids) <= 1:
+    if jobs <= 1 or len(ids) <= 1:
         return [ids]
-    total = sum(len(files) for files in groups.values())
+    left = sum(len(files) for files in groups.values())
+    least = min(MIN_SLICE_FILES, left / (4 * SHARE_PER_JOB * jobs))  # a small fleet is still shared out
     out: list[list[str]] = [[]]
-    done = 0
+    size = 0
     for target_id in ids:
-        if out[-1] and done >= total * len(out) / count and len(out) < count:
+        if out[-1] and size >= max(least, left / (SHARE_PER_JOB * jobs)):
+            left -= size
             out.append([])
+            size = 0
         out[-1].append(target_id)
-        done += len(groups[target_id])
+        size += len(groups[target_id])
     return out
 
 
@@ -161,11 +169,13 @@ def _judge_in_worker(ids: list[str]) -> SliceOutcome:
     return judge_slice(dataclasses.replace(_JUDGING, stages=copy.deepcopy(_JUDGING.stages)), ids)
 
 
-def judge(judging: Judging, jobs: int) -> list[SliceOutcome]:
+def judge(judging: Judging, jobs: int, meanwhile: Callable[[], object] | None = None) -> list[SliceOutcome]:
     """Every target's results, in slices in target order; ``jobs`` worker processes at most.
 
     The decision stages' counters (waivers used, attestations used) of every slice are added to
-    the stages of ``judging``, as if one process had applied them all.
+    the stages of ``judging``, as if one process had applied them all. ``meanwhile`` is called in
+    this process while the workers judge, once they are started (what the run needs next, made
+    ready in time that would be spent waiting); not called when the targets are judged here.
     """
     global _JUDGING
     parallel = jobs > 1 and len(judging.groups) >= MIN_PARALLEL_TARGETS and sys.platform.startswith("linux")
@@ -174,12 +184,15 @@ def judge(judging: Judging, jobs: int) -> list[SliceOutcome]:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    cut = slices(judging.groups, jobs * SLICES_PER_JOB)
+    cut = slices(judging.groups, jobs)
     _JUDGING = judging
     try:
         with ProcessPoolExecutor(max_workers=min(jobs, len(cut)),
                                  mp_context=multiprocessing.get_context("fork")) as pool:
-            outcomes = list(pool.map(_judge_in_worker, cut))
+            judged = pool.map(_judge_in_worker, cut)  # every slice handed out: the workers are forked
+            if meanwhile is not None:
+                meanwhile()
+            outcomes = list(judged)
     finally:
         _JUDGING = None
     for outcome in outcomes:

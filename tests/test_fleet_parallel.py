@@ -33,9 +33,16 @@ def slices_used(monkeypatch):
     seen: list[int] = []
     real = fleet.judge
 
-    def spy(judging, jobs):
-        outcomes = real(judging, jobs)
+    def spy(judging, jobs, meanwhile=None):
+        called = []
+
+        def noted():  # called while the workers judge: the run's judging is set up for them
+            called.append(fleet._JUDGING is judging)
+            meanwhile()
+
+        outcomes = real(judging, jobs, noted)
         seen.append(len(outcomes))
+        assert called == ([True] if len(outcomes) > 1 else [])  # once, while workers judge; else not at all
         return outcomes
 
     monkeypatch.setattr(fleet, "judge", spy)
@@ -58,7 +65,7 @@ def test_a_generated_fleet_with_errors_waivers_and_broken_files_is_the_same_with
     args = (str(tmp_path / "fleet"), "--waivers", str(waivers))
     one = audit_bytes(tmp_path, "one", *args, "--jobs", "1")
     four = audit_bytes(tmp_path, "four", *args, "--jobs", "4")
-    assert slices_used == [1, 16]
+    assert slices_used[0] == 1 and slices_used[1] > 4  # in this process, then by workers in several slices
     assert one == four
     doc = json.loads(one)
     assert {u["path"].rsplit("/", 1)[1] for u in doc["run"]["unread"]} == {"zz-not-json.json", "zz-not-a-bundle.json"}
@@ -74,6 +81,20 @@ def test_a_generated_fleet_with_errors_waivers_and_broken_files_is_the_same_with
     counted = {s: sum(1 for r in doc["results"] if r["status"] == s) for s in doc["summary"]}
     assert counted == doc["summary"]
     assert len(doc["run"]["evidence"]) == sum(1 for p in (tmp_path / "fleet").iterdir()) - 2
+
+
+def test_a_fleet_is_cut_in_order_into_slices_that_shrink_towards_the_end():
+    """Large slices first, small ones last (so that the workers finish together), every id once, in order;
+    a target's files are never split, and a small fleet is still shared out among the workers."""
+    groups = {f"t{n:05d}": [object()] * (3 if n % 7 == 0 else 1) for n in range(10_000)}
+    cut = fleet.slices(groups, 2)
+    assert [i for part in cut for i in part] == list(groups)
+    files = [sum(len(groups[i]) for i in part) for part in cut]
+    assert files[0] > 5 * files[-2] and files[-2] >= fleet.MIN_SLICE_FILES and len(cut) < 30
+    assert all(a >= b for a, b in zip(files[:-3], files[1:-2], strict=True))  # shrinking, down to the floor
+    small = fleet.slices({f"t{n}": [object()] for n in range(10)}, 4)
+    assert len(small) > 4 and [i for part in small for i in part] == [f"t{n}" for n in range(10)]
+    assert fleet.slices(groups, 1) == [list(groups)]
 
 
 def test_a_bundle_indexed_from_its_first_bytes_but_broken_further_on_is_unread(tmp_path):
@@ -201,3 +222,25 @@ def test_a_spooled_list_written_for_the_last_time_deletes_its_spools_as_it_copie
     assert (tmp_path / "last").read_bytes() == (tmp_path / "first").read_bytes()
     assert not any(Path(p.path).exists() for p in parts)
     assert [item["i"] for item in SpooledList(parts[:0])] == []
+
+
+def test_a_spool_copied_by_the_kernel_in_pieces_has_the_bytes_of_one_copied_through_memory(tmp_path, monkeypatch):
+    """Pieces that cut items and characters apart, written after what the stream already holds."""
+    import io
+
+    from auditor import results
+    from auditor.results import Spool
+
+    spool = Spool(str(tmp_path), 4)
+    for i in range(40):
+        spool.add({"i": i, "text": "三層の対策" * i})
+    listed = SpooledList([spool.close()])
+    held = io.BytesIO(b"head:")  # not a file: read and written by this process
+    held.seek(0, io.SEEK_END)
+    listed.write_to(held)
+    monkeypatch.setattr(results, "COPY_PIECE_BYTES", 7)
+    with open(tmp_path / "out", "wb") as out:
+        out.write(b"head:")  # buffered: flushed before the kernel writes after it
+        listed.write_to(out)
+    assert (tmp_path / "out").read_bytes() == held.getvalue()
+    assert [item["i"] for item in listed] == list(range(40))

@@ -21,6 +21,16 @@ from typing import Any
 from auditor.errors import InputError
 
 
+def preload() -> None:
+    """Import what recording a run needs (SQLAlchemy and the tables: a quarter of a second), for an
+    audit to call while its workers judge, instead of after them."""
+    import sqlalchemy.engine  # noqa: F401
+
+    import auditor.history.record  # noqa: F401
+    import auditor.history.schema  # noqa: F401
+    import auditor.history.store  # noqa: F401
+
+
 def record_run(url: str | None, doc: Mapping[str, Any], results: Iterable[dict[str, Any]] | Any
                ) -> list[dict[str, Any]]:
     """Record one audit run; return the score trend of the runs up to it, for the report.
