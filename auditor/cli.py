@@ -334,7 +334,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
         if collecting is not None:
             groups = bundles.from_document("(collected from this host)", collecting.result())
         else:
-            found = [bundles.index(args.evidence, unread=None if alone else unread)] if args.evidence else []
+            jobs = args.jobs or fleet.default_jobs()
+            found = [bundles.index(args.evidence, unread=None if alone else unread, jobs=jobs)] if args.evidence else []
             groups = bundles.merged(*found, *_imported(args))
         gc.freeze()
     try:

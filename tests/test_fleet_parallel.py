@@ -97,6 +97,30 @@ def test_a_fleet_is_cut_in_order_into_slices_that_shrink_towards_the_end():
     assert fleet.slices(groups, 1) == [list(groups)]
 
 
+def test_a_fleet_indexed_by_several_processes_is_indexed_as_by_one(tmp_path, monkeypatch):
+    """The same files, headers and unread files, in the same order, however many processes index them."""
+    from auditor import bundles
+
+    generate(tmp_path / "fleet", 40, unreadable=True)
+    (tmp_path / "fleet" / "zz-not-json.json").write_bytes(b"\xef\xbb\xbf{\r\n")  # BOM, CRLF, cut short
+    monkeypatch.setattr(bundles, "PARALLEL_INDEX_FILES", 2)
+
+    def indexed(jobs):
+        unread = []
+        groups = bundles.index([tmp_path / "fleet"], unread=unread, jobs=jobs)
+        return [(i, [(f.path, f.sha256, f.target_id, f.header, f.collected_at) for f in files])
+                for i, files in groups.items()], unread
+
+    one, unread_one = indexed(1)
+    for jobs in (2, 3):
+        assert indexed(jobs) == (one, unread_one)
+    assert len(unread_one) == 2 and len(one) > 40
+    three = bundles.index([tmp_path / "fleet"], unread=[], jobs=3)
+    headers = [f.header for files in three.values() for f in files]
+    # the workers' headers are shared again, as one process shares them: one dict per distinct header
+    assert len({id(h) for h in headers}) == len({json.dumps(h, sort_keys=True) for h in headers}) < len(headers) / 4
+
+
 def test_a_bundle_indexed_from_its_first_bytes_but_broken_further_on_is_unread(tmp_path):
     generate(tmp_path / "fleet", 70)
     victim = sorted((tmp_path / "fleet").glob("n*-0.json"))[5]
