@@ -228,9 +228,10 @@ def discover(paths: Iterable[str | Path], unread: list[Unread] | None = None) ->
 
 def _read(path: Path) -> tuple[dict[str, Any], bytes, str]:
     """The parsed bundle, its bytes and their SHA-256."""
-    check_size(path, "bundle")
     try:
-        raw = path.read_bytes()
+        with open(path, "rb", buffering=0) as stream:  # one open and one fstat: a fleet reads 100,000 of them
+            check_size(path, "bundle", os.fstat(stream.fileno()).st_size)
+            raw = stream.readall()
     except OSError as exc:
         raise InputError(str(path), f"cannot read: {exc.strerror or exc}") from None
     return _parse(path, raw), raw, hashlib.sha256(raw).hexdigest()
