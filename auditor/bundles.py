@@ -391,9 +391,9 @@ def _index_part(files: list[Path]) -> list[BundleFile | Unread]:
 def _index_shared_out(files: list[Path], jobs: int) -> list[BundleFile | Unread]:
     """:func:`_index_part` of every file, the files cut into ``jobs`` runs: the last indexed here, the
     others in forked workers at the same time (Linux; a fleet of at least PARALLEL_INDEX_FILES)."""
-    share = -(-len(files) // max(jobs, 1))
     if jobs <= 1 or len(files) < PARALLEL_INDEX_FILES or not sys.platform.startswith("linux"):
         return _index_part(files)
+    share = -(-len(files) // jobs)
     import marshal
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor

@@ -330,11 +330,11 @@ def cmd_audit(args: argparse.Namespace) -> int:
     # what cannot be read is listed in the results and fails the gate, and the rest is audited.
     alone = len(args.evidence) == 1 and os.path.isfile(args.evidence[0])
     unread: list[bundles.Unread] = []
+    jobs = args.jobs or fleet.default_jobs()
     with paused_gc():
         if collecting is not None:
             groups = bundles.from_document("(collected from this host)", collecting.result())
         else:
-            jobs = args.jobs or fleet.default_jobs()
             found = [bundles.index(args.evidence, unread=None if alone else unread, jobs=jobs)] if args.evidence else []
             groups = bundles.merged(*found, *_imported(args))
         gc.freeze()
@@ -348,7 +348,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
             judging = fleet.Judging(selection=selection, lang=args.lang, as_of=args.as_of, org=org,
                                     stages=list(decisions.values()), groups=groups, folder=folder,
                                     history=not args.no_history)
-            outcomes = fleet.judge(judging, args.jobs or fleet.default_jobs(), meanwhile=_preload(args))
+            outcomes = fleet.judge(judging, jobs, meanwhile=_preload(args))
             doc = record.assemble(outcomes)
             doc["trend"] = []
             if not args.no_history:
