@@ -69,6 +69,23 @@ def encode_item(doc: Any, indent: int) -> bytes:
     return pad + encode(doc)[:-1].replace(b"\n", b"\n" + pad)
 
 
+def encode_items(items: list[Any], indent: int) -> bytes:
+    """``b",\n".join(encode_item(item, indent) for item in items)``, in one call of the encoder where it
+    can (a list is laid out as its items are, two columns further in): a register's 100,000
+    findings are encoded a chunk at a time rather than one by one."""
+    if not items or indent < 2:
+        return b",\n".join(encode_item(item, indent) for item in items)
+    try:
+        whole = orjson.dumps(items, option=_PRETTY)
+    except TypeError:  # encoded one by one, each the way encode writes it
+        return b",\n".join(encode_item(item, indent) for item in items)
+    body = whole[2:-3]  # within "[\n" and "\n]\n": the items, two columns in
+    if indent == 2:
+        return body
+    pad = b" " * (indent - 2)
+    return pad + body.replace(b"\n", b"\n" + pad)
+
+
 def compact(doc: Any) -> bytes:
     """Compact UTF-8 JSON, keys in the document's order: what a document made in memory is hashed
     as (anyone holding it as a file gets the same bytes by parsing it and writing it compactly)."""

@@ -526,7 +526,7 @@ class SliceBuilder:
         def pieces() -> Iterator[bytes]:
             yield before + b"[\n"
             for n, chunk in enumerate(chunks()):
-                yield (b",\n" if n else b"") + b",\n".join(jsonio.encode_item(f, _FINDING_INDENT) for f in chunk)
+                yield (b",\n" if n else b"") + jsonio.encode_items(chunk, _FINDING_INDENT)
             yield b"\n" + b" " * (RESULTS_INDENT + 2) + b"]" + after
 
         self.results.add_pieces(pieces())

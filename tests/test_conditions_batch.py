@@ -37,6 +37,10 @@ DATES = ["2026-08-01T09:00:00+09:00", "2026-08-04T00:00:00Z", "2026-08-04", "202
          "2026-03-31T23:59:59-05:00", "2026-02-30", "2026-11-02T24:00:00+09:00", "2026-W44-1", "20261102",
          "2026-11-02T08:41:07.5-05:30", "2026-11-02 08:41", "２０２６-11-02", "2026-11-02T08:41", "not a date",
          "0001-01-01", "9999-12-31T23:59:59+23:59"]
+# Instants as the importers write them (with offsets), a second and an hour apart among others.
+INSTANTS = ["2026-08-01T09:00:00+09:00", "2026-08-01T09:00:01+09:00", "2026-08-01T10:00:00+09:00",
+            "2026-08-01T00:00:00Z", "2026-07-31T20:00:00-04:00", "2025-04-01T08:30:00+09:00",
+            "2026-08-04T00:00:00Z"]
 TEXTS = ["", "left", "LEFT", "active", "adm-1", "x.svc", "Domain Admins", "domain admins", "３", "00123",
          "ＡＢ123", "ab123", "石岡　太郎", "石岡 太郎", " "]
 SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-2, 2), st.sampled_from([0.0, 2.5, float("nan")]),
@@ -99,8 +103,25 @@ LEAF_OPS = ["eq", "ne", "lt", "le", "gt", "ge", "in", "not_in", "intersects", "r
             "within_days", "in_fiscal_year", "exists", "empty"]
 
 
+SPAN_BOUNDS = st.one_of(st.sampled_from([0, 1, 1.5, -2, 24, 90, 365.25, 10 ** 9, "1", None, True]),
+                        st.sampled_from(["number", "huge", "bad_days", "flag", "nothing"]).map(lambda n: {"param": n}))
+
+
+@st.composite
+def spans(draw, fields):
+    """``elapsed`` between two of ``fields`` of a record, in hours or days, with one bound."""
+    arg = {"from": {"field": draw(st.sampled_from(fields))}, "to": {"field": draw(st.sampled_from(fields))},
+           draw(st.sampled_from(["eq", "ne", "lt", "le", "gt", "ge"])): draw(SPAN_BOUNDS)}
+    unit = draw(st.sampled_from([None, "hours", "days"]))
+    if unit is not None:
+        arg["unit"] = unit
+    return {"elapsed": arg}
+
+
 @st.composite
 def leaves(draw):
+    if draw(st.integers(0, 15)) == 0:
+        return draw(spans(["a", "b", "name"]))
     op = draw(st.sampled_from(LEAF_OPS))
     cond = {op: draw(_value_arg(op))}
     fld = draw(st.sampled_from([*FIELDS, None]) if op not in ("exists",) else st.sampled_from(FIELDS))
@@ -140,6 +161,7 @@ TYPED = {  # field: (its values, conditions that suit them)
                                                                  "eq", "exists"]),
     "groups": (st.one_of(st.lists(st.sampled_from(TEXTS), max_size=3), st.none()), ["intersects", "empty"]),
     "num": (st.integers(-2, 2), ["lt", "le", "gt", "ge", "eq", "in"]),
+    "since": (st.one_of(st.sampled_from(INSTANTS), st.none()), ["exists"]),
     "employee_id": (st.one_of(st.sampled_from(TEXTS), st.none()), ["eq", "regex"]),
 }
 TYPED_PARAMS = {"eq": {"text": "text", "flag": "flag", "when": "nothing"}, "regex": "pattern",
@@ -149,6 +171,8 @@ TYPED_PARAMS = {"eq": {"text": "text", "flag": "flag", "when": "nothing"}, "rege
 
 @st.composite
 def typed_leaves(draw):
+    if draw(st.integers(0, 7)) == 0:
+        return draw(spans(["since", "since", "when"]))
     fld = draw(st.sampled_from(sorted(TYPED)))
     values, ops = TYPED[fld]
     op = draw(st.sampled_from(ops))

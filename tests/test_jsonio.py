@@ -120,3 +120,17 @@ def test_fuzz_duplicates_are_found_exactly(value, data):
 def test_fuzz_bytes_give_a_document_or_a_known_error(raw):
     with contextlib.suppress(UnicodeDecodeError, json.JSONDecodeError, jsonio.Refused):
         jsonio.decode(raw)
+
+
+JSON_VALUES = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(-(2 ** 70), 2 ** 70), st.floats(allow_nan=False),
+              st.text(alphabet=st.characters(codec=None), max_size=6), st.sampled_from(["a\nb", "石岡", "\ud800"])),
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=3), inner, max_size=3)),
+    max_leaves=8)
+
+
+@given(items=st.lists(JSON_VALUES, max_size=5), indent=st.integers(0, 8))
+def test_items_encoded_together_are_the_bytes_of_items_encoded_one_by_one(items, indent):
+    # a chunk of findings is encoded in one call: what it writes must be what item-by-item wrote,
+    # lone surrogates and integers beyond 64 bits (which orjson refuses) included
+    assert jsonio.encode_items(items, indent) == b",\n".join(jsonio.encode_item(i, indent) for i in items)

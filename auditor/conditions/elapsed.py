@@ -18,8 +18,11 @@ sides are written ``{field: NAME}`` so that a finding shows their values.
 
 from __future__ import annotations
 
+import operator
+import re
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from itertools import compress, repeat
 from typing import Any
 
 from auditor.conditions import (
@@ -27,6 +30,8 @@ from auditor.conditions import (
     Context,
     EvaluationError,
     Finding,
+    Frame,
+    ListJudge,
     MissingFact,
     Operator,
     Outcome,
@@ -36,6 +41,7 @@ from auditor.conditions import (
     lookup,
     register,
     resolve,
+    take,
     validate_value,
     value_params,
 )
@@ -68,6 +74,34 @@ def span_seconds(start: Any, end: Any) -> float:
         return (last - first).total_seconds()
     as_day = [m.date() if isinstance(m, datetime) else m for m in (first, last)]
     return float((as_day[1] - as_day[0]).days * 86400)
+
+
+# An instant as the importers write it, with its offset: what a directory's accounts hold. Such a
+# text is read by moment() exactly as datetime.fromisoformat reads it (no spaces to strip, and
+# fromisoformat takes Z as +00:00 from Python 3.11).
+_INSTANT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:[+-][0-9]{2}:[0-9]{2}|Z)")
+_NONE = type(None)
+
+
+def instants(values: list[Any], kinds: set[type]) -> tuple[list[datetime | None]] | tuple[()]:
+    """:func:`moment` of every value, null kept as None, as a 1-tuple; () unless every value is
+    null or an instant with its offset as the importers write it (a bare date, a mistyped or
+    impossible instant: judged record by record, which says what is wrong).
+
+    ``kinds``: a superset of the values' types."""
+    if not kinds <= {str, _NONE}:
+        return ()
+    texts = [v for v in values if v is not None] if _NONE in kinds else values
+    if not all(map(_INSTANT.fullmatch, texts)):
+        return ()
+    try:
+        parsed = list(map(datetime.fromisoformat, texts))
+    except ValueError:  # a day or an hour that does not exist
+        return ()
+    if texts is values:
+        return (parsed,)
+    found = iter(parsed)
+    return ([None if v is None else next(found) for v in values],)
 
 
 def _side(arg: Any) -> str | None:
@@ -109,6 +143,32 @@ class Elapsed(Operator):
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise EvaluationError(f"elapsed needs a number of {arg.get('unit', 'days')}, got {value!r}")
         return key, float(value)
+
+    def compile_select(self, field: str | None, arg: Any) -> ListJudge | None:
+        # The two columns read as instants once for the target (several checks of a directory
+        # read its creation and password times) and each record's span compared in C; a column
+        # that is not all instants with offsets is judged record by record, as holds() does.
+        if field is not None:
+            return None
+        first, last = _side(arg["from"]) or "", _side(arg["to"]) or ""
+        unit = UNITS[arg.get("unit", "days")]
+
+        def run(frame: Frame, positions: list[int], ctx: Context) -> list[int]:
+            key, bound = self._bound(arg, ctx)
+            sides = [frame.derived(("instants", name), lambda name=name: instants(frame.column(name),
+                                                                                 frame.kinds(name)))
+                     for name in (first, last)]
+            if not all(sides) or first not in frame.present or last not in frame.present:
+                items = frame.items
+                return [i for i in positions if self.holds(items[i], arg, ctx, "")]
+            starts, ends = (take(side[0], positions) for side in sides)
+            if _NONE in frame.kinds(first) or _NONE in frame.kinds(last):  # a null moment satisfies no bound
+                known = [a is not None and b is not None for a, b in zip(starts, ends, strict=True)]
+                positions, starts, ends = (list(compress(v, known)) for v in (positions, starts, ends))
+            spans = map(operator.truediv, map(timedelta.total_seconds, map(operator.sub, ends, starts)), repeat(unit))
+            return list(compress(positions, map(COMPARISONS[key], spans, repeat(bound))))
+
+        return ListJudge((first, last), run)
 
     def span(self, subject: Any, arg: dict[str, Any], label: str) -> float | None:
         """The span in the argument's unit, or None when either moment is null."""
