@@ -6,9 +6,16 @@ worker process into its own spool files (:class:`auditor.results.SliceBuilder`),
 slices are joined in order: the results document is byte for byte the one a single process
 writes (``--jobs 1``), apart from the run's id and times.
 
+A few targets holding many records (a directory of 100,000 accounts and the organisation's
+roster) are shared out by their checks instead (see :func:`parts`): each worker judges a
+contiguous run of the (target, check) sequence, and the entry of a target judged in parts is
+made from what each part counted (:func:`auditor.results.joined`), so the document is again the
+one a single process writes.
+
 Workers are forked (Linux): they inherit the loaded policy, the organisation's evidence and the
 decision files instead of receiving them, and send back only their counts and spool names.
-Where the system cannot fork, or the fleet is small, the targets are judged in the process.
+Where the system cannot fork, or the fleet is small and light, the targets are judged in the
+process.
 """
 
 from __future__ import annotations
@@ -25,12 +32,15 @@ from auditor import bundles
 from auditor.bundles import BundleFile, Target
 from auditor.engine import Engine
 from auditor.memory import paused_gc
-from auditor.results import SliceBuilder, SliceOutcome, Unjudged
+from auditor.results import SliceBuilder, SliceOutcome, Unjudged, joined
 from auditor.selection import Selection
 
 MIN_PARALLEL_TARGETS = 64  # below this, starting workers costs more than it saves
 SHARE_PER_JOB = 2  # each slice is 1/(2 x jobs) of what is left to cut (see slices)
 MIN_SLICE_FILES = 100  # about 0.2 s of a worker's time: below this, a slice's start costs more than it saves
+SPLIT_MIN_RECORDS = 20_000  # records read by a small fleet's checks (about 0.3 s) for them to be shared out
+SPLIT_MIN_PART = 50_000  # records read by the checks of one run of them (about 0.1 s)
+SPLIT_SHARE_PER_JOB = 4  # finer than slices: one check may cost a tenth of the whole (see parts)
 
 
 @dataclass
@@ -45,6 +55,7 @@ class Judging:
     groups: dict[str, list[BundleFile]]
     folder: str  # where the spool files go
     history: bool = False  # each target's history row spooled too (see auditor.results.packed_history)
+    loaded: dict[str, Target] = dataclasses.field(default_factory=dict)  # targets loaded before the fork (parts)
 
 
 def default_jobs() -> int:
@@ -78,39 +89,66 @@ def slices(groups: dict[str, list[BundleFile]], jobs: int) -> list[list[str]]:
     return out
 
 
-def judge_slice(judging: Judging, ids: Iterable[str]) -> SliceOutcome:
-    """The results of the targets ``ids`` (in order), written to spools as they are made."""
-    engine = Engine(judging.selection, as_of=judging.as_of, org=judging.org)
+def judge_slice(judging: Judging, ids: Iterable[str], start: int = 0, stop: int | None = None,
+                engine: Engine | None = None) -> SliceOutcome:
+    """The results of the targets ``ids`` (in order), written to spools as they are made: of the first
+    target only the checks from position ``start`` on, of the last only those before ``stop`` (a
+    target judged in parts, see :func:`parts`; None: to its last check). ``engine``: one that judged
+    the slices before (what it worked out for a target, its lists' columns, serves the next part of it)."""
+    if engine is None:
+        engine = Engine(judging.selection, as_of=judging.as_of, org=judging.org)
     builder = SliceBuilder(judging.selection, judging.lang, judging.folder, history=judging.history)
-    org = judging.org
     stages = judging.stages
     checks = judging.selection.checks
-    layouts: dict[int, list[int | Unjudged | _Validate]] = {}
+    layouts: dict[int, list[tuple[int, int | Unjudged | _Validate]]] = {}
+    ids = list(ids)
     with paused_gc():
-        for target_id in ids:
-            files = judging.groups[target_id]
-            target = org if org is not None and org.id == target_id else bundles.load_target(target_id, files,
-                                                                                          lazy=True)
-            builder.begin(target)
+        for n, target_id in enumerate(ids):
+            target = _target(judging, target_id)
+            low = start if n == 0 else 0
+            high = stop if n == len(ids) - 1 else None
+            builder.begin(target, first=low == 0, last=high is None)
             if not target.files:  # none of its files could be read: listed as unread, not judged
                 continue
-            # A broken target's checks are errors whatever their applies_if says (see Engine.decided).
-            plan = engine.plan(target) if target.problem else engine.decided(target)
-            layout = layouts.get(id(plan))  # the engine keeps one plan per kind of target for the run
-            if layout is None:
-                layout = layouts[id(plan)] = _layout(checks, engine.plan(target), plan, stages, builder, engine,
-                                                     target)
-            for step in layout:
+            plan = _plan(engine, target)
+            for at, step in _steps(judging, engine, builder, target, plan, layouts):
+                if at < low or (high is not None and at >= high):
+                    continue
                 if type(step) is int:
                     result = engine.evaluate(checks[step], target, plan[step][:2])
                     for stage in stages:
                         result = stage.apply(result)
                     builder.add(result)
                 elif type(step) is _Validate:
-                    step.apply(target, org)
+                    step.apply(target, judging.org)
                 else:
                     builder.add_unjudged(step, target)  # type: ignore[arg-type]
     return builder.outcome(stages)
+
+
+def _target(judging: Judging, target_id: str) -> Target:
+    """A target of the run: the organisation, one loaded before the workers were forked, or its files read now."""
+    org = judging.org
+    if org is not None and org.id == target_id:
+        return org
+    found = judging.loaded.get(target_id)
+    return found if found is not None else bundles.load_target(target_id, judging.groups[target_id], lazy=True)
+
+
+def _plan(engine: Engine, target: Target) -> list[tuple[bool | None, str, dict[str, str] | None]]:
+    # A broken target's checks are errors whatever their applies_if says (see Engine.decided).
+    return engine.plan(target) if target.problem else engine.decided(target)
+
+
+def _steps(judging: Judging, engine: Engine, builder: SliceBuilder | None, target: Target,
+           plan: list[tuple[bool | None, str, dict[str, str] | None]],
+           layouts: dict[int, list[tuple[int, Any]]]) -> list[tuple[int, Any]]:
+    """The target's :func:`_layout`, made once per kind of target (the engine keeps one plan per kind)."""
+    layout = layouts.get(id(plan))
+    if layout is None:
+        layout = layouts[id(plan)] = _layout(judging.selection.checks, engine.plan(target), plan, judging.stages,
+                                             builder, engine, target)
+    return layout
 
 
 @dataclass(frozen=True)
@@ -130,43 +168,103 @@ class _Validate:
 
 def _layout(checks: list[Any], base: list[tuple[bool | None, str, dict[str, str] | None]],
             plan: list[tuple[bool | None, str, dict[str, str] | None]], stages: list[Any],
-            builder: SliceBuilder, engine: Engine, target: Target) -> list[int | Unjudged | _Validate]:
+            builder: SliceBuilder | None, engine: Engine, target: Target) -> list[tuple[int, Any]]:
     """A kind of target's checks in order: the position of each to be judged, and the runs of those
     that do not apply and that no stage looks at, as one step each (most of a fleet's results);
-    ``base``: the plan by ``applies_to`` alone, ``plan`` the one followed."""
-    layout: list[int | Unjudged | _Validate] = []
+    ``base``: the plan by ``applies_to`` alone, ``plan`` the one followed. Each step comes with the
+    position of the first check it is for (a run of checks cut out of one is never cut in two);
+    without a builder, runs are None (what :func:`parts` weighs)."""
+    layout: list[tuple[int, Any]] = []
     run: list[tuple[Any, dict[str, str]]] = []
     validated: list[tuple[bool, str]] = []
+    begun = 0  # the first check of the run and of the areas validated
 
     def close_run() -> None:
         if validated:
-            layout.append(_Validate(tuple(dict.fromkeys(validated))))
+            layout.append((begun, _Validate(tuple(dict.fromkeys(validated)))))
             validated.clear()
         if run:
-            layout.append(builder.unjudged(run, target))
+            layout.append((begun, builder.unjudged(run, target) if builder is not None else None))
             run.clear()
 
     for n, (check, (applies, _, message)) in enumerate(zip(checks, plan, strict=True)):
+        if not run and not validated:
+            begun = n
         if applies is False and base[n][0] is not False:  # decided by applies_if: evaluate reads its areas
             validated.extend(engine.areas_read(check))
         if applies is False and message is not None and all(stage.passes_over(check) for stage in stages):
             run.append((check, message))
             continue
         close_run()
-        layout.append(n)
+        layout.append((n, n))
     close_run()
     return layout
 
 
+def parts(judging: Judging, jobs: int) -> list[tuple[list[str], int, int | None]] | None:
+    """A small fleet's (target, check) sequence cut into contiguous runs for ``jobs`` workers, as
+    (target ids, first check of the first, end of the last: see :func:`judge_slice`), each reading
+    about 1 / (SPLIT_SHARE_PER_JOB * jobs) of the records not yet cut and no fewer than SPLIT_MIN_PART:
+    what a check costs is not known before it is judged (a check with 100,000 findings costs ten
+    times one without), so the workers take the runs as they become free, the smallest last.
+    None when the checks read fewer than SPLIT_MIN_RECORDS records in all (judged in the process).
+
+    Its targets are loaded here, before the workers are forked, and every area of theirs checked
+    against its schema (as an eager load would have), so that no worker does that again."""
+    engine = Engine(judging.selection, as_of=judging.as_of, org=judging.org)
+    layouts: dict[int, list[tuple[int, Any]]] = {}
+    weighed: list[tuple[int, int, int]] = []  # (target's place, check's position, records it reads)
+    ids = list(judging.groups)
+    for place, target_id in enumerate(ids):
+        target = judging.loaded[target_id] = _target(judging, target_id)
+        if not target.files:
+            continue
+        for area in list(target.pending):
+            target.validate(area)
+        for at, step in _steps(judging, engine, None, target, _plan(engine, target), layouts):
+            if type(step) is int:
+                areas = engine.areas_read(judging.selection.checks[step])
+                weighed.append((place, at, 1 + sum(_records(judging.org if in_org else target, area)
+                                                   for in_org, area in areas)))
+    total = sum(w for _, _, w in weighed)
+    if total < SPLIT_MIN_RECORDS or len(weighed) < 2:
+        return None
+    cuts: list[tuple[int, int]] = []  # where each run after the first begins
+    left, size = total, 0
+    for place, at, weight in weighed:  # runs that get smaller towards the end, as slices cuts them
+        if size and size >= max(SPLIT_MIN_PART, left / (SPLIT_SHARE_PER_JOB * jobs)):
+            cuts.append((place, at))
+            left -= size
+            size = 0
+        size += weight
+    bounds = [(0, 0), *cuts, (len(ids), 0)]
+    out = []
+    for (first, start), (last, stop) in zip(bounds, bounds[1:], strict=False):
+        if stop == 0:  # the run ends where a target begins
+            out.append((ids[first:last], start, None))
+        else:
+            out.append((ids[first:last + 1], start, stop))
+    return out
+
+
+def _records(owner: Target | None, area: str) -> int:
+    """How many records a fact area holds (1 for anything but a list or mapping)."""
+    value = owner.facts.get(area) if owner is not None else None
+    return len(value) if isinstance(value, list | dict) else 1
+
+
 _JUDGING: Judging | None = None  # the forked workers' copy (see judge)
+_ENGINE: list[Engine] = []  # a worker's engine, made for its first slice
 
 
-def _judge_in_worker(ids: list[str]) -> SliceOutcome:
+def _judge_in_worker(work: tuple[list[str], int, int | None]) -> SliceOutcome:
     if _JUDGING is None:
         raise RuntimeError("a worker started without the run's judging set up")
     # A worker judges several slices: each starts from the stages as forked, so that what it sends
     # back counts its own slice alone.
-    return judge_slice(dataclasses.replace(_JUDGING, stages=copy.deepcopy(_JUDGING.stages)), ids)
+    if not _ENGINE:
+        _ENGINE.append(Engine(_JUDGING.selection, as_of=_JUDGING.as_of, org=_JUDGING.org))
+    return judge_slice(dataclasses.replace(_JUDGING, stages=copy.deepcopy(_JUDGING.stages)), *work, engine=_ENGINE[0])
 
 
 def judge(judging: Judging, jobs: int, meanwhile: Callable[[], object] | None = None) -> list[SliceOutcome]:
@@ -178,18 +276,22 @@ def judge(judging: Judging, jobs: int, meanwhile: Callable[[], object] | None = 
     ready in time that would be spent waiting); not called when the targets are judged here.
     """
     global _JUDGING
-    parallel = jobs > 1 and len(judging.groups) >= MIN_PARALLEL_TARGETS and sys.platform.startswith("linux")
-    if not parallel:
+    work: list[tuple[list[str], int, int | None]] | None = None
+    if jobs > 1 and sys.platform.startswith("linux"):
+        if len(judging.groups) >= MIN_PARALLEL_TARGETS:
+            work = [(ids, 0, None) for ids in slices(judging.groups, jobs)]
+        else:
+            work = parts(judging, jobs)
+    if not work:
         return [judge_slice(judging, judging.groups)]  # the stages count in this process already
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    cut = slices(judging.groups, jobs)
     _JUDGING = judging
     try:
-        with ProcessPoolExecutor(max_workers=min(jobs, len(cut)),
+        with ProcessPoolExecutor(max_workers=min(jobs, len(work)),
                                  mp_context=multiprocessing.get_context("fork")) as pool:
-            judged = pool.map(_judge_in_worker, cut)  # every slice handed out: the workers are forked
+            judged = pool.map(_judge_in_worker, work)  # every slice handed out: the workers are forked
             if meanwhile is not None:
                 meanwhile()
             outcomes = list(judged)
@@ -198,4 +300,19 @@ def judge(judging: Judging, jobs: int, meanwhile: Callable[[], object] | None = 
     for outcome in outcomes:
         for stage, counted in zip(judging.stages, outcome.stages, strict=True):
             stage.absorb(counted)
-    return outcomes
+    return _with_joined(outcomes, judging)
+
+
+def _with_joined(outcomes: list[SliceOutcome], judging: Judging) -> list[SliceOutcome]:
+    """The slices, and before the slice that judged the last checks of a target judged in parts, that
+    target's entry made from its parts (see :func:`auditor.results.joined`): after the entries of the
+    targets before it, and before those after it."""
+    pieces: dict[str, list[Any]] = {}
+    out: list[SliceOutcome] = []
+    for outcome in outcomes:
+        for piece in outcome.pieces:
+            pieces.setdefault(piece.id, []).append(piece)
+            if piece.last:
+                out.append(joined(pieces.pop(piece.id), judging.folder, judging.history))
+        out.append(outcome)
+    return out

@@ -286,6 +286,18 @@ class Unjudged:
     codes: str  # their letters in the target's history row
 
 
+@dataclass(frozen=True)
+class TargetPiece:
+    """What judging part of a target's checks made of its entry (see :func:`joined`)."""
+
+    id: str
+    head: dict[str, Any] | None  # its id, kind, segment and department; None: no result in this part
+    counted: dict[tuple[Any, ...], int]  # its tally's counts, as SliceBuilder keeps them
+    codes: list[str]  # its history letters and findings' digests, in check order
+    digests: list[bytes]
+    last: bool  # the part that judged its last checks
+
+
 @dataclass
 class SliceOutcome:
     """What judging one slice of the fleet's targets made: its spools, counts and lists, in target order."""
@@ -299,6 +311,7 @@ class SliceOutcome:
     unread: list[Unread]
     stages: list[Any]  # each decision stage's counters (see Waivers.counters)
     history: SpoolPart | None = None  # each target's history row (see packed_history), when recorded
+    pieces: list[TargetPiece] = field(default_factory=list)  # of the targets judged in part (see joined)
 
 
 class SliceBuilder:
@@ -325,10 +338,19 @@ class SliceBuilder:
         self.history = Spool(folder, 0) if history else None
         self._codes: list[str] = []
         self._digests: list[bytes] = []
+        self._piece: tuple[str, bool] | None = None  # (id, judged to its end?) of a target judged in part here
+        self.pieces: list[TargetPiece] = []
 
-    def begin(self, target: Any) -> None:
-        """A target's files (its evidence) and those of them that could not be read."""
+    def begin(self, target: Any, first: bool = True, last: bool = True) -> None:
+        """A target's files (its evidence) and those of them that could not be read. ``first``/``last``:
+        whether its first and last checks are judged here; a target judged in part (its checks shared
+        out between workers, see :func:`auditor.fleet.parts`) lists its files with its first part, and
+        its entry is made from its parts' pieces (:func:`joined`)."""
         self.end()
+        if not (first and last):
+            self._piece = (target.id, last)
+        if not first:
+            return
         self.unread.extend(target.unread)
         for f in target.files:
             entry = {"target": f.target_id, "file": f.path, "sha256": f.sha256, "collected_at": f.collected_at}
@@ -337,19 +359,15 @@ class SliceBuilder:
             self.evidence.add(entry)
 
     def end(self) -> None:
-        if self._target is not None:
-            head, counted = self._target
-            tally = Tally()
-            for (status, severity, waived, cause), n in counted.items():
-                tally.add(status, severity, waived, cause, n)
-            entry = {**head, **_tallied(tally)}
-            self.targets.add(entry)
-            self._target = None
-            if self.history is not None:
-                row = [entry["id"], entry["kind"], entry["segment"], entry["department"], entry["score"],
-                       entry["grade"], "".join(self._codes), b"".join(self._digests).hex()]
-                self.history.add_encoded(jsonio.compact(row))
-                self._codes, self._digests = [], []
+        begun, self._target = self._target, None
+        codes, digests = self._codes, self._digests
+        self._codes, self._digests = [], []
+        if self._piece is not None:
+            (target_id, last), self._piece = self._piece, None
+            head, counted = begun if begun is not None else (None, {})
+            self.pieces.append(TargetPiece(target_id, head, dict(counted), codes, digests, last))
+        elif begun is not None:
+            _write_target(*begun, codes, digests, self.targets, self.history)
 
     def _start(self, target: Any) -> dict[tuple[Any, ...], int]:
         """The counts of the target's tally, begun with its first result."""
@@ -549,7 +567,41 @@ class SliceBuilder:
                             blockers=self.blockers.close(), waived_critical=self.waived_critical.close(),
                             unread=self.unread,
                             stages=[stage.counters() for stage in stages],
-                            history=self.history.close() if self.history is not None else None)
+                            history=self.history.close() if self.history is not None else None,
+                            pieces=self.pieces)
+
+
+def _write_target(head: dict[str, Any], counted: dict[tuple[Any, ...], int], codes: list[str], digests: list[bytes],
+                  targets: Spool, history: Spool | None) -> None:
+    """A target's entry (its tally from the counts of its results) and its history row."""
+    tally = Tally()
+    for (status, severity, waived, cause), n in counted.items():
+        tally.add(status, severity, waived, cause, n)
+    entry = {**head, **_tallied(tally)}
+    targets.add(entry)
+    if history is not None:
+        row = [entry["id"], entry["kind"], entry["segment"], entry["department"], entry["score"],
+               entry["grade"], "".join(codes), b"".join(digests).hex()]
+        history.add_encoded(jsonio.compact(row))
+
+
+def joined(pieces: list[TargetPiece], folder: str, history: bool) -> SliceOutcome:
+    """The entry and history row of a target judged in parts (``pieces``, in order of its checks), as
+    the one slice that holds them: placed where the target's entry goes (after its first part's, before
+    its last part's slice), it makes the document that judging it whole would make."""
+    targets, rows = Spool(folder, TARGETS_INDENT), Spool(folder, 0) if history else None
+    heads = [p.head for p in pieces if p.head is not None]
+    if heads:  # a target with no result at all has no entry, judged whole or in parts
+        counted: dict[tuple[Any, ...], int] = defaultdict(int)
+        for piece in pieces:
+            for key, n in piece.counted.items():
+                counted[key] += n
+        _write_target(heads[0], counted, [c for p in pieces for c in p.codes], [d for p in pieces for d in p.digests],
+                      targets, rows)
+    empty = [Spool(folder, indent).close() for indent in (RESULTS_INDENT, EVIDENCE_INDENT, GATE_INDENT, GATE_INDENT)]
+    return SliceOutcome(results=empty[0], targets=targets.close(), evidence=empty[1], counts={}, blockers=empty[2],
+                        waived_critical=empty[3], unread=[], stages=[],
+                        history=rows.close() if rows is not None else None)
 
 
 def packed_history(slices: list[SliceOutcome], selection: Selection, lang: str) -> Any:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -212,7 +213,7 @@ def test_the_shortcuts_give_the_entries_that_judging_every_check_gives(tmp_path,
     monkeypatch.setattr(results, "FINDINGS_CHUNK", 3)  # the register's ~80 findings written 3 at a time
     fast = audit_bytes(tmp_path, "fast", *args)
     monkeypatch.setattr(results, "FINDINGS_CHUNK", 10**9)
-    monkeypatch.setattr(fleet, "_layout", lambda checks, base, plan, *rest: list(range(len(checks))))
+    monkeypatch.setattr(fleet, "_layout", lambda checks, base, plan, *rest: [(n, n) for n in range(len(checks))])
     monkeypatch.setattr(Engine, "decided", Engine.plan)
     monkeypatch.setattr(SliceBuilder, "_templated", lambda self, result: None)
     reference = audit_bytes(tmp_path, "reference", *args)
@@ -268,3 +269,158 @@ def test_a_spool_copied_by_the_kernel_in_pieces_has_the_bytes_of_one_copied_thro
         listed.write_to(out)
     assert (tmp_path / "out").read_bytes() == held.getvalue()
     assert [item["i"] for item in listed] == list(range(40))
+
+
+# --- a few large targets: their checks shared out (fleet.parts) ------------------------------------
+
+DEPARTMENTS = ("情報政策課", "市民課", "税務課", "福祉課")
+
+
+def _directory_exports(folder: Path, accounts: int, domain: str = "kakuu") -> tuple[Path, Path, Path]:
+    """An AD export as PowerShell 5.1 writes it on Japanese Windows (CP932, #TYPE line, every field
+    quoted, CRLF), the roster as Excel's CSV (CP932) and training records as Excel's CSV UTF-8 (BOM):
+    accounts dormant, with unchanged initial passwords, of leavers, in admin groups, untrained."""
+    ad = ["#TYPE Selected.Microsoft.ActiveDirectory.Management.ADUser",
+          '"SamAccountName","DisplayName","EmployeeID","Department","Enabled","whenCreated","LastLogonDate",'
+          '"PasswordLastSet","PasswordNeverExpires","PasswordNotRequired","AccountExpirationDate","MemberOf"']
+    roster = ["職員番号,氏名,所属,在職区分,発令日"]
+    training = ["\ufeff職員番号,氏名,研修名,受講日,修了"]
+    for i in range(accounts):
+        groups = f"CN=Domain Users,CN=Users,DC={domain},DC=local"
+        if i % 40 == 0:
+            groups += f";CN=Domain Admins,CN=Users,DC={domain},DC=local"
+        created = f"20{19 + i % 7}/4/{i % 28 + 1} 8:30:00"
+        pw_set = created if i % 13 == 0 else f"2026/{i % 9 + 1}/{i % 27 + 1} 9:{i % 60:02d}:00"
+        logon = "" if i % 11 == 0 else f"202{5 + i % 2}/{i % 12 + 1}/{i % 28 + 1} {i % 24}:{i % 60:02d}:07"
+        fields = (f"u{i:05d}", f"架空 職員{i}", f"{i:05d}", DEPARTMENTS[i % 4], "False" if i % 17 == 0 else "True",
+                  created, logon, pw_set, "True" if i % 19 == 0 else "False", "False",
+                  "" if i % 5 else "2027/03/31 0:00:00", groups)
+        ad.append(",".join(f'"{f}"' for f in fields))
+        status = ("在職", "在職", "在職", "退職", "休職")[i % 5]
+        roster.append(f"{i:05d},架空　職員{i},{DEPARTMENTS[i % 4]},{status},2026/{i % 12 + 1}/{i % 28 + 1}")
+        if i % 3:
+            training.append(f"{i:05d},架空 職員{i},情報セキュリティ研修（令和8年度）,2026/{i % 7 + 4}/{i % 28 + 1},"
+                            f"{'修了' if i % 7 else ''}")
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = folder / f"ad-{domain}.csv", folder / "roster.csv", folder / "training.csv"
+    paths[0].write_bytes(("\r\n".join(ad) + "\r\n").encode("cp932"))
+    paths[1].write_bytes(("\r\n".join(roster) + "\r\n").encode("cp932"))
+    paths[2].write_bytes(("\r\n".join(training) + "\r\n").encode("utf-8"))
+    return paths
+
+
+@pytest.fixture
+def checks_shared_out(monkeypatch):
+    """Every small fleet's checks shared out, in runs as short as one check; the runs each audit was cut
+    into, and the history rows each audit would record."""
+    from auditor import results
+
+    monkeypatch.setattr(fleet, "SPLIT_MIN_RECORDS", 0)
+    monkeypatch.setattr(fleet, "SPLIT_MIN_PART", 1)
+    seen: dict[str, list] = {"runs": [], "history": [], "pieces": []}
+    real_parts, real_judge = fleet.parts, fleet.judge
+
+    def parts(judging, jobs):
+        found = real_parts(judging, jobs)
+        seen["runs"].append(found)
+        return found
+
+    def judge(judging, jobs, meanwhile=None):
+        outcomes = real_judge(judging, jobs, meanwhile)
+        seen["pieces"].append(sum(len(o.pieces) for o in outcomes))
+        seen["history"].append([tuple(p) for p in results.packed_history(outcomes, judging.selection, judging.lang)
+                                .rows])
+        return outcomes
+
+    monkeypatch.setattr(fleet, "parts", parts)
+    monkeypatch.setattr(fleet, "judge", judge)
+    return seen
+
+
+TREND_STAMPS = re.compile(rb'^      "(id|finished_at)": "[^"]*",$', re.MULTILINE)
+
+
+def _audited_by(tmp_path: Path, jobs: int, *args: str) -> tuple[bytes, dict]:
+    """The results (but for the run's id and times, here and in its trend) of an audit recorded in a
+    history of its own."""
+    store = tmp_path / f"history-{len(list(tmp_path.glob('history-*.db')))}.db"
+    data = audit_bytes(tmp_path, f"jobs{jobs}", *args, "--jobs", str(jobs), "--history", str(store))
+    head, trend = data.split(b'\n  "trend": [\n')
+    assert len(TREND_STAMPS.findall(trend)) == 2
+    return head + TREND_STAMPS.sub(b"", trend), json.loads(data)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="workers are forked")
+def test_a_directory_and_roster_imported_in_the_audit_give_the_same_bytes_with_checks_shared_out(
+        tmp_path, checks_shared_out):
+    ad, roster, training = _directory_exports(tmp_path / "exports", 400)
+    args = ("--import", "ad-users", str(ad), "--import", "hr-roster", str(roster), "--import", "training",
+            str(training))
+    one, doc = _audited_by(tmp_path, 1, *args)
+    assert checks_shared_out["runs"] == [] and checks_shared_out["pieces"] == [0]  # one job: judged here, whole
+    for jobs in (2, 3):
+        assert _audited_by(tmp_path, jobs, *args)[0] == one
+    # both targets were judged in parts, in more runs than workers, and their entries joined again
+    runs = checks_shared_out["runs"]
+    assert all(len(r) > 2 * jobs for r, jobs in zip(runs, (2, 3), strict=True))
+    assert all(any(start > 0 for _, start, _ in r) and any(len(ids) == 2 for ids, _, _ in r) for r in runs)
+    assert checks_shared_out["pieces"][1] > 4 and checks_shared_out["pieces"][1] < checks_shared_out["pieces"][2]
+    assert checks_shared_out["history"][1:] == [checks_shared_out["history"][0]] * 2
+    # a run with something to say about every part of the directory
+    assert len(doc["targets"]) == 2 and doc["summary"]["fail"] >= 5
+    failed = {r["check"]: len(r["findings"]) for r in doc["results"] if r["status"] == "fail"}
+    assert {"dormant-directory-accounts", "initial-password-changed", "leaver-accounts-disabled",
+            "admin-separate-account"} <= set(failed) and max(failed.values()) > 40
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="workers are forked")
+def test_directory_bundles_one_broken_with_waivers_give_the_same_bytes_with_checks_shared_out(
+        tmp_path, checks_shared_out):
+    """Bundles read lazily (their areas checked in the parent before the workers fork), one directory
+    whose accounts break their schema (its readers error, in whichever worker), a waiver counted
+    across workers, and a file that cannot be read."""
+    folder = tmp_path / "bundles"
+    folder.mkdir()
+    for domain in ("kakuu", "shisho"):
+        ad, roster, training = _directory_exports(tmp_path / "exports", 300, domain)
+        assert cli.main(["import", "ad-users", str(ad), "--target", f"ad-{domain}", "--out",
+                         str(folder / f"ad-{domain}.json")]) == 0
+    for kind, export in (("hr-roster", roster), ("training", training)):
+        assert cli.main(["import", kind, str(export), "--target", "org", "--out", str(folder / f"{kind}.json")]) == 0
+    broken = json.loads((folder / "ad-shisho.json").read_text(encoding="utf-8"))
+    broken["facts"]["directory_accounts"][150]["enabled"] = "はい"  # not a boolean
+    (folder / "ad-shisho.json").write_text(json.dumps(broken, ensure_ascii=False, indent=2), encoding="utf-8")
+    (folder / "zz-cut-short.json").write_bytes(b'\xef\xbb\xbf{\r\n  "format": "auditor-')
+    waivers = tmp_path / "waivers.yaml"
+    waivers.write_text(
+        "format: auditor-waivers/1\nwaivers:\n"
+        "  - id: W-DIR\n    checks: [dormant-directory-accounts, staff-annual-training]\n    targets: [\"*\"]\n"
+        "    reason: 移行期間\n    approver: 情報政策課長\n    approval_number: 石情第2026-014号\n"
+        "    granted: 2026-10-01\n    expires: 2027-03-31\n", encoding="utf-8")
+    args = (str(folder), "--waivers", str(waivers))
+    one, doc = _audited_by(tmp_path, 1, *args)
+    for jobs in (2, 4):
+        assert _audited_by(tmp_path, jobs, *args)[0] == one
+    assert checks_shared_out["history"][1:] == [checks_shared_out["history"][0]] * 2
+    assert all(len(r) > jobs for r, jobs in zip(checks_shared_out["runs"], (2, 4), strict=True))
+    by_target = {t["id"]: t for t in doc["targets"]}
+    assert set(by_target) == {"ad-kakuu", "ad-shisho", "org"}
+    assert by_target["ad-shisho"]["summary"]["error"] > 5 and by_target["ad-shisho"]["summary"].get("fail", 0) == 0
+    assert by_target["ad-kakuu"]["summary"]["fail"] > 3
+    broken = [r for r in doc["results"] if r["target"] == "ad-shisho" and r["status"] == "error"
+              and r["cause"]["kind"] == "broken"]  # the accounts' readers; the rest lack a password policy
+    assert len(broken) > 8 and all(r["cause"]["file"].endswith("ad-shisho.json") for r in broken)
+    assert doc["waivers"][0]["waived"] >= 2 and doc["waivers"][0]["matched"] >= doc["waivers"][0]["waived"]
+    assert [u["path"].rsplit("/", 1)[1] for u in doc["run"]["unread"]] == ["zz-cut-short.json"]
+    assert doc["gate"]["passed"] is False
+
+    # cut by hand: a target judged whole between the two parts of another (its entry after the other's),
+    # and a part of one target alone between two others of it
+    def cut_by_hand(judging, jobs):
+        return [(["ad-kakuu"], 0, 30), (["ad-kakuu"], 30, 90), (["ad-kakuu", "ad-shisho", "org"], 90, 40),
+                (["org"], 40, None)]
+
+    for jobs in (2, 3):
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(fleet, "parts", cut_by_hand)
+            assert _audited_by(tmp_path, jobs, *args)[0] == one
