@@ -251,7 +251,7 @@ def phases(folder: Path) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as spools:
         judging = fleet.Judging(selection=selection, lang="ja", as_of=None, org=org, stages=[], groups=groups,
                                 folder=spools)
-        outcomes = fleet.judge(judging, 1)
+        outcomes = fleet.judge(judging, fleet.default_jobs())  # as cmd_audit: its checks shared out
         lap("audit: evaluate")
         doc = ResultsDocument(selection=selection, lang="ja").assemble(outcomes)
         cli._write(formats()["json"](doc, ReportOptions()), str(folder / "results.json"))

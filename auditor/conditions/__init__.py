@@ -56,7 +56,8 @@ class Finding:
     source: dict[str, Any] | None = None  # where the item is written (see row_source), for reports
 
     def as_dict(self) -> dict[str, Any]:
-        """The finding in the results document: an absent value shown as such, absent fields left out."""
+        """The finding in the results document: an absent value shown as such, absent fields left out
+        (as auditor.results.SliceBuilder._findings writes it too)."""
         actual = self.actual
         if actual is MISSING:
             actual = "(absent)"

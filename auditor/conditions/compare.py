@@ -6,7 +6,7 @@ import operator
 import re
 from collections.abc import Callable, Iterable, Iterator
 from functools import partial
-from itertools import chain, repeat
+from itertools import chain, compress, repeat
 from typing import Any
 
 from auditor.conditions import (
@@ -27,6 +27,7 @@ from auditor.conditions import (
     register,
     require_present,
     resolve,
+    take,
     validate_value,
     value_params,
 )
@@ -440,6 +441,20 @@ class Exists(_Flag):
     """Whether the key is present at all (null counts as present)."""
 
     name = "exists"
+
+    def compile_select(self, field: str | None, arg: Any) -> ListJudge | None:
+        # A plain key's presence in each record: its column holds MISSING where it is absent. (A
+        # dotted one is judged record by record: a missing record on the way is a missing fact.)
+        if field is None or "." in field or not isinstance(arg, bool):
+            return None
+        test = operator.is_not if arg else operator.is_
+
+        def run(frame: Frame, positions: list[int], ctx: Context) -> list[int]:
+            if field in frame.present:  # every record has it
+                return list(positions) if arg else []
+            return list(compress(positions, map(test, take(frame.column(field), positions), repeat(MISSING))))
+
+        return ListJudge((field,), run)
 
     def evaluate(self, subject: Any, arg: Any, ctx: Context, label: str) -> Outcome:
         present = subject is not MISSING
