@@ -186,6 +186,7 @@ class Engine:
         self.as_of = as_of
         self.org = org
         self._cache: tuple[str, dict[Any, Any]] = ("", {})
+        self._contexts: tuple[dict[Any, Any] | None, dict[Any, Context]] = (None, {})  # the memo's, see evaluate
         # The organisation's lists are read by every target's checks (a directory's against the
         # roster) and by its own: what is worked out from them is kept for the run.
         self._lasting: dict[Any, Any] = {}
@@ -215,6 +216,10 @@ class Engine:
         if path == ORG or path.startswith(ORG + "."):
             return self.org, path[len(ORG) + 1:]
         return target, path
+
+    def _contexts_for(self, memo: dict[Any, Any]) -> dict[Any, Context]:
+        self._contexts = (memo, {})
+        return self._contexts[1]
 
     def _cache_for(self, target: Target) -> dict[Any, Any]:
         """Lookup indexes (built by ``match``) live as long as one target's evaluation."""
@@ -324,9 +329,14 @@ class Engine:
         if root is None:  # once per target; an area found invalid later is taken out of it (Target.validate)
             root = target.root = {**target.facts, ORG: org.facts if org is not None else {}}
         as_of = self.as_of or newest or target.collected_on  # collected_on parses every file's date
-        ctx = Context(params=self.selection.params, as_of=as_of,
-                      item_key=check.item, root=root, cache=memo, lasting=self._lasting,
-                      lasting_lists=self._lasting_lists)
+        # A context is never changed: one per target, date and item key (kept beside the target's memo,
+        # not in it, which the context refers to: a cycle would outlive the target).
+        contexts = self._contexts[1] if self._contexts[0] is memo else self._contexts_for(memo)
+        ctx = contexts.get((as_of, check.item))
+        if ctx is None:
+            ctx = contexts[(as_of, check.item)] = Context(params=self.selection.params, as_of=as_of,
+                                                          item_key=check.item, root=root, cache=memo,
+                                                          lasting=self._lasting, lasting_lists=self._lasting_lists)
         try:
             if check.applies_if is not None:
                 scope = memo.get("scope")

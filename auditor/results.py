@@ -57,39 +57,56 @@ class SpoolPart:
 
 class Spool:
     """One list of the results document (results, targets, evidence) of one slice of a fleet, written
-    item by item to a temporary file as its items are made, in the bytes the whole document has."""
+    item by item to a temporary file as its items are made, in the bytes the whole document has.
+
+    Items are gathered and written SPOOL_WRITE_BYTES at a time: a fleet's slice has hundreds of
+    thousands of entries, each a few hundred bytes, and a write call per entry cost 5% of judging."""
 
     def __init__(self, folder: str, indent: int) -> None:
         handle, self.path = tempfile.mkstemp(dir=folder, prefix="results-", suffix=".spool")
-        self.stream = os.fdopen(handle, "wb", buffering=1 << 20)
+        self.stream = os.fdopen(handle, "wb")
         self.count = 0
         self.indent = indent
+        self._held: list[bytes] = []
+        self._size = 0
 
     def add(self, item: dict[str, Any]) -> None:
-        if self.count:
-            self.stream.write(b",\n")
-        self.stream.write(jsonio.encode_item(item, self.indent))
-        self.count += 1
+        self.add_encoded(jsonio.encode_item(item, self.indent))
 
     def add_encoded(self, item: bytes, count: int = 1) -> None:
         """``count`` items already encoded as :func:`auditor.jsonio.encode_item` would at this spool's
         indent (and joined by ``,\\n``)."""
         if self.count:
-            self.stream.write(b",\n")
-        self.stream.write(item)
+            self._held.append(b",\n")
+        self._held.append(item)
         self.count += count
+        self._size += len(item)
+        if self._size >= SPOOL_WRITE_BYTES:
+            self._write()
 
     def add_pieces(self, pieces: Iterator[bytes]) -> None:
         """One item given in pieces (already encoded, in order), written as they come."""
         if self.count:
-            self.stream.write(b",\n")
+            self._held.append(b",\n")
         for piece in pieces:
-            self.stream.write(piece)
+            self._held.append(piece)
+            self._size += len(piece)
+            if self._size >= SPOOL_WRITE_BYTES:
+                self._write()
         self.count += 1
 
+    def _write(self) -> None:
+        self.stream.write(b"".join(self._held))
+        self._held.clear()
+        self._size = 0
+
     def close(self) -> SpoolPart:
+        self._write()
         self.stream.close()
         return SpoolPart(self.path, self.count, self.indent)
+
+
+SPOOL_WRITE_BYTES = 1 << 20
 
 
 class SpooledList(Sequence[dict[str, Any]]):

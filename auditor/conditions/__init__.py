@@ -595,7 +595,17 @@ def select_positions(cond: dict[str, Any], items: list[Any], ctx: Context,
     if found is not None:
         return found
     judge = compiled(cond)
-    return [i for i, item in enumerate(items) if judge(item, ctx, label_path(label, i))], None
+    # An item's label is only ever part of an error's message: each item is judged unlabelled, and
+    # the one that raises is judged again with its label, to raise what it must.
+    chosen = []
+    for i, item in enumerate(items):
+        try:
+            held = judge(item, ctx, "")
+        except Exception:  # noqa: BLE001 - raised again below, labelled
+            held = judge(item, ctx, label_path(label, i))
+        if held:
+            chosen.append(i)
+    return chosen, None
 
 
 def select(cond: dict[str, Any], items: list[Any], ctx: Context) -> list[Any]:
