@@ -277,6 +277,14 @@ class Engine:
             plan = self._read_plans[check.id] = self._read_plan(check)
         return plan.evidence_key[1]
 
+    def areas_checked(self, check: Check) -> tuple[tuple[bool, str], ...]:
+        """The areas :meth:`evaluate` checks against their schemas when it judges the check: those it
+        reads and those its ``applies_if`` may read."""
+        plan = self._read_plans.get(check.id)
+        if plan is None:
+            plan = self._read_plans[check.id] = self._read_plan(check)
+        return tuple(dict.fromkeys((*plan.evidence_key[1], *plan.condition_areas)))
+
     def plan(self, target: Target) -> list[tuple[bool | None, str, dict[str, str] | None]]:
         """Which checks apply to a target, decided once per (kind, segment, labels, OS) signature: a
         fleet is a few kinds of machine, and each check's ``applies_to`` reads nothing else."""

@@ -39,6 +39,7 @@ MIN_PARALLEL_TARGETS = 64  # below this, starting workers costs more than it sav
 SHARE_PER_JOB = 2  # each slice is 1/(2 x jobs) of what is left to cut (see slices)
 MIN_SLICE_FILES = 100  # about 0.2 s of a worker's time: below this, a slice's start costs more than it saves
 SPLIT_MIN_RECORDS = 20_000  # records read by a small fleet's checks (about 0.3 s) for them to be shared out
+SPLIT_MAX_RECORDS = 1_000_000  # records of a small fleet held at once to share its checks out (about 1.3 GB)
 SPLIT_MIN_PART = 50_000  # records read by the checks of one run of them (about 0.1 s)
 SPLIT_SHARE_PER_JOB = 4  # finer than slices: one check may cost a tenth of the whole (see parts)
 
@@ -160,10 +161,7 @@ class _Validate:
     areas: tuple[tuple[bool, str], ...]
 
     def apply(self, target: Target, org: Target | None) -> None:
-        for in_org, area in self.areas:
-            owner = org if in_org else target
-            if owner is not None and area in owner.pending:
-                owner.validate(area)
+        _check_areas(self.areas, target, org)
 
 
 def _layout(checks: list[Any], base: list[tuple[bool | None, str, dict[str, str] | None]],
@@ -209,23 +207,30 @@ def parts(judging: Judging, jobs: int) -> list[tuple[list[str], int, int | None]
     times one without), so the workers take the runs as they become free, the smallest last.
     None when the checks read fewer than SPLIT_MIN_RECORDS records in all (judged in the process).
 
-    Its targets are loaded here, before the workers are forked, and every area of theirs checked
-    against its schema (as an eager load would have), so that no worker does that again."""
+    Its targets are loaded here, before the workers are forked, and the areas its checks read checked
+    against their schemas (as an eager load would have), so that no worker does that again; a fleet
+    of more than SPLIT_MAX_RECORDS records is not held at once, and None."""
     engine = Engine(judging.selection, as_of=judging.as_of, org=judging.org)
     layouts: dict[int, list[tuple[int, Any]]] = {}
     weighed: list[tuple[int, int, int]] = []  # (target's place, check's position, records it reads)
     ids = list(judging.groups)
+    held = 0  # records of the targets loaded
     for place, target_id in enumerate(ids):
         target = judging.loaded[target_id] = _target(judging, target_id)
         if not target.files:
             continue
-        for area in list(target.pending):
-            target.validate(area)
+        held += sum(_records(target, area) for area in target.facts)
+        if held > SPLIT_MAX_RECORDS:  # too many to hold at once: judged here, a target at a time
+            judging.loaded.clear()
+            return None
         for at, step in _steps(judging, engine, None, target, _plan(engine, target), layouts):
-            if type(step) is int:
-                areas = engine.areas_read(judging.selection.checks[step])
+            if type(step) is _Validate:
+                _check_areas(step.areas, target, judging.org)
+            elif type(step) is int:
+                check = judging.selection.checks[step]
+                _check_areas(engine.areas_checked(check), target, judging.org)
                 weighed.append((place, at, 1 + sum(_records(judging.org if in_org else target, area)
-                                                   for in_org, area in areas)))
+                                                   for in_org, area in engine.areas_read(check))))
     total = sum(w for _, _, w in weighed)
     if total < SPLIT_MIN_RECORDS or len(weighed) < 2:
         return None
@@ -245,6 +250,15 @@ def parts(judging: Judging, jobs: int) -> list[tuple[list[str], int, int | None]
         else:
             out.append((ids[first:last + 1], start, stop))
     return out
+
+
+def _check_areas(areas: Iterable[tuple[bool, str]], target: Target, org: Target | None) -> None:
+    """Check the target's (or the organisation's) pending areas against their schemas, as judging the
+    checks that read them would."""
+    for in_org, area in areas:
+        owner = org if in_org else target
+        if owner is not None and area in owner.pending:
+            owner.validate(area)
 
 
 def _records(owner: Target | None, area: str) -> int:
@@ -283,7 +297,10 @@ def judge(judging: Judging, jobs: int, meanwhile: Callable[[], object] | None = 
         else:
             work = parts(judging, jobs)
     if not work:
-        return [judge_slice(judging, judging.groups)]  # the stages count in this process already
+        try:
+            return [judge_slice(judging, judging.groups)]  # the stages count in this process already
+        finally:
+            judging.loaded.clear()
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
@@ -297,6 +314,7 @@ def judge(judging: Judging, jobs: int, meanwhile: Callable[[], object] | None = 
             outcomes = list(judged)
     finally:
         _JUDGING = None
+        judging.loaded.clear()
     for outcome in outcomes:
         for stage, counted in zip(judging.stages, outcome.stages, strict=True):
             stage.absorb(counted)

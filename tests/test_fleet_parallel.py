@@ -317,6 +317,7 @@ def checks_shared_out(monkeypatch):
 
     monkeypatch.setattr(fleet, "SPLIT_MIN_RECORDS", 0)
     monkeypatch.setattr(fleet, "SPLIT_MIN_PART", 1)
+    monkeypatch.setattr(fleet, "SPLIT_MAX_RECORDS", fleet.SPLIT_MAX_RECORDS)  # restored after a test changes it
     seen: dict[str, list] = {"runs": [], "history": [], "pieces": []}
     real_parts, real_judge = fleet.parts, fleet.judge
 
@@ -361,11 +362,15 @@ def test_a_directory_and_roster_imported_in_the_audit_give_the_same_bytes_with_c
     for jobs in (2, 3):
         assert _audited_by(tmp_path, jobs, *args)[0] == one
     # both targets were judged in parts, in more runs than workers, and their entries joined again
-    runs = checks_shared_out["runs"]
+    runs = checks_shared_out["runs"][:2]
     assert all(len(r) > 2 * jobs for r, jobs in zip(runs, (2, 3), strict=True))
     assert all(any(start > 0 for _, start, _ in r) and any(len(ids) == 2 for ids, _, _ in r) for r in runs)
     assert checks_shared_out["pieces"][1] > 4 and checks_shared_out["pieces"][1] < checks_shared_out["pieces"][2]
     assert checks_shared_out["history"][1:] == [checks_shared_out["history"][0]] * 2
+    # more records than a run holds at once: judged here, a target at a time, all the same
+    fleet.SPLIT_MAX_RECORDS = 1000
+    assert _audited_by(tmp_path, 2, *args)[0] == one
+    assert checks_shared_out["runs"][-1] is None and checks_shared_out["pieces"][-1] == 0
     # a run with something to say about every part of the directory
     assert len(doc["targets"]) == 2 and doc["summary"]["fail"] >= 5
     failed = {r["check"]: len(r["findings"]) for r in doc["results"] if r["status"] == "fail"}
