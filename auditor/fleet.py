@@ -268,7 +268,7 @@ def _records(owner: Target | None, area: str) -> int:
 
 
 _JUDGING: Judging | None = None  # the forked workers' copy (see judge)
-_ENGINE: list[Engine] = []  # a worker's engine, made for its first slice
+_ENGINE: list[Engine] = []  # a worker's engine for the runs of checks it judges (see judge)
 
 
 def _judge_in_worker(work: tuple[list[str], int, int | None]) -> SliceOutcome:
@@ -276,9 +276,12 @@ def _judge_in_worker(work: tuple[list[str], int, int | None]) -> SliceOutcome:
         raise RuntimeError("a worker started without the run's judging set up")
     # A worker judges several slices: each starts from the stages as forked, so that what it sends
     # back counts its own slice alone.
-    if not _ENGINE:
+    # Runs of checks keep one engine per worker, so that the next run of a target reuses what the last
+    # worked out of it (its lists' columns); slices of a fleet, each its own (memory as of one slice).
+    if _JUDGING.loaded and not _ENGINE:
         _ENGINE.append(Engine(_JUDGING.selection, as_of=_JUDGING.as_of, org=_JUDGING.org))
-    return judge_slice(dataclasses.replace(_JUDGING, stages=copy.deepcopy(_JUDGING.stages)), *work, engine=_ENGINE[0])
+    return judge_slice(dataclasses.replace(_JUDGING, stages=copy.deepcopy(_JUDGING.stages)), *work,
+                       engine=_ENGINE[0] if _ENGINE else None)
 
 
 def judge(judging: Judging, jobs: int, meanwhile: Callable[[], object] | None = None) -> list[SliceOutcome]:

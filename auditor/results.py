@@ -106,7 +106,7 @@ class Spool:
         return SpoolPart(self.path, self.count, self.indent)
 
 
-SPOOL_WRITE_BYTES = 1 << 20
+SPOOL_WRITE_BYTES = 256 << 10
 
 
 class SpooledList(Sequence[dict[str, Any]]):
