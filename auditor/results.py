@@ -60,7 +60,7 @@ class Spool:
     item by item to a temporary file as its items are made, in the bytes the whole document has.
 
     Items are gathered and written SPOOL_WRITE_BYTES at a time: a fleet's slice has hundreds of
-    thousands of entries, each a few hundred bytes, and a write call per entry cost 5% of judging."""
+    thousands of entries, each a few hundred bytes (a write call per entry was 5% of a worker's profile)."""
 
     def __init__(self, folder: str, indent: int) -> None:
         handle, self.path = tempfile.mkstemp(dir=folder, prefix="results-", suffix=".spool")
