@@ -122,6 +122,14 @@ class Target:
             if self.root is not None:
                 self.root.pop(area, None)
 
+    def validate_read(self, areas: Iterable[tuple[bool, str]], org: Target | None) -> None:
+        """:meth:`validate` each pending area of ``areas`` (``(in the organisation's evidence?, area)``),
+        this target's or the organisation's: what judging a check that reads them checks first."""
+        for in_org, area in areas:
+            owner = org if in_org else self
+            if owner is not None and area in owner.pending:
+                owner.validate(area)
+
     @property
     def collected_on(self) -> date:
         """The newest collection date among the target's bundles (for checks that read no dated area)."""

@@ -175,6 +175,7 @@ class _ReadPlan:
     reads: tuple[tuple[bool, str, str], ...]
     condition_areas: tuple[tuple[bool, str], ...]
     evidence_key: tuple[str, tuple[tuple[bool, str], ...]]  # the areas read, each once: what evidence depends on
+    checked: tuple[tuple[bool, str], ...]  # the areas read and those of applies_if: checked before judging
     source_key: tuple[str, tuple[tuple[bool, str], ...]]
 
 
@@ -185,8 +186,7 @@ class Engine:
         self.selection = selection
         self.as_of = as_of
         self.org = org
-        self._cache: tuple[str, dict[Any, Any]] = ("", {})
-        self._contexts: tuple[dict[Any, Any] | None, dict[Any, Context]] = (None, {})  # the memo's, see evaluate
+        self._cache: tuple[str, dict[Any, Any], dict[Any, Context]] = ("", {}, {})  # a target's memo and contexts
         # The organisation's lists are read by every target's checks (a directory's against the
         # roster) and by its own: what is worked out from them is kept for the run.
         self._lasting: dict[Any, Any] = {}
@@ -209,7 +209,15 @@ class Engine:
             condition_areas.append((in_org, _area(path[len(ORG) + 1:] if in_org else path)))
         areas = tuple(dict.fromkeys((in_org, area) for in_org, _, area in reads))
         return _ReadPlan(reads=tuple(reads), condition_areas=tuple(dict.fromkeys(condition_areas)),
-                         evidence_key=("evidence", areas), source_key=("source", areas))
+                         evidence_key=("evidence", areas), source_key=("source", areas),
+                         checked=tuple(dict.fromkeys((*areas, *condition_areas))))
+
+    def _plan_of(self, check: Check) -> _ReadPlan:
+        """What a check reads, worked out once for the run."""
+        plan = self._read_plans.get(check.id)
+        if plan is None:
+            plan = self._read_plans[check.id] = self._read_plan(check)
+        return plan
 
     def _locate(self, target: Target, path: str) -> tuple[Target | None, str]:
         """Which evidence a fact path reads: ``org.*`` the organisation's, anything else the target's."""
@@ -217,15 +225,11 @@ class Engine:
             return self.org, path[len(ORG) + 1:]
         return target, path
 
-    def _contexts_for(self, memo: dict[Any, Any]) -> dict[Any, Context]:
-        self._contexts = (memo, {})
-        return self._contexts[1]
-
-    def _cache_for(self, target: Target) -> dict[Any, Any]:
-        """Lookup indexes (built by ``match``) live as long as one target's evaluation."""
+    def _cache_for(self, target: Target) -> tuple[dict[Any, Any], dict[Any, Context]]:
+        """Lookup indexes (built by ``match``) and condition contexts live as long as one target's evaluation."""
         if self._cache[0] != target.id:
-            self._cache = (target.id, {})
-        return self._cache[1]
+            self._cache = (target.id, {}, {})
+        return self._cache[1:]
 
     def run(self, targets: Iterable[Target]) -> Iterator[Result]:
         for target in targets:
@@ -272,18 +276,12 @@ class Engine:
     def areas_read(self, check: Check) -> tuple[tuple[bool, str], ...]:
         """The areas a check reads, each as (in the organisation's evidence?, area), as :meth:`evaluate`
         checks them against their schemas before it looks at ``applies_if``."""
-        plan = self._read_plans.get(check.id)
-        if plan is None:
-            plan = self._read_plans[check.id] = self._read_plan(check)
-        return plan.evidence_key[1]
+        return self._plan_of(check).evidence_key[1]
 
     def areas_checked(self, check: Check) -> tuple[tuple[bool, str], ...]:
         """The areas :meth:`evaluate` checks against their schemas when it judges the check: those it
         reads and those its ``applies_if`` may read."""
-        plan = self._read_plans.get(check.id)
-        if plan is None:
-            plan = self._read_plans[check.id] = self._read_plan(check)
-        return tuple(dict.fromkeys((*plan.evidence_key[1], *plan.condition_areas)))
+        return self._plan_of(check).checked
 
     def plan(self, target: Target) -> list[tuple[bool | None, str, dict[str, str] | None]]:
         """Which checks apply to a target, decided once per (kind, segment, labels, OS) signature: a
@@ -316,19 +314,10 @@ class Engine:
             return Result(check, target, "manual", text("status_manual"), as_of=self.as_of or target.collected_on)
 
         org = self.org
-        plan = self._read_plans.get(check.id)
-        if plan is None:
-            plan = self._read_plans[check.id] = self._read_plan(check)
+        plan = self._plan_of(check)
         if target.pending or (org is not None and org.pending):  # a lazily loaded area is checked when first read
-            for in_org, _, area in plan.reads:
-                owner = org if in_org else target
-                if owner is not None and area in owner.pending:
-                    owner.validate(area)
-            for in_org, area in plan.condition_areas:
-                owner = org if in_org else target
-                if owner is not None and area in owner.pending:
-                    owner.validate(area)
-        memo = self._cache[1] if self._cache[0] == target.id else self._cache_for(target)
+            target.validate_read(plan.checked, org)
+        memo, contexts = self._cache[1:] if self._cache[0] == target.id else self._cache_for(target)
         read = memo.get(plan.evidence_key)  # the checks that read the same areas cite the same evidence
         if read is None:
             read = memo[plan.evidence_key] = self._evidence(plan, target, memo)
@@ -339,7 +328,6 @@ class Engine:
         as_of = self.as_of or newest or target.collected_on  # collected_on parses every file's date
         # A context is never changed: one per target, date and item key (kept beside the target's memo,
         # not in it, which the context refers to: a cycle would outlive the target).
-        contexts = self._contexts[1] if self._contexts[0] is memo else self._contexts_for(memo)
         ctx = contexts.get((as_of, check.item))
         if ctx is None:
             ctx = contexts[(as_of, check.item)] = Context(params=self.selection.params, as_of=as_of,

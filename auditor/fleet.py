@@ -161,7 +161,7 @@ class _Validate:
     areas: tuple[tuple[bool, str], ...]
 
     def apply(self, target: Target, org: Target | None) -> None:
-        _check_areas(self.areas, target, org)
+        target.validate_read(self.areas, org)
 
 
 def _layout(checks: list[Any], base: list[tuple[bool | None, str, dict[str, str] | None]],
@@ -225,10 +225,10 @@ def parts(judging: Judging, jobs: int) -> list[tuple[list[str], int, int | None]
             return None
         for at, step in _steps(judging, engine, None, target, _plan(engine, target), layouts):
             if type(step) is _Validate:
-                _check_areas(step.areas, target, judging.org)
+                target.validate_read(step.areas, judging.org)
             elif type(step) is int:
                 check = judging.selection.checks[step]
-                _check_areas(engine.areas_checked(check), target, judging.org)
+                target.validate_read(engine.areas_checked(check), judging.org)
                 weighed.append((place, at, 1 + sum(_records(judging.org if in_org else target, area)
                                                    for in_org, area in engine.areas_read(check))))
     total = sum(w for _, _, w in weighed)
@@ -250,15 +250,6 @@ def parts(judging: Judging, jobs: int) -> list[tuple[list[str], int, int | None]
         else:
             out.append((ids[first:last + 1], start, stop))
     return out
-
-
-def _check_areas(areas: Iterable[tuple[bool, str]], target: Target, org: Target | None) -> None:
-    """Check the target's (or the organisation's) pending areas against their schemas, as judging the
-    checks that read them would."""
-    for in_org, area in areas:
-        owner = org if in_org else target
-        if owner is not None and area in owner.pending:
-            owner.validate(area)
 
 
 def _records(owner: Target | None, area: str) -> int:
