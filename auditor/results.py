@@ -28,7 +28,7 @@ import orjson
 from auditor import __version__, jsonio
 from auditor.bundles import Unread
 from auditor.clock import now_iso
-from auditor.conditions import MISSING
+from auditor.conditions import shown
 from auditor.engine import Result
 from auditor.history.pack import CODES, findings_digest, findings_digest_chunked
 from auditor.scoring import Tally
@@ -542,18 +542,10 @@ class SliceBuilder:
             fallback = {"file": result.attestation["file"], "line": result.attestation["line"]}
         # Only encoded (and hashed for the history), never changed: the findings of one call share
         # their expected sentences and their fallback source, and a finding's own source (made for it
-        # by row_source) is not copied. Finding.as_dict, inlined: a directory has 100,000 findings.
+        # by row_source) is not copied; a directory has 100,000 findings.
         sentences, fallback = dict(said), dict(fallback or {})
-        out = []
-        for f in result.findings[start:stop]:
-            actual = f.actual
-            if actual is MISSING:
-                actual = "(absent)"
-            elif isinstance(actual, dict) and MISSING in actual.values():
-                actual = {k: v for k, v in actual.items() if v is not MISSING}
-            out.append({"item": f.item, "actual": actual, "expected": f.expected, "expected_text": sentences,
-                        "source": f.source or fallback})
-        return out
+        return [{"item": f.item, "actual": shown(f.actual), "expected": f.expected, "expected_text": sentences,
+                 "source": f.source or fallback} for f in result.findings[start:stop]]
 
     def _add_large(self, result: Result) -> bool:
         """The entry of a result with many findings (a directory's or a register's: 100,000 of them),

@@ -56,14 +56,18 @@ class Finding:
     source: dict[str, Any] | None = None  # where the item is written (see row_source), for reports
 
     def as_dict(self) -> dict[str, Any]:
-        """The finding in the results document: an absent value shown as such, absent fields left out
-        (as auditor.results.SliceBuilder._findings writes it too)."""
-        actual = self.actual
-        if actual is MISSING:
-            actual = "(absent)"
-        elif isinstance(actual, dict) and MISSING in actual.values():  # copied only when a field is absent
-            actual = {k: v for k, v in actual.items() if v is not MISSING}
-        return {"item": self.item, "actual": actual, "expected": self.expected}
+        """The finding in the results document (see :func:`shown`)."""
+        return {"item": self.item, "actual": shown(self.actual), "expected": self.expected}
+
+
+def shown(actual: Any) -> Any:
+    """A finding's actual value as the results document shows it: an absent value as such, absent
+    fields of a record left out (the record copied only when one is absent)."""
+    if actual is MISSING:
+        return "(absent)"
+    if isinstance(actual, dict) and MISSING in actual.values():
+        return {k: v for k, v in actual.items() if v is not MISSING}
+    return actual
 
 
 @dataclass
